@@ -116,7 +116,7 @@ def load_header(header_file) -> str:
 def parse_header(text: str, source: str | None = None) -> Header:
     """Parse a WFDB header's text; RecordError naming ``source`` (or the record) and what was expected."""
     lines = [line.strip() for line in text.splitlines()]
-    comments = tuple(line[1:].strip() for line in lines if line.startswith("#"))
+    comments = tuple(line[1:] for line in lines if line.startswith("#"))
     body = [line for line in lines if line and not line.startswith("#")]
     where = source or (body[0].split()[0] if body else "header")
     if not body:

@@ -1,0 +1,40 @@
+#!/usr/bin/env python
+"""Run a trained entry over a folder of recordings: ``python test_model.py MODEL_DIR TEST_DIR OUTPUT_DIR``.
+
+One output file per recording; a recording that fails is logged and gets an all-negative output, and the
+run ends with the line ``N recordings, K failed``.
+"""
+
+import argparse
+import logging
+import sys
+
+from ecgcrnn.runner import run_test_set
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model_directory")
+    parser.add_argument("data_directory")
+    parser.add_argument("output_directory")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug messages")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    args = parser.parse_args(argv)
+    level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+
+    from team_code import load_model, run_model
+
+    try:
+        total, failed = run_test_set(
+            args.model_directory, args.data_directory, args.output_directory, load_model, run_model
+        )
+    except (OSError, ValueError) as error:
+        print(f"test_model.py: error: {error}", file=sys.stderr)
+        return 1
+    print(f"{total} recordings, {failed} failed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

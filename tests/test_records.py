@@ -1,0 +1,285 @@
+import math
+
+import numpy as np
+import pytest
+import scipy.io
+import wfdb
+
+from ecgcrnn.leads import STANDARD_LEADS
+from ecgcrnn.matfile import read_mat, write_mat
+from ecgcrnn.records import (
+    RecordError,
+    checksum,
+    find_challenge_files,
+    get_age,
+    get_labels,
+    get_sex,
+    load_header,
+    load_recording,
+    parse_header,
+    to_millivolts,
+)
+
+
+def test_every_shared_record_loads_with_plausible_values(challenge_dir):
+    header_files, recording_files = find_challenge_files(challenge_dir)
+    assert len(header_files) == 171
+    for header_file, recording_file in zip(header_files, recording_files, strict=True):
+        header = parse_header(load_header(header_file))
+        recording = load_recording(recording_file, header)
+        assert header.leads == STANDARD_LEADS, header_file
+        assert header.fs_hz in (500.0, 1000.0), header_file
+        assert recording.shape == (12, header.num_samples) and recording.dtype == np.int16
+        assert all(s.gain > 0 for s in header.signals), header_file
+        assert get_labels(header) and all(code.isdigit() for code in get_labels(header)), header_file
+        assert get_sex(header) in ("Male", "Female"), header_file
+        age = get_age(header)
+        assert math.isnan(age) or 0 <= age <= 120, header_file
+        assert [s.initial_value for s in header.signals] == recording[:, 0].tolist(), header_file
+        assert [s.checksum for s in header.signals] == [checksum(row) for row in recording], header_file
+
+
+def test_millivolts_equal_wfdb_physical_signal_on_every_record_wfdb_reads(challenge_dir):
+    compared = 0
+    for header_file, recording_file in zip(*find_challenge_files(challenge_dir), strict=True):
+        header = parse_header(load_header(header_file))
+        if header.record_line.split()[0].endswith(".mat"):
+            continue  # wfdb rejects a record name with a suffix
+        expected = wfdb.rdrecord(header_file[:-4]).p_signal.T
+        mv = to_millivolts(header, load_recording(recording_file, header))
+        assert mv.dtype == np.float32
+        np.testing.assert_allclose(mv, expected, rtol=1e-6, atol=1e-6, err_msg=header_file)
+        compared += 1
+    assert compared > 100
+
+
+@pytest.mark.parametrize(
+    "name, fs, samples, age, sex, labels, gain, first_i",
+    [
+        ("A0001", 500, 7500, 74.0, "Male", ["59118001"], 1000.0, 28),
+        ("E00001", 500, 5000, math.nan, "Female", ["426783006"], 1000.0, 136),
+        ("E00015", 500, 5000, 67.0, "Male", ["251146004", "284470004", "284470004"], 4880.0, 58),
+        ("HR00599", 500, 5000, None, None, None, 200.0, -40),
+        ("Q0013", 500, 8000, 67.0, "Male", ["427172004", "428750005"], 1000.0, 20),
+        ("S0001", 1000, 38400, 81.0, "Female", ["251146004", "426783006"], 1000.0, -245),
+        ("S0003", 1000, 115200, None, None, None, 1000.0, None),
+        ("JS00001", 500, 5000, 85.0, "Male", ["164889003", "59118001", "164934002"], 1000.0, -254),
+    ],
+)
+def test_hand_checked_records(challenge_dir, name, fs, samples, age, sex, labels, gain, first_i):
+    header = parse_header(load_header(challenge_dir / f"{name}.hea"))
+    recording = load_recording(challenge_dir / f"{name}.mat", header)
+    assert header.record_name == name
+    assert header.fs_hz == fs and header.num_samples == samples and recording.shape == (12, samples)
+    assert header.signals[0].gain == gain and header.signals[0].baseline == 0
+    if age is not None:
+        assert (math.isnan(get_age(header)) and math.isnan(age)) or get_age(header) == age
+    if sex is not None:
+        assert get_sex(header) == sex
+    if labels is not None:
+        assert get_labels(header) == labels
+    if first_i is not None:
+        assert recording[0, 0] == first_i
+        assert to_millivolts(header, recording, ["I"])[0, 0] == pytest.approx(first_i / gain)
+
+
+def test_record_name_carrying_mat_suffix_is_stripped(challenge_dir):
+    header = parse_header(load_header(challenge_dir / "E07500.hea"))
+    assert header.record_line.startswith("E07500.mat ")
+    assert header.record_name == "E07500"
+
+
+def test_dx_with_space_after_hash_is_read(challenge_dir):
+    header = parse_header(load_header(challenge_dir / "Q0013.hea"))
+    assert header.comments[2] == " Dx: 427172004,428750005"
+    assert get_labels(header) == ["427172004", "428750005"]
+    assert get_age(header) == 67.0
+
+
+def test_gain_with_baseline_in_parentheses(copy_record):
+    header_file = copy_record(
+        "Q0013", lambda text: text.replace("1000.0(0)/mV 16 0 20", "1000.0(-5)/mV 16 0 20")
+    )
+    header = parse_header(load_header(header_file))
+    assert header.signals[0].gain == 1000.0 and header.signals[0].baseline == -5
+    assert header.signals[1].baseline == 0
+    recording = load_recording(header_file.with_suffix(".mat"), header)
+    assert to_millivolts(header, recording, ["I"])[0, 0] == pytest.approx((20 + 5) / 1000)
+
+
+def test_baseline_defaults_to_adc_zero(copy_record):
+    header_file = copy_record("A0001", lambda text: text.replace("1000/mV 16 0 28", "1000/mV 16 12 28"))
+    header = parse_header(load_header(header_file))
+    assert header.signals[0].baseline == 12
+    recording = load_recording(header_file.with_suffix(".mat"), header)
+    assert to_millivolts(header, recording, ["I"])[0, 0] == pytest.approx((28 - 12) / 1000)
+
+
+def test_lowercase_units_are_millivolts(challenge_dir):
+    header = parse_header(load_header(challenge_dir / "HR00001.hea"))
+    assert header.signals[0].units == "mv"
+    recording = load_recording(challenge_dir / "HR00001.mat", header)
+    assert to_millivolts(header, recording, ["I"])[0, 0] == pytest.approx(-115 / 1000)
+
+
+def test_microvolt_units_are_scaled_to_millivolts(copy_record):
+    header_file = copy_record("A0001", lambda text: text.replace("1000/mV", "1/uV"))
+    header = parse_header(load_header(header_file))
+    recording = load_recording(header_file.with_suffix(".mat"), header)
+    assert to_millivolts(header, recording, ["I"])[0, 0] == pytest.approx(28 / 1000)
+
+
+def test_crlf_line_endings(copy_record):
+    header_file = copy_record("A0001", lambda text: text.replace("\n", "\r\n"))
+    assert b"\r\n" in header_file.read_bytes()
+    header = parse_header(load_header(header_file))
+    assert header.leads == STANDARD_LEADS
+    assert get_labels(header) == ["59118001"] and get_sex(header) == "Male" and get_age(header) == 74.0
+
+
+def test_empty_code_between_commas_is_dropped(copy_record):
+    header_file = copy_record(
+        "A0001", lambda text: text.replace("#Dx: 59118001", "#Dx: 427084000,,427172004")
+    )
+    assert get_labels(load_header(header_file)) == ["427084000", "427172004"]
+
+
+def test_missing_age_and_sex_lines_give_none(copy_record):
+    edit = lambda text: text.replace("#Age: 74\n", "").replace("#Sex: Male\n", "")  # noqa: E731
+    header = load_header(copy_record("A0001", edit))
+    assert get_age(header) is None and get_sex(header) is None
+
+
+def test_unknown_sex_and_nan_age(copy_record):
+    edit = lambda text: text.replace("#Age: 74", "#Age: NaN").replace("#Sex: Male", "#Sex: Unknown")  # noqa: E731
+    header = load_header(copy_record("A0001", edit))
+    assert math.isnan(get_age(header)) and get_sex(header) == "Unknown"
+
+
+def test_missing_dx_line_gives_no_labels(copy_record):
+    assert (
+        get_labels(load_header(copy_record("A0001", lambda text: text.replace("#Dx: 59118001\n", "")))) == []
+    )
+
+
+def test_lead_names_match_case_insensitively(copy_record):
+    header_file = copy_record(
+        "A0001", lambda text: text.replace(" aVR\n", " avr\n").replace(" V1\n", " v1\n")
+    )
+    header = parse_header(load_header(header_file))
+    assert header.leads == STANDARD_LEADS
+    recording = load_recording(header_file.with_suffix(".mat"), header, ["AVR", "v1"])
+    assert recording[:, 0].tolist() == [-17, -290]
+
+
+def test_leads_in_requested_order(challenge_dir):
+    header = load_header(challenge_dir / "A0001.hea")
+    recording = load_recording(challenge_dir / "A0001.mat", header, ["V6", "I", "aVF"])
+    assert recording[:, 0].tolist() == [-16, 28, -7]
+    mv = to_millivolts(header, load_recording(challenge_dir / "A0001.mat"), ["V6", "I"])
+    assert mv.shape == (2, 7500) and mv[:, 0].tolist() == pytest.approx([-0.016, 0.028])
+
+
+def test_unknown_lead_names_the_record_and_its_leads(challenge_dir):
+    header = load_header(challenge_dir / "A0001.hea")
+    with pytest.raises(RecordError, match=r"A0001: lead 'V7' not in I, II, III, aVR.*V6"):
+        load_recording(challenge_dir / "A0001.mat", header, ["I", "V7"])
+
+
+def test_invalid_samples_become_nan(tmp_path, challenge_dir):
+    header = load_header(challenge_dir / "A0001.hea")
+    recording = load_recording(challenge_dir / "A0001.mat")
+    recording[0, 10:20] = -32768
+    mv = to_millivolts(header, recording)
+    assert np.isnan(mv[0, 10:20]).all() and np.isfinite(mv[0, :10]).all() and np.isfinite(mv[1:]).all()
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda text: "", "empty header"),
+        (lambda text: text.replace("A0001 12 500 7500", "A0001 twelve 500 7500"), "bad record line"),
+        (lambda text: text.replace("A0001 12 500 7500", "A0001 12"), "bad record line"),
+        (lambda text: text.replace("A0001 12 500 7500", "A0001 12 0 7500"), "expected positive"),
+        (lambda text: text.replace("A0001 12 500", "A0001 13 500"), "announces 13 leads, found 12"),
+        (lambda text: text.replace("1000/mV 16 0 28", "abc/mV 16 0 28"), "not a number"),
+        (lambda text: text.replace("16 0 28 -1716 0 I", "16 0 28"), "bad signal line"),
+    ],
+)
+def test_corrupt_header_names_the_file(copy_record, edit, message):
+    header_file = copy_record("A0001", edit)
+    with pytest.raises(RecordError, match=f"{header_file.name}: .*{message}"):
+        load_header(header_file)
+
+
+def test_missing_mat_names_the_file(tmp_path, challenge_dir):
+    with pytest.raises(FileNotFoundError, match=r"A0001\.mat: recording file not found"):
+        load_recording(tmp_path / "A0001.mat", load_header(challenge_dir / "A0001.hea"))
+
+
+@pytest.mark.parametrize("keep_bytes", [10, 24, 24 + 2 * 12 * 7500 - 1])
+def test_truncated_mat_names_the_file(tmp_path, challenge_dir, keep_bytes):
+    truncated = tmp_path / "A0001.mat"
+    truncated.write_bytes((challenge_dir / "A0001.mat").read_bytes()[:keep_bytes])
+    with pytest.raises(RecordError, match=r"A0001\.mat: truncated MATLAB file"):
+        load_recording(truncated, load_header(challenge_dir / "A0001.hea"))
+
+
+def test_shape_disagreeing_with_header_names_both(copy_record):
+    header_file = copy_record("A0001", lambda text: text.replace("A0001 12 500 7500", "A0001 12 500 5000"))
+    with pytest.raises(
+        RecordError, match=r"A0001\.mat: .* shape 12x7500, header A0001 expects 12x5000"
+    ):
+        load_recording(header_file.with_suffix(".mat"), load_header(header_file))
+
+
+def test_garbage_mat_is_rejected(tmp_path):
+    garbage = tmp_path / "x.mat"
+    garbage.write_bytes(b"\xff" * 200)
+    with pytest.raises(RecordError, match=r"x\.mat: not a MATLAB"):
+        read_mat(garbage)
+
+
+def test_level5_mat_files_are_read(tmp_path):
+    matrix = np.arange(24, dtype=np.int16).reshape(3, 8)
+    scipy.io.savemat(tmp_path / "v5.mat", {"val": matrix})
+    np.testing.assert_array_equal(read_mat(tmp_path / "v5.mat"), matrix)
+
+
+@pytest.mark.parametrize("dtype", ["<i2", "<i4", "<f4", "<f8", "<u2", "u1", ">i2"])
+def test_level4_round_trip_with_scipy(tmp_path, dtype):
+    matrix = (np.arange(36).reshape(4, 9) - 3).astype(np.uint8 if dtype.endswith("u1") else dtype)
+    write_mat(tmp_path / "m.mat", "val", matrix)
+    np.testing.assert_array_equal(read_mat(tmp_path / "m.mat"), matrix)
+    np.testing.assert_array_equal(scipy.io.loadmat(tmp_path / "m.mat")["val"], matrix)
+
+
+def test_scipy_level4_files_are_read(tmp_path):
+    matrix = np.arange(-12, 12, dtype=np.int16).reshape(2, 12)
+    scipy.io.savemat(tmp_path / "v4.mat", {"other": np.ones((1, 1)), "val": matrix}, format="4")
+    np.testing.assert_array_equal(read_mat(tmp_path / "v4.mat"), matrix)
+    with pytest.raises(RecordError, match="no variable 'x'"):
+        read_mat(tmp_path / "v4.mat", "x")
+
+
+def test_find_challenge_files_pairs_sorts_and_skips(tmp_path):
+    (tmp_path / "sub").mkdir()
+    (tmp_path / ".hidden").mkdir()
+    for path in ["B1.hea", "B1.mat", "sub/A2.hea", "sub/A2.mat", "C3.hea", ".D4.hea", ".D4.mat"]:
+        (tmp_path / path).write_text("")
+    (tmp_path / ".hidden" / "E5.hea").write_text("")
+    (tmp_path / ".hidden" / "E5.mat").write_text("")
+    headers, recordings = find_challenge_files(tmp_path)
+    assert headers == [str(tmp_path / "sub/A2.hea"), str(tmp_path / "B1.hea")]
+    assert recordings == [str(tmp_path / "sub/A2.mat"), str(tmp_path / "B1.mat")]
+
+
+def test_find_challenge_files_on_missing_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        find_challenge_files(tmp_path / "absent")
+
+
+def test_checksum_is_signed_16_bit_sum():
+    assert checksum(np.array([32767, 1], np.int16)) == -32768
+    assert checksum(np.array([-1, -1], np.int16)) == -2
+    assert checksum(np.array([], np.int16)) == 0
