@@ -1,0 +1,125 @@
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import wfdb
+
+from ecgcrnn.extract import extract_leads
+from ecgcrnn.leads import LEAD_SETS
+from ecgcrnn.records import (
+    RecordError,
+    checksum,
+    find_challenge_files,
+    load_header,
+    load_recording,
+    parse_header,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ["A0001", "E00015", "E07500", "HR00001", "JS00001", "Q0013", "S0001"]
+
+
+@pytest.fixture
+def sample_dir(challenge_dir, tmp_path):
+    """A few records of every source and quirk (a suffixed record name, a gain with baseline, 1000 Hz)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name in SAMPLE:
+        for suffix in (".hea", ".mat"):
+            shutil.copy(challenge_dir / f"{name}{suffix}", folder / f"{name}{suffix}")
+    return folder
+
+
+def assert_extracted(source_dir: Path, target_dir: Path, leads) -> None:
+    for header_file, recording_file in zip(*find_challenge_files(source_dir), strict=True):
+        name = Path(header_file).stem
+        source = parse_header(load_header(header_file))
+        new_text = load_header(target_dir / f"{name}.hea")
+        new = parse_header(new_text)
+        new_recording = load_recording(target_dir / f"{name}.mat", new)
+        expected = load_recording(recording_file, source, leads)
+        np.testing.assert_array_equal(new_recording, expected)
+        assert new.leads == tuple(leads) and new.num_leads == len(leads)
+        assert (new.fs_hz, new.num_samples) == (source.fs_hz, source.num_samples)
+        assert new.comments == source.comments
+        assert [s.initial_value for s in new.signals] == new_recording[:, 0].tolist()
+        assert [s.checksum for s in new.signals] == [checksum(row) for row in new_recording]
+        assert [(s.gain, s.baseline, s.fmt) for s in new.signals] == [
+            (source.signals[i].gain, source.signals[i].baseline, source.signals[i].fmt)
+            for i in source.lead_indices(leads)
+        ]
+        if not source.record_line.split()[0].endswith(".mat"):  # wfdb rejects a suffixed record name
+            record = wfdb.rdrecord(str(target_dir / name), physical=False)
+            assert record.sig_name == list(leads)
+            np.testing.assert_array_equal(record.d_signal.T, expected)
+
+
+@pytest.mark.parametrize("lead_set", ["six", "four", "three", "two"])
+def test_extract_round_trip_for_each_reduced_lead_set(sample_dir, tmp_path, lead_set):
+    assert extract_leads(sample_dir, tmp_path / "out", LEAD_SETS[lead_set]) == len(SAMPLE)
+    assert_extracted(sample_dir, tmp_path / "out", LEAD_SETS[lead_set])
+
+
+def test_extract_in_an_order_other_than_the_source(sample_dir, tmp_path):
+    leads = ("V5", "II", "aVR")
+    extract_leads(sample_dir, tmp_path / "out", leads)
+    assert_extracted(sample_dir, tmp_path / "out", leads)
+
+
+def test_extract_every_shared_record_to_two_leads(challenge_dir, tmp_path):
+    extract_leads(challenge_dir, tmp_path / "out", ("II", "V5"))
+    assert_extracted(challenge_dir, tmp_path / "out", ("II", "V5"))
+
+
+def test_extract_keeps_comments_verbatim(sample_dir, tmp_path):
+    extract_leads(sample_dir, tmp_path / "out", ("I",))
+    text = (tmp_path / "out" / "Q0013.hea").read_text()
+    assert text.splitlines()[0] == "Q0013 1 500 8000"
+    assert "# Dx: 427172004,428750005" in text.splitlines()
+
+
+def test_extract_accepts_lead_names_in_any_case(sample_dir, tmp_path):
+    extract_leads(sample_dir, tmp_path / "out", ("avl", "v2"))
+    assert parse_header(load_header(tmp_path / "out" / "A0001.hea")).leads == ("aVL", "V2")
+
+
+def test_extract_unknown_lead_names_record_and_its_leads(sample_dir, tmp_path):
+    with pytest.raises(RecordError, match=r"A0001\.hea: lead 'V7' not in I, II, III, aVR, aVL, aVF, V1"):
+        extract_leads(sample_dir, tmp_path / "out", ("I", "V7"))
+
+
+def test_extract_refuses_output_equal_to_input(sample_dir):
+    with pytest.raises(ValueError, match="must differ from the input"):
+        extract_leads(sample_dir, sample_dir / "." / "", ("I",))
+
+
+def test_extract_cli_error_is_one_line(sample_dir):
+    result = subprocess.run(
+        [sys.executable, "extract_leads_wfdb.py", "-i", str(sample_dir), "-o", str(sample_dir), "-l", "I"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "must differ from the input" in result.stderr
+
+
+def test_extract_cli_writes_records(sample_dir, tmp_path):
+    out = tmp_path / "out"
+    command = [
+        sys.executable,
+        "extract_leads_wfdb.py",
+        "-q",
+        "-i",
+        str(sample_dir),
+        "-o",
+        str(out),
+        "-l",
+        "I",
+        "II",
+    ]
+    assert subprocess.run(command, cwd=ROOT).returncode == 0
+    assert_extracted(sample_dir, out, ("I", "II"))

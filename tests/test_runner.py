@@ -1,0 +1,128 @@
+import logging
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import test_model
+from ecgcrnn.classes import default_class_table
+from ecgcrnn.leads import LEAD_SETS
+from ecgcrnn.outputs import load_outputs
+from ecgcrnn.records import parse_header
+from ecgcrnn.runner import run_test_set
+
+
+class FakeEntry:
+    """load_model/run_model that record their calls; run_model echoes the recording's first sample."""
+
+    def __init__(self, fail_leads=()):
+        self.loaded, self.runs, self.fail_leads = [], [], set(fail_leads)
+
+    def load_model(self, model_directory, leads):
+        if leads in self.fail_leads:
+            raise FileNotFoundError(f"no model for {leads}")
+        self.loaded.append(leads)
+        return {"leads": leads}
+
+    def run_model(self, model, header, recording):
+        assert parse_header(header).num_leads == recording.shape[0]
+        self.runs.append((model["leads"], parse_header(header).record_name, recording.shape))
+        classes = default_class_table().names
+        labels = np.zeros(len(classes), bool)
+        labels[0] = recording[0, 0] > 0
+        return classes, labels, np.full(len(classes), 0.25, np.float32)
+
+
+@pytest.fixture
+def test_set(copy_record, tmp_path):
+    """Three real 12-lead records in a test folder."""
+    folder = tmp_path / "test"
+    for name in ("A0001", "E00001", "HR00001"):
+        copy_record(name, folder=folder)
+    return folder
+
+
+def test_each_recording_gets_its_output_and_models_load_once_per_lead_set(test_set, tmp_path):
+    entry = FakeEntry()
+    total, failed = run_test_set(tmp_path, test_set, tmp_path / "out", entry.load_model, entry.run_model)
+    assert (total, failed) == (3, 0)
+    assert entry.loaded == [LEAD_SETS["twelve"]]
+    assert [run[1] for run in entry.runs] == ["A0001", "E00001", "HR00001"]
+    assert all(run[2][0] == 12 for run in entry.runs)
+    recording_id, classes, labels, probabilities = load_outputs(tmp_path / "out" / "A0001.csv")
+    assert recording_id == "A0001" and classes == default_class_table().names
+    assert labels[0] == "1" and set(labels[1:]) == {"0"} and set(probabilities) == {0.25}
+
+
+def test_recordings_are_grouped_by_sorted_lead_set(test_set, tmp_path):
+    from ecgcrnn.extract import extract_leads
+
+    extract_leads(test_set, tmp_path / "two", ("ii", "I"))
+    entry = FakeEntry()
+    run_test_set(tmp_path, tmp_path / "two", tmp_path / "out", entry.load_model, entry.run_model)
+    assert entry.loaded == [("I", "II")]
+    assert [run[2][0] for run in entry.runs] == [2, 2, 2]
+
+
+def test_a_failing_recording_gets_an_all_negative_output_and_the_run_goes_on(test_set, tmp_path, caplog):
+    (test_set / "E00001.mat").write_bytes((test_set / "E00001.mat").read_bytes()[:1000])
+    entry = FakeEntry()
+    with caplog.at_level(logging.ERROR):
+        total, failed = run_test_set(tmp_path, test_set, tmp_path / "out", entry.load_model, entry.run_model)
+    assert (total, failed) == (3, 1)
+    assert "E00001: failed (RecordError: " in caplog.text and "truncated" in caplog.text
+    _, classes, labels, probabilities = load_outputs(tmp_path / "out" / "E00001.csv")
+    assert len(classes) == 26 and set(labels) == {"0"} and set(probabilities) == {0.0}
+    assert (tmp_path / "out" / "HR00001.csv").is_file()
+
+
+def test_an_unreadable_header_fails_only_that_recording(test_set, tmp_path):
+    (test_set / "HR00001.hea").write_text("garbage\n")
+    entry = FakeEntry()
+    assert run_test_set(tmp_path, test_set, tmp_path / "out", entry.load_model, entry.run_model) == (3, 1)
+    assert load_outputs(tmp_path / "out" / "HR00001.csv")[0] == "HR00001"
+
+
+def test_a_lead_set_whose_model_fails_to_load_fails_its_recordings(test_set, tmp_path):
+    entry = FakeEntry(fail_leads=[LEAD_SETS["twelve"]])
+    assert run_test_set(tmp_path, test_set, tmp_path / "out", entry.load_model, entry.run_model) == (3, 3)
+    assert len(list((tmp_path / "out").glob("*.csv"))) == 3
+
+
+def test_bad_run_model_return_is_a_failure(test_set, tmp_path):
+    def run_model(model, header, recording):
+        return ["164889003"], ["maybe"], [0.5]
+
+    assert run_test_set(tmp_path, test_set, tmp_path / "out", FakeEntry().load_model, run_model) == (3, 3)
+
+
+def test_missing_or_empty_data_folder_is_an_error(tmp_path):
+    entry = FakeEntry()
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        run_test_set(tmp_path, tmp_path / "absent", tmp_path / "out", entry.load_model, entry.run_model)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="no records"):
+        run_test_set(tmp_path, tmp_path / "empty", tmp_path / "out", entry.load_model, entry.run_model)
+
+
+@pytest.fixture
+def fake_team_code(monkeypatch):
+    entry = FakeEntry()
+    module = types.ModuleType("team_code")
+    module.load_model, module.run_model = entry.load_model, entry.run_model
+    monkeypatch.setitem(sys.modules, "team_code", module)
+    return entry
+
+
+def test_cli_ends_with_a_summary_line(test_set, tmp_path, fake_team_code, capsys):
+    (test_set / "A0001.mat").unlink()
+    (test_set / "E00001.mat").write_bytes(b"")
+    assert test_model.main([str(tmp_path), str(test_set), str(tmp_path / "out"), "-q"]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == "2 recordings, 1 failed"
+
+
+def test_cli_missing_folder_is_a_one_line_error(tmp_path, fake_team_code, capsys):
+    assert test_model.main([str(tmp_path), str(tmp_path / "absent"), str(tmp_path / "out")]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "absent: no such folder" in error
