@@ -1,0 +1,114 @@
+"""Accuracy of the wavelet delineator against the cardiologists' marks of LUDB.
+
+Every record, every lead, every marked wave in the lead's evaluation span (all beats but the first and
+last marked ones, see :func:`ecgcrnn.ludb.evaluation_span`); a detection matches a reference mark of the
+same kind when it is the nearest one and lies within the tolerance (one-to-one). Prints, per fiducial,
+the number of reference marks, sensitivity, positive predictive value and the error mean ± SD in ms.
+
+Usage: ``.venv/bin/python bench/delineation.py [--ludb DIR] [--first N] [--last N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ecgcrnn.delineation import FIDUCIALS, delineate_leads  # noqa: E402
+from ecgcrnn.ludb import LEADS, MatchResult, compare_lead, read_record, read_reference  # noqa: E402
+
+DEFAULT_LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
+
+CSE_TOLERANCE_MS = {"P_on": 10.2, "P_off": 12.7, "QRS_on": 6.5, "QRS_off": 11.6, "T_off": 30.6}
+"""Two-standard-deviation tolerances of the CSE working party for the error SD."""
+
+TARGET_SENSITIVITY = {
+    "QRS_on": 99.5,
+    "QRS_off": 99.5,
+    "P_on": 97.0,
+    "P_off": 97.0,
+    "T_on": 97.0,
+    "T_off": 97.0,
+}
+
+
+def evaluate(ludb: Path, records: list[int], tolerance_s: float) -> dict[str, list[MatchResult]]:
+    """Delineate the given LUDB records and compare every lead with its reference marks.
+
+    Parameters
+    ----------
+    ludb : Path
+        LUDB folder.
+    records : list of int
+        Record numbers.
+    tolerance_s : float
+        Matching tolerance in seconds.
+
+    Returns
+    -------
+    dict of str to list of MatchResult
+        Per fiducial key, one result per lead of every record.
+    """
+    results: dict[str, list[MatchResult]] = {key: [] for key in FIDUCIALS}
+    for number in records:
+        path = ludb / str(number)
+        signals, fs = read_record(path)
+        detected = delineate_leads(signals, fs)
+        for index, lead in enumerate(LEADS):
+            row = {key: detected[key][index] for key in FIDUCIALS}
+            for key, result in compare_lead(read_reference(path, lead), row, tolerance_s * fs).items():
+                results[key].append(result)
+    return results
+
+
+def format_table(results: dict[str, list[MatchResult]], fs: float) -> str:
+    """Render the accuracy table (one row per fiducial) as text."""
+    header = f"{'fiducial':<9} {'n_ref':>6} {'Se %':>7} {'PPV %':>7} {'false':>6} {'mean ms':>8} {'SD ms':>7}"
+    lines = [header, "-" * len(header)]
+    for key, per_lead in results.items():
+        n_ref = sum(r.n_reference for r in per_lead)
+        n_det = sum(r.n_detected for r in per_lead)
+        errors = np.concatenate([r.errors_samples for r in per_lead]) * 1000.0 / fs
+        n_tp = errors.size
+        se = 100.0 * n_tp / max(n_ref, 1)
+        ppv = 100.0 * n_tp / max(n_det, 1)
+        mean, sd = (errors.mean(), errors.std(ddof=1)) if n_tp > 1 else (np.nan, np.nan)
+        lines.append(
+            f"{key:<9} {n_ref:>6d} {se:>7.2f} {ppv:>7.2f} {n_det - n_tp:>6d} {mean:>+8.1f} {sd:>7.1f}"
+            + _verdict(key, se, sd)
+        )
+    return "\n".join(lines)
+
+
+def _verdict(key: str, se: float, sd: float) -> str:
+    """Targets met or missed for one row, as a short note."""
+    notes = []
+    if key in TARGET_SENSITIVITY:
+        notes.append(f"Se {'ok' if se >= TARGET_SENSITIVITY[key] else 'MISS'} (>= {TARGET_SENSITIVITY[key]})")
+    if key in CSE_TOLERANCE_MS:
+        notes.append(f"SD {'ok' if sd <= CSE_TOLERANCE_MS[key] else 'MISS'} (<= {CSE_TOLERANCE_MS[key]})")
+    return "   " + ", ".join(notes) if notes else ""
+
+
+def main() -> None:
+    """Parse arguments, evaluate, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--ludb", type=Path, default=DEFAULT_LUDB, help="LUDB folder")
+    parser.add_argument("--first", type=int, default=1, help="first record number")
+    parser.add_argument("--last", type=int, default=200, help="last record number")
+    parser.add_argument("--tolerance-ms", type=float, default=150.0, help="matching tolerance")
+    args = parser.parse_args()
+    records = list(range(args.first, args.last + 1))
+    results = evaluate(args.ludb, records, args.tolerance_ms / 1000.0)
+    print(f"LUDB records {args.first}..{args.last}, {len(LEADS)} leads, tolerance {args.tolerance_ms:g} ms")
+    print(format_table(results, fs=500.0))
+    print(f"cores: {os.cpu_count()}")
+
+
+if __name__ == "__main__":
+    main()
