@@ -227,9 +227,7 @@ def test_truncated_mat_names_the_file(tmp_path, challenge_dir, keep_bytes):
 
 def test_shape_disagreeing_with_header_names_both(copy_record):
     header_file = copy_record("A0001", lambda text: text.replace("A0001 12 500 7500", "A0001 12 500 5000"))
-    with pytest.raises(
-        RecordError, match=r"A0001\.mat: .* shape 12x7500, header A0001 expects 12x5000"
-    ):
+    with pytest.raises(RecordError, match=r"A0001\.mat: .* shape 12x7500, header A0001 expects 12x5000"):
         load_recording(header_file.with_suffix(".mat"), load_header(header_file))
 
 

@@ -1,0 +1,138 @@
+import numpy as np
+import pytest
+
+from ecgcrnn.leads import STANDARD_LEADS
+from ecgcrnn.preprocessing import (
+    PreprocessConfig,
+    filter_signal,
+    preprocess,
+    random_window,
+    repair_missing,
+    resample,
+    window_starts,
+    windows,
+)
+from ecgcrnn.records import load_header, load_recording
+
+FS = 500.0
+
+
+def sine(frequency_hz, seconds=10.0, fs=FS, amplitude=1.0):
+    t = np.arange(int(seconds * fs)) / fs
+    return amplitude * np.sin(2 * np.pi * frequency_hz * t)
+
+
+def rms(x):
+    return float(np.sqrt(np.mean(np.square(x))))
+
+
+@pytest.mark.parametrize("fs", [250.0, 257.0, 360.0, 500.0, 1000.0, 128.0])
+def test_resample_keeps_duration_and_an_in_band_sine(fs):
+    out = resample(sine(7.0, fs=fs)[None], fs, FS)
+    assert out.shape == (1, 5000) and out.dtype == np.float32
+    core = slice(500, 4500)  # away from the ends
+    np.testing.assert_allclose(out[0, core], sine(7.0)[core], atol=0.02)
+
+
+def test_band_pass_removes_baseline_wander_and_keeps_qrs_band():
+    kept = sine(10.0)
+    filtered = filter_signal((kept + sine(0.1, amplitude=2.0))[None])[0]
+    core = slice(1000, 4000)  # away from the ends, where the odd-reflection padding leaves transients
+    np.testing.assert_allclose(filtered[core], kept[core], atol=0.05)
+
+
+@pytest.mark.parametrize("powerline_hz", [50.0, 60.0])
+def test_powerline_interference_is_suppressed(powerline_hz):
+    filtered = filter_signal(sine(powerline_hz)[None])[0]
+    assert rms(filtered[1000:4000]) < 0.01 * rms(sine(powerline_hz))
+
+
+def test_high_frequency_noise_is_attenuated():
+    filtered = filter_signal(sine(180.0)[None])[0]
+    assert rms(filtered[1000:4000]) < 0.05 * rms(sine(180.0))
+
+
+def test_filter_is_zero_phase():
+    pulse = np.zeros(5000)
+    pulse[2500] = 1.0
+    filtered = filter_signal(pulse[None])[0]
+    assert int(np.argmax(filtered)) == 2500
+
+
+def test_missing_samples_are_interpolated_and_flagged():
+    signal = np.vstack([np.arange(10.0), np.full(10, np.nan), np.arange(10.0)])
+    signal[0, 3:5] = np.nan
+    signal[2, [0, 9]] = [np.nan, np.inf]
+    repaired, fraction = repair_missing(signal)
+    np.testing.assert_allclose(repaired[0], np.arange(10.0))
+    assert (repaired[1] == 0).all()
+    np.testing.assert_allclose(repaired[2], [1, 1, 2, 3, 4, 5, 6, 7, 8, 8])
+    np.testing.assert_allclose(fraction, [0.2, 1.0, 0.2])
+
+
+def test_windows_pad_short_recordings_at_the_end():
+    out = windows(np.ones((2, 3000)))
+    assert out.shape == (1, 2, 5000)
+    assert (out[0, :, :3000] == 1).all() and (out[0, :, 3000:] == 0).all()
+
+
+@pytest.mark.parametrize("samples", [5000, 5001, 7500, 30000, 57600, 60000])
+def test_windows_cover_every_sample_of_long_recordings(samples):
+    signal = np.arange(samples, dtype=np.float32)[None]
+    out = windows(signal)
+    assert out.shape == (-(-samples // 5000), 1, 5000)
+    covered = np.unique(out[:, 0].astype(np.int64))
+    np.testing.assert_array_equal(covered, np.arange(samples))
+
+
+def test_window_starts_are_evenly_spaced_from_first_to_last():
+    np.testing.assert_array_equal(window_starts(7500, 5000), [0, 2500])
+    np.testing.assert_array_equal(window_starts(15000, 5000), [0, 5000, 10000])
+    np.testing.assert_array_equal(window_starts(100, 5000), [0])
+
+
+def test_random_window_is_a_contiguous_crop():
+    signal = np.arange(12000, dtype=np.float32)[None]
+    crop = random_window(signal, np.random.default_rng(0))
+    assert crop.shape == (1, 5000)
+    np.testing.assert_array_equal(np.diff(crop[0]), 1)
+
+
+def test_preprocess_real_1000_hz_record_in_requested_lead_order(challenge_dir):
+    header = load_header(challenge_dir / "S0001.hea")
+    recording = load_recording(challenge_dir / "S0001.mat", header)
+    out = preprocess(header, recording, ("V2", "I"))
+    assert out.signal.shape == (2, 19200) and out.fs_hz == 500.0 and out.signal.dtype == np.float32
+    reference = preprocess(header, recording, ("I",)).signal[0]
+    np.testing.assert_array_equal(out.signal[1], reference)
+    assert np.isfinite(out.signal).all() and (out.repaired == 0).all()
+
+
+def test_preprocess_repairs_invalid_samples_of_a_real_record(challenge_dir):
+    header = load_header(challenge_dir / "A0001.hea")
+    recording = load_recording(challenge_dir / "A0001.mat", header)
+    recording[1, 100:200] = -32768
+    out = preprocess(header, recording, STANDARD_LEADS)
+    assert np.isfinite(out.signal).all()
+    assert out.repaired[1] == pytest.approx(100 / 7500) and out.repaired[0] == 0
+
+
+def test_preprocess_every_shared_record_gives_finite_windows(challenge_dir):
+    from ecgcrnn.records import find_challenge_files
+
+    for header_file, recording_file in zip(*find_challenge_files(challenge_dir), strict=True):
+        header = load_header(header_file)
+        out = preprocess(header, load_recording(recording_file, header), STANDARD_LEADS)
+        batch = windows(out.signal)
+        assert batch.shape[1:] == (12, 5000) and np.isfinite(batch).all(), header_file
+
+
+def test_very_short_signals_do_not_break_the_filters():
+    assert filter_signal(np.ones((3, 5))).shape == (3, 5)
+    assert filter_signal(np.ones((3, 0))).shape == (3, 0)
+    assert windows(filter_signal(np.ones((3, 0)))).shape == (1, 3, 5000)
+
+
+def test_config_window_samples():
+    assert PreprocessConfig().window_samples == 5000
+    assert PreprocessConfig(fs_hz=250.0, window_s=8.0).window_samples == 2000
