@@ -119,7 +119,10 @@ def features_from_delineation(signal: np.ndarray, fs: float, leads, fiducials: d
         lead_values[..., 3] = lead_values[..., 2] / np.sqrt(rr_before)[None, :]
     _drop_implausible(lead_values)
     per_beat = np.concatenate(
-        [np.stack([rr_before, rr_after], axis=1), lead_values.transpose(1, 0, 2).reshape(len(r_times), -1)],
+        [
+            np.stack([rr_before, rr_after], axis=1),
+            lead_values.transpose(1, 0, 2).reshape(len(r_times), lead_values.shape[0] * lead_values.shape[2]),
+        ],
         axis=1,
     )
     defaults = np.array(
@@ -150,6 +153,8 @@ def _nanmedian(values: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _rr_intervals(r_times: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
+    if len(r_times) == 0:
+        return np.zeros(0), np.zeros(0)
     rr = np.diff(r_times) / fs
     nan = np.full(1, np.nan)
     return np.concatenate([nan, rr]), np.concatenate([rr, nan])
