@@ -95,10 +95,15 @@ class DelineationConfig:
     qrs_search_s: tuple[float, float] = (0.1, 0.12)
     qrs_gamma: tuple[float, float] = (0.06, 0.09)
     qrs_xi: tuple[float, float] = (0.05, 0.125)
+    qrs_noise_factor: float = 6.0
+    qrs_scale: int = 2
+    multilead_clip_s: tuple[float, float, float] = (0.02, 0.01, 0.02)
+    blank_qrs: bool = True
+    p_pr_spread_s: float = 0.016
     t_window_s: tuple[float, float] = (0.04, 0.6)
     t_window_rr: float = 0.7
     t_eps_rms: float = 0.25
-    t_xi: tuple[float, float] = (0.15, 0.4)
+    t_xi: tuple[float, float] = (0.35, 0.4)
     p_window_s: tuple[float, float] = (0.28, 0.0)
     p_eps_rms: float = 0.02
     p_xi: tuple[float, float] = (0.5, 0.9)
@@ -309,27 +314,99 @@ def _delineate_around(x, w, rms, anchors, fs: float, cfg: DelineationConfig) -> 
     anchors = np.broadcast_to(anchors, (n_leads, anchors.size))
     if anchors.shape[1] == 0:
         return {key: np.zeros((n_leads, 0)) for key in FIDUCIALS}
-    qrs_on, r_peak, qrs_off = _qrs(x, w[1], rms[1], anchors, fs, cfg)
-    rr = _rr_intervals(anchors[0], fs)
-    margin = round(cfg.boundary_margin_s * fs)
-    off = np.where(np.isfinite(qrs_off), qrs_off, anchors + 0.08 * fs)
-    t_start = np.round(off + cfg.t_window_s[0] * fs).astype(int)
-    t_stop = anchors + np.round(np.minimum(cfg.t_window_rr * rr, cfg.t_window_s[1] * fs)).astype(int)
-    t_stop = np.maximum(t_stop, t_start + 1)
-    t_fid = _wave(w[3], cfg.t_eps_rms * rms[3], t_start, t_stop, margin, cfg.t_xi)
-    t_fid5 = _wave(w[4], cfg.t_eps_rms * rms[4], t_start, t_stop, margin, cfg.t_xi)
-    missing = ~np.isfinite(t_fid[1])
-    t_on, t_peak, t_off = (np.where(missing, b, a) for a, b in zip(t_fid, t_fid5, strict=True))
+    k = cfg.qrs_scale - 1
+    noise = np.median(np.abs(w[k]), axis=-1)
+    qrs_on, r_peak, qrs_off = _qrs(x, w[k], rms[k], noise, anchors, fs, cfg)
+    clip_p, clip_qrs, clip_t = (c * fs for c in cfg.multilead_clip_s)
+    qrs_on, qrs_off = _pull_to_median(qrs_on, clip_qrs), _pull_to_median(qrs_off, clip_qrs)
     on = np.where(np.isfinite(qrs_on), qrs_on, anchors - 0.05 * fs)
-    p_stop = np.round(on - cfg.p_window_s[1] * fs).astype(int)
-    p_start = np.round(on - cfg.p_window_s[0] * fs).astype(int)
-    prev_end = np.full(anchors.shape, -(10**9))
-    prev_end[:, 1:] = np.where(np.isfinite(t_off[:, :-1]), t_off[:, :-1], anchors[:, :-1] + 0.3 * fs)
-    p_start = np.maximum(p_start, np.round(prev_end).astype(int))
-    p_stop = np.maximum(p_stop, p_start + 1)
-    p_on, p_peak, p_off = _wave(w[3], cfg.p_eps_rms * rms[3], p_start, p_stop, margin, cfg.p_xi)
+    off = np.where(np.isfinite(qrs_off), qrs_off, anchors + 0.08 * fs)
+    wb = quadratic_spline_swt(_blank(x, on, off), 5)[3:] if cfg.blank_qrs else w[3:]
+    t_on, t_peak, t_off = (_pull_to_median(v, clip_t) for v in _t_wave(wb, rms, anchors, off, fs, cfg))
+    p_wave = _p_wave(wb[0], rms, anchors, on, t_off, fs, cfg)
+    if _pr_spread(p_wave[1], anchors) > cfg.p_pr_spread_s * fs:
+        p_wave = tuple(np.full(anchors.shape, np.nan) for _ in range(3))
+    p_on, p_peak, p_off = (_pull_to_median(v, clip_p) for v in p_wave)
     values = (p_on, p_peak, p_off, qrs_on, r_peak, qrs_off, t_on, t_peak, t_off)
     return dict(zip(FIDUCIALS, values, strict=True))
+
+
+def _t_wave(wb, rms, anchors, qrs_off, fs: float, cfg: DelineationConfig):
+    """T onset, peak, offset (n_leads, n_beats) at scale 2^4, or 2^5 where 2^4 shows no T wave."""
+    rr = _rr_intervals(anchors[0], fs)
+    margin = round(cfg.boundary_margin_s * fs)
+    start = np.round(qrs_off + cfg.t_window_s[0] * fs).astype(int)
+    stop = anchors + np.round(np.minimum(cfg.t_window_rr * rr, cfg.t_window_s[1] * fs)).astype(int)
+    stop = np.maximum(stop, start + 1)
+    at4 = _wave(wb[0], cfg.t_eps_rms * rms[3], start, stop, margin, cfg.t_xi)
+    at5 = _wave(wb[1], cfg.t_eps_rms * rms[4], start, stop, margin, cfg.t_xi)
+    missing = ~np.isfinite(at4[1])
+    return tuple(np.where(missing, b, a) for a, b in zip(at4, at5, strict=True))
+
+
+def _p_wave(w4, rms, anchors, qrs_on, t_off, fs: float, cfg: DelineationConfig):
+    """P onset, peak, offset (n_leads, n_beats) at scale 2^4, between the previous T and the QRS onset."""
+    margin = round(cfg.boundary_margin_s * fs)
+    stop = np.round(qrs_on - cfg.p_window_s[1] * fs).astype(int)
+    start = np.round(qrs_on - cfg.p_window_s[0] * fs).astype(int)
+    prev_end = np.full(anchors.shape, -(10**9))
+    prev_end[:, 1:] = np.where(np.isfinite(t_off[:, :-1]), t_off[:, :-1], anchors[:, :-1] + 0.3 * fs)
+    start = np.maximum(start, np.round(prev_end).astype(int))
+    stop = np.maximum(stop, start + 1)
+    return _wave(w4, cfg.p_eps_rms * rms[3], start, stop, margin, cfg.p_xi)
+
+
+def _pr_spread(p_peak: np.ndarray, anchors: np.ndarray) -> float:
+    """Median over leads of each lead's median absolute deviation of the P-to-anchor interval (samples).
+
+    A stable PR interval marks true P waves; in atrial fibrillation the "P waves" found in the fibrillatory
+    baseline wander from beat to beat, which makes this spread large.
+    """
+    pr = anchors - p_peak
+    finite = np.isfinite(pr)
+    if finite.sum() < 2:
+        return 0.0
+    lead_median = np.nanmedian(np.where(finite.any(axis=1, keepdims=True), pr, 0.0), axis=1, keepdims=True)
+    deviation = np.abs(pr - lead_median)
+    rows = finite.sum(axis=1) >= 2
+    if not rows.any():
+        return 0.0
+    return float(np.median(np.nanmedian(deviation[rows], axis=1)))
+
+
+def _pull_to_median(values: np.ndarray, limit: float) -> np.ndarray:
+    """Clip each lead's value (n_leads, n_beats) to within ``limit`` of the beat's median over leads."""
+    if values.shape[0] < 3 or not np.isfinite(limit):
+        return values
+    finite = np.isfinite(values)
+    count = finite.sum(axis=0)
+    ordered = np.sort(np.where(finite, values, np.inf), axis=0)
+    lo = ordered[np.maximum((count - 1) // 2, 0), np.arange(values.shape[1])]
+    hi = ordered[np.maximum(count // 2, 0), np.arange(values.shape[1])]
+    median = np.where(count >= 3, 0.5 * (lo + hi), np.nan)
+    return np.where(np.isfinite(median), np.clip(values, median - limit, median + limit), values)
+
+
+def _blank(x: np.ndarray, on: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Copy of ``x`` (n_leads, n) with every [on, off] span (n_leads, n_beats) replaced by a straight line."""
+    n_leads, n = x.shape
+    lo = np.clip(np.floor(on).astype(int), 0, n - 1)
+    hi = np.clip(np.ceil(off).astype(int) + 1, 0, n)
+    edges = np.zeros((n_leads, n + 1))
+    rows = np.broadcast_to(np.arange(n_leads)[:, None], lo.shape)
+    np.add.at(edges, (rows, lo), 1.0)
+    np.add.at(edges, (rows, hi), -1.0)
+    inside = np.cumsum(edges[:, :-1], axis=1) > 0
+    idx = np.arange(n)
+    left = np.maximum.accumulate(np.where(inside, -1, idx), axis=1)
+    right = np.minimum.accumulate(np.where(inside, n, idx)[:, ::-1], axis=1)[:, ::-1]
+    left_ok, right_ok = left >= 0, right < n
+    left_c, right_c = np.clip(left, 0, n - 1), np.clip(right, 0, n - 1)
+    xl = np.take_along_axis(x, left_c, axis=1)
+    xr = np.take_along_axis(x, right_c, axis=1)
+    xl, xr = np.where(left_ok, xl, xr), np.where(right_ok, xr, xl)
+    frac = np.where(left_ok & right_ok, (idx - left) / np.maximum(right - left, 1), 0.5)
+    return np.where(inside, xl + frac * (xr - xl), x)
 
 
 def _rr_intervals(anchors: np.ndarray, fs: float) -> np.ndarray:
@@ -340,7 +417,7 @@ def _rr_intervals(anchors: np.ndarray, fs: float) -> np.ndarray:
     return np.concatenate((rr, rr[-1:]))
 
 
-def _qrs(x, w2, rms2, anchors, fs: float, cfg: DelineationConfig):
+def _qrs(x, w2, rms2, noise, anchors, fs: float, cfg: DelineationConfig):
     """QRS onset, peak and offset (n_leads, n_beats) from the modulus maxima at scale 2^2."""
     pre, post = (round(s * fs) for s in cfg.qrs_search_s)
     margin = round(cfg.boundary_margin_s * fs)
@@ -355,8 +432,9 @@ def _qrs(x, w2, rms2, anchors, fs: float, cfg: DelineationConfig):
     peak = np.take_along_axis(a, core[..., None], axis=-1)
     zone = (j >= margin) & (j <= centre + post)
     lm = (wavelet.local_maxima(a) & zone) | (j == core[..., None])
-    first = np.argmax(lm & (a > cfg.qrs_gamma[0] * peak) & (j <= core[..., None]), axis=-1)
-    last_mask = lm & (a > cfg.qrs_gamma[1] * peak) & (j >= core[..., None])
+    floor = cfg.qrs_noise_factor * noise[:, None, None]
+    first = np.argmax(lm & (a > np.maximum(cfg.qrs_gamma[0] * peak, floor)) & (j <= core[..., None]), axis=-1)
+    last_mask = lm & (a > np.maximum(cfg.qrs_gamma[1] * peak, floor)) & (j >= core[..., None])
     last = a.shape[-1] - 1 - np.argmax(last_mask[..., ::-1], axis=-1)
     a_first = np.take_along_axis(a, first[..., None], axis=-1)
     a_last = np.take_along_axis(a, last[..., None], axis=-1)
