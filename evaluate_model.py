@@ -1,0 +1,43 @@
+"""Score a classifier's output files against the labels of a folder of headers (PhysioNet/CinC 2021).
+
+Usage: python evaluate_model.py LABELS OUTPUTS [scores.csv] [class_scores.csv]
+
+Without a scores file, the scores are printed. The definitions are in ecgcrnn.scoring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from ecgcrnn.scoring import evaluate_model, format_class_scores, format_scores
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("label_directory", type=Path, help="folder of *.hea files with Dx lines")
+    parser.add_argument("output_directory", type=Path, help="folder of <root>.csv output files")
+    parser.add_argument("scores_file", type=Path, nargs="?", help="write the five scores here (CSV)")
+    parser.add_argument(
+        "class_scores_file", type=Path, nargs="?", help="write the per-class scores here (CSV)"
+    )
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    try:
+        scores = evaluate_model(args.label_directory, args.output_directory)
+        if args.scores_file:
+            args.scores_file.write_text(format_scores(scores))
+        else:
+            print(format_scores(scores), end="")
+        if args.class_scores_file:
+            args.class_scores_file.write_text(format_class_scores(scores))
+    except (OSError, ValueError) as error:
+        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
