@@ -61,7 +61,7 @@ def evaluate_model(label_directory, output_directory, table: ClassTable | None =
     FileNotFoundError
         When a folder is missing, it holds no label files, or an output file is missing (both files named).
     """
-    table = table or default_class_table()
+    table = default_class_table() if table is None else table
     label_files = find_label_files(label_directory)
     output_files = find_output_files(label_files, output_directory)
     labels = load_labels(label_files, table)
@@ -71,7 +71,7 @@ def evaluate_model(label_directory, output_directory, table: ClassTable | None =
 
 def compute_scores(labels, binary_outputs, scalar_outputs, table: ClassTable | None = None) -> Scores:
     """Every score from label and output matrices of shape (N, C) (bool, bool and float)."""
-    table = table or default_class_table()
+    table = default_class_table() if table is None else table
     auroc, auprc, auroc_classes, auprc_classes = compute_auc(labels, scalar_outputs)
     accuracy = compute_accuracy(labels, binary_outputs)
     f_measure, f_measure_classes = compute_f_measure(labels, binary_outputs)
