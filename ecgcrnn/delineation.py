@@ -13,8 +13,9 @@ Output format
 A dict with the nine keys of :data:`FIDUCIALS`, each a float array of sample indices at the input's
 rate (fractional, NaN where the wave is absent or its boundary was not found). :func:`delineate` returns
 1-D arrays of shape (n_beats,); :func:`delineate_leads` arrays of shape (n_leads, n_beats) on one beat grid
-shared by all leads. Beats are sorted by time; ``R`` is the QRS peak of largest magnitude (R, or S / QS
-when those dominate the lead).
+shared by all leads. Beats are sorted by time. ``R`` is the peak of the R wave (the largest positive QRS
+deflection from the onset level), or the deepest point of a QS-like complex (see :data:`R_WAVE_FRACTION`);
+P and T peaks are the wave's extremum (zero crossing of the transform), whatever its polarity.
 
 Reference
 ---------
@@ -29,7 +30,6 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
 from scipy.signal import resample_poly
 
 from ecgcrnn import wavelet
@@ -37,6 +37,10 @@ from ecgcrnn.wavelet import WAVELET_OFFSET, quadratic_spline_swt
 
 FIDUCIALS = ("P_on", "P_peak", "P_off", "QRS_on", "R", "QRS_off", "T_on", "T_peak", "T_off")
 """Keys of the delineation, in temporal order within a beat."""
+
+R_WAVE_FRACTION = 0.15
+"""``R`` is the R wave's peak unless the largest positive QRS deflection is smaller than this fraction of the
+largest negative one (QS-like complexes), in which case it is the deepest point."""
 
 _TINY = 1e-8
 
@@ -100,13 +104,14 @@ class DelineationConfig:
     multilead_clip_s: tuple[float, float, float] = (0.02, 0.01, 0.02)
     blank_qrs: bool = True
     p_pr_spread_s: float = 0.016
+    p_refine_s: float = 0.1
     t_window_s: tuple[float, float] = (0.04, 0.6)
     t_window_rr: float = 0.7
     t_eps_rms: float = 0.25
-    t_xi: tuple[float, float] = (0.35, 0.4)
+    t_xi: tuple[float, float] = (0.35, 0.45)
     p_window_s: tuple[float, float] = (0.28, 0.0)
     p_eps_rms: float = 0.02
-    p_xi: tuple[float, float] = (0.5, 0.9)
+    p_xi: tuple[float, float] = (0.65, 0.9)
     boundary_margin_s: float = 0.12
 
 
@@ -193,7 +198,20 @@ def delineate_leads(
         value = fid[key] * scale
         value[~usable] = np.nan
         out[key] = np.where((value >= 0) & (value <= last), value, np.nan)
+    out["R"] = _refine_peak(x, out["R"], math.ceil(scale))
     return out
+
+
+def _refine_peak(x: np.ndarray, peak: np.ndarray, half: int) -> np.ndarray:
+    """Move each peak (n_leads, n_beats) to the same-polarity extremum of ``x`` within ``half`` samples."""
+    if half < 1 or peak.size == 0:
+        return peak
+    finite = np.isfinite(peak)
+    centre = np.where(finite, np.round(peak), 0).astype(int)
+    v, inside = wavelet.windows(x, centre - half, 2 * half + 1)
+    polarity = np.sign(v[..., half : half + 1] - np.mean(v, axis=-1, keepdims=True))
+    best = np.argmax(np.where(inside, polarity * v, -np.inf), axis=-1)
+    return np.where(finite, centre - half + best, np.nan).astype(float)
 
 
 def _prepare(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
@@ -232,61 +250,17 @@ def _resample_ratio(fs: float, target_hz: float) -> tuple[int, int]:
 
 def _detect_beats(w: np.ndarray, rms: np.ndarray, usable: np.ndarray, fs: float, cfg: DelineationConfig):
     """Beat anchors (n_beats,) in internal samples: QRS lines per lead, grouped into complexes, fused."""
-    lead, pos, sign, strength = _qrs_lines(w, rms, usable, fs, cfg)
+    eps = np.maximum(np.asarray(cfg.qrs_eps_rms)[:, None] * rms[:4], _TINY)
+    eps[:, ~usable] = np.inf
+    lead, pos, sign, strength = wavelet.modulus_maxima_lines(w, eps, round(cfg.line_halfwidth_s * fs))
+    strength = strength / np.maximum(rms[1][lead], _TINY)
     if lead.size == 0:
         return np.zeros(0, dtype=int)
-    lead, time, strength = _complexes(lead, pos, sign, strength, round(cfg.complex_gap_s * fs))
+    lead, time, strength = wavelet.line_complexes(lead, pos, sign, strength, round(cfg.complex_gap_s * fs))
     if lead.size == 0:
         return np.zeros(0, dtype=int)
     need = max(1, math.ceil(cfg.min_lead_fraction * usable.sum() - 1e-9))
     return _fuse(lead, time, strength, need, cfg.fuse_gap_s * fs, cfg.refractory_s * fs)
-
-
-def _qrs_lines(w: np.ndarray, rms: np.ndarray, usable: np.ndarray, fs: float, cfg: DelineationConfig):
-    """Modulus-maximum lines across scales 2^4 .. 2^1 above ``qrs_eps_rms`` times each scale's RMS.
-
-    Returns (lead, position, positive, strength) of every line, ordered by lead then position; strength is
-    the line's modulus at scale 2^2 in units of that scale's RMS.
-    """
-    eps = np.maximum(np.asarray(cfg.qrs_eps_rms)[:, None] * rms[:4], _TINY)
-    a4 = np.abs(w[3])
-    ok = wavelet.local_maxima(a4) & (a4 > eps[3][:, None]) & usable[:, None]
-    positive = w[3] > 0
-    size = 2 * round(cfg.line_halfwidth_s * fs) + 1
-    strength = np.zeros(0)
-    for k in (2, 1, 0):
-        same = np.where(
-            positive, maximum_filter1d(w[k], size, axis=-1), maximum_filter1d(-w[k], size, axis=-1)
-        )
-        ok &= same > eps[k][:, None]
-        if k == 1:
-            strength = same
-    lead, pos = np.nonzero(ok)
-    return lead, pos, positive[lead, pos], strength[lead, pos] / np.maximum(rms[1][lead], _TINY)
-
-
-def _complexes(lead, pos, positive, strength, gap: int):
-    """Group lines closer than ``gap`` samples in one lead; keep groups with lines of both signs.
-
-    Returns (lead, time, strength) per complex; time is midway between its strongest positive and
-    strongest negative line, strength the largest line strength.
-    """
-    new = np.ones(lead.size, dtype=bool)
-    new[1:] = (lead[1:] != lead[:-1]) | (np.diff(pos) > gap)
-    gid = np.cumsum(new) - 1
-    n_groups = gid[-1] + 1
-    key = 2 * gid + positive
-    order = np.lexsort((strength, key))
-    ends = np.ones(order.size, dtype=bool)
-    ends[:-1] = key[order][1:] != key[order][:-1]
-    best_pos = np.full(2 * n_groups, -1)
-    best_pos[key[order][ends]] = pos[order][ends]
-    neg_pos, pos_pos = best_pos[0::2], best_pos[1::2]
-    both = (neg_pos >= 0) & (pos_pos >= 0)
-    group_strength = np.zeros(n_groups)
-    np.maximum.at(group_strength, gid, strength)
-    group_lead = lead[new]
-    return group_lead[both], 0.5 * (neg_pos + pos_pos)[both], group_strength[both]
 
 
 def _fuse(lead, time, strength, need: int, gap: float, refractory: float) -> np.ndarray:
@@ -321,11 +295,10 @@ def _delineate_around(x, w, rms, anchors, fs: float, cfg: DelineationConfig) -> 
     qrs_on, qrs_off = _pull_to_median(qrs_on, clip_qrs), _pull_to_median(qrs_off, clip_qrs)
     on = np.where(np.isfinite(qrs_on), qrs_on, anchors - 0.05 * fs)
     off = np.where(np.isfinite(qrs_off), qrs_off, anchors + 0.08 * fs)
-    wb = quadratic_spline_swt(_blank(x, on, off), 5)[3:] if cfg.blank_qrs else w[3:]
-    t_on, t_peak, t_off = (_pull_to_median(v, clip_t) for v in _t_wave(wb, rms, anchors, off, fs, cfg))
+    wb = quadratic_spline_swt(wavelet.bridge_spans(x, on, off), 5)[3:] if cfg.blank_qrs else w[3:]
+    t_wave = _t_wave(wb, rms, anchors, off, fs, cfg)
+    t_on, t_peak, t_off = (_pull_to_median(v, clip_t) for v in t_wave)
     p_wave = _p_wave(wb[0], rms, anchors, on, t_off, fs, cfg)
-    if _pr_spread(p_wave[1], anchors) > cfg.p_pr_spread_s * fs:
-        p_wave = tuple(np.full(anchors.shape, np.nan) for _ in range(3))
     p_on, p_peak, p_off = (_pull_to_median(v, clip_p) for v in p_wave)
     values = (p_on, p_peak, p_off, qrs_on, r_peak, qrs_off, t_on, t_peak, t_off)
     return dict(zip(FIDUCIALS, values, strict=True))
@@ -338,22 +311,40 @@ def _t_wave(wb, rms, anchors, qrs_off, fs: float, cfg: DelineationConfig):
     start = np.round(qrs_off + cfg.t_window_s[0] * fs).astype(int)
     stop = anchors + np.round(np.minimum(cfg.t_window_rr * rr, cfg.t_window_s[1] * fs)).astype(int)
     stop = np.maximum(stop, start + 1)
-    at4 = _wave(wb[0], cfg.t_eps_rms * rms[3], start, stop, margin, cfg.t_xi)
-    at5 = _wave(wb[1], cfg.t_eps_rms * rms[4], start, stop, margin, cfg.t_xi)
+    at4 = wavelet.wave_fiducials(wb[0], cfg.t_eps_rms * rms[3], start, stop, margin, cfg.t_xi)
+    at5 = wavelet.wave_fiducials(wb[1], cfg.t_eps_rms * rms[4], start, stop, margin, cfg.t_xi)
     missing = ~np.isfinite(at4[1])
     return tuple(np.where(missing, b, a) for a, b in zip(at4, at5, strict=True))
 
 
 def _p_wave(w4, rms, anchors, qrs_on, t_off, fs: float, cfg: DelineationConfig):
-    """P onset, peak, offset (n_leads, n_beats) at scale 2^4, between the previous T and the QRS onset."""
+    """P onset, peak, offset (n_leads, n_beats) at scale 2^4, between the previous T and the QRS onset.
+
+    A first pass searches the whole window. When its P-to-anchor intervals wander (:func:`_pr_spread` above
+    ``p_pr_spread_s``, as in atrial fibrillation) there are no P waves; otherwise a second pass searches
+    ``p_refine_s`` around the lead's median P-to-anchor interval (the median over leads where a lead has
+    no P), which keeps stray maxima of the baseline from being taken for the P wave.
+    """
     margin = round(cfg.boundary_margin_s * fs)
+    eps = cfg.p_eps_rms * rms[3]
     stop = np.round(qrs_on - cfg.p_window_s[1] * fs).astype(int)
     start = np.round(qrs_on - cfg.p_window_s[0] * fs).astype(int)
     prev_end = np.full(anchors.shape, -(10**9))
     prev_end[:, 1:] = np.where(np.isfinite(t_off[:, :-1]), t_off[:, :-1], anchors[:, :-1] + 0.3 * fs)
     start = np.maximum(start, np.round(prev_end).astype(int))
     stop = np.maximum(stop, start + 1)
-    return _wave(w4, cfg.p_eps_rms * rms[3], start, stop, margin, cfg.p_xi)
+    first = wavelet.wave_fiducials(w4, eps, start, stop, margin, cfg.p_xi)
+    if _pr_spread(first[1], anchors) > cfg.p_pr_spread_s * fs:
+        return tuple(np.full(anchors.shape, np.nan) for _ in range(3))
+    if cfg.p_refine_s <= 0 or not np.isfinite(first[1]).any():
+        return first
+    interval = wavelet.nanmedian_rows(anchors - first[1])
+    interval = np.where(np.isfinite(interval), interval, np.nanmedian(interval))
+    expected = anchors - interval[:, None]
+    half = cfg.p_refine_s * fs
+    start2 = np.maximum(np.round(expected - half).astype(int), start)
+    stop2 = np.maximum(np.minimum(np.round(expected + half).astype(int), stop), start2 + 1)
+    return wavelet.wave_fiducials(w4, eps, start2, stop2, margin, cfg.p_xi)
 
 
 def _pr_spread(p_peak: np.ndarray, anchors: np.ndarray) -> float:
@@ -363,50 +354,19 @@ def _pr_spread(p_peak: np.ndarray, anchors: np.ndarray) -> float:
     baseline wander from beat to beat, which makes this spread large.
     """
     pr = anchors - p_peak
-    finite = np.isfinite(pr)
-    if finite.sum() < 2:
-        return 0.0
-    lead_median = np.nanmedian(np.where(finite.any(axis=1, keepdims=True), pr, 0.0), axis=1, keepdims=True)
-    deviation = np.abs(pr - lead_median)
-    rows = finite.sum(axis=1) >= 2
+    rows = np.isfinite(pr).sum(axis=1) >= 2
     if not rows.any():
         return 0.0
-    return float(np.median(np.nanmedian(deviation[rows], axis=1)))
+    pr = pr[rows]
+    return float(np.median(wavelet.nanmedian_rows(np.abs(pr - wavelet.nanmedian_rows(pr)[:, None]))))
 
 
 def _pull_to_median(values: np.ndarray, limit: float) -> np.ndarray:
     """Clip each lead's value (n_leads, n_beats) to within ``limit`` of the beat's median over leads."""
     if values.shape[0] < 3 or not np.isfinite(limit):
         return values
-    finite = np.isfinite(values)
-    count = finite.sum(axis=0)
-    ordered = np.sort(np.where(finite, values, np.inf), axis=0)
-    lo = ordered[np.maximum((count - 1) // 2, 0), np.arange(values.shape[1])]
-    hi = ordered[np.maximum(count // 2, 0), np.arange(values.shape[1])]
-    median = np.where(count >= 3, 0.5 * (lo + hi), np.nan)
+    median = np.where(np.isfinite(values).sum(axis=0) >= 3, wavelet.nanmedian_rows(values.T), np.nan)
     return np.where(np.isfinite(median), np.clip(values, median - limit, median + limit), values)
-
-
-def _blank(x: np.ndarray, on: np.ndarray, off: np.ndarray) -> np.ndarray:
-    """Copy of ``x`` (n_leads, n) with every [on, off] span (n_leads, n_beats) replaced by a straight line."""
-    n_leads, n = x.shape
-    lo = np.clip(np.floor(on).astype(int), 0, n - 1)
-    hi = np.clip(np.ceil(off).astype(int) + 1, 0, n)
-    edges = np.zeros((n_leads, n + 1))
-    rows = np.broadcast_to(np.arange(n_leads)[:, None], lo.shape)
-    np.add.at(edges, (rows, lo), 1.0)
-    np.add.at(edges, (rows, hi), -1.0)
-    inside = np.cumsum(edges[:, :-1], axis=1) > 0
-    idx = np.arange(n)
-    left = np.maximum.accumulate(np.where(inside, -1, idx), axis=1)
-    right = np.minimum.accumulate(np.where(inside, n, idx)[:, ::-1], axis=1)[:, ::-1]
-    left_ok, right_ok = left >= 0, right < n
-    left_c, right_c = np.clip(left, 0, n - 1), np.clip(right, 0, n - 1)
-    xl = np.take_along_axis(x, left_c, axis=1)
-    xr = np.take_along_axis(x, right_c, axis=1)
-    xl, xr = np.where(left_ok, xl, xr), np.where(right_ok, xr, xl)
-    frac = np.where(left_ok & right_ok, (idx - left) / np.maximum(right - left, 1), 0.5)
-    return np.where(inside, xl + frac * (xr - xl), x)
 
 
 def _rr_intervals(anchors: np.ndarray, fs: float) -> np.ndarray:
@@ -433,9 +393,11 @@ def _qrs(x, w2, rms2, noise, anchors, fs: float, cfg: DelineationConfig):
     zone = (j >= margin) & (j <= centre + post)
     lm = (wavelet.local_maxima(a) & zone) | (j == core[..., None])
     floor = cfg.qrs_noise_factor * noise[:, None, None]
-    first = np.argmax(lm & (a > np.maximum(cfg.qrs_gamma[0] * peak, floor)) & (j <= core[..., None]), axis=-1)
+    is_core = j == core[..., None]
+    first_mask = lm & (a > np.maximum(cfg.qrs_gamma[0] * peak, floor)) & (j <= core[..., None])
+    first = np.argmax(first_mask | is_core, axis=-1)
     last_mask = lm & (a > np.maximum(cfg.qrs_gamma[1] * peak, floor)) & (j >= core[..., None])
-    last = a.shape[-1] - 1 - np.argmax(last_mask[..., ::-1], axis=-1)
+    last = a.shape[-1] - 1 - np.argmax((last_mask | is_core)[..., ::-1], axis=-1)
     a_first = np.take_along_axis(a, first[..., None], axis=-1)
     a_last = np.take_along_axis(a, last[..., None], axis=-1)
     minima = wavelet.local_minima(a)
@@ -459,44 +421,7 @@ def _qrs_peak(x, on, off, anchors, fs: float) -> np.ndarray:
     base_idx = np.clip(np.round(lo).astype(int), 0, v.shape[-1] - 1)
     base = np.take_along_axis(v, base_idx[..., None], axis=-1)
     zone = inside & (j >= lo[..., None]) & (j <= hi[..., None])
-    dev = np.where(zone, np.abs(v - base), -1.0)
-    return start + np.argmax(dev, axis=-1).astype(float)
-
-
-def _wave(w, eps, zone_start, zone_stop, margin: int, xi: tuple[float, float]):
-    """Onset, peak and offset (n_leads, n_beats) of the P or T wave in [zone_start, zone_stop) at one scale.
-
-    The wave is present when a modulus maximum in the zone exceeds ``eps`` (n_leads,); its peak is the zero
-    crossing between that maximum and the largest maximum of opposite sign; onset and offset are where the
-    modulus falls below ``xi`` times the first / last of those two maxima, or reaches a local minimum.
-    """
-    start = zone_start - margin
-    length = int(np.max(zone_stop - zone_start)) + 2 * margin
-    v, inside = wavelet.windows(w, start, length)
-    a = np.where(inside, np.abs(v), 0.0)
-    j = np.arange(length)
-    zone = inside & (j >= margin) & (j < (zone_stop - start)[..., None])
-    lm = wavelet.local_maxima(a) & zone
-    big = lm & (a > np.maximum(eps, _TINY)[:, None, None])
-    present = big.any(axis=-1)
-    main = np.argmax(np.where(big, a, -1.0), axis=-1)
-    main_sign = np.sign(np.take_along_axis(v, main[..., None], axis=-1))
-    opposite = lm & (np.sign(v) == -main_sign)
-    partner = np.argmax(np.where(opposite, a, -1.0), axis=-1)
-    paired = present & opposite.any(axis=-1)
-    first = np.where(paired, np.minimum(main, partner), main)
-    last = np.where(paired, np.maximum(main, partner), main)
-    crossing = np.zeros(v.shape, dtype=bool)
-    crossing[..., :-1] = (v[..., :-1] * v[..., 1:] <= 0) & (v[..., :-1] != 0)
-    jz = wavelet.first_true_after(crossing | (j == last[..., None]), first - 1)
-    jz_int = np.clip(np.nan_to_num(jz).astype(int), 0, length - 2)
-    v0 = np.take_along_axis(v, jz_int[..., None], axis=-1)[..., 0]
-    v1 = np.take_along_axis(v, jz_int[..., None] + 1, axis=-1)[..., 0]
-    frac = np.clip(v0 / np.where(v0 != v1, v0 - v1, 1.0), 0.0, 1.0)
-    peak = np.where(paired & (jz < last), jz + frac, np.nan)
-    a_first = np.take_along_axis(a, first[..., None], axis=-1)
-    a_last = np.take_along_axis(a, last[..., None], axis=-1)
-    minima = wavelet.local_minima(a)
-    on = wavelet.last_true_before((a < xi[0] * a_first) | minima, first)
-    off = wavelet.first_true_after((a < xi[1] * a_last) | minima, last)
-    return tuple(np.where(present, start + t + WAVELET_OFFSET, np.nan) for t in (on, peak, off))
+    up = np.where(zone, v - base, -np.inf)
+    down = np.where(zone, base - v, -np.inf)
+    use_up = np.max(up, axis=-1) >= R_WAVE_FRACTION * np.max(down, axis=-1)
+    return start + np.where(use_up, np.argmax(up, axis=-1), np.argmax(down, axis=-1)).astype(float)

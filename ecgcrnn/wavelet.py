@@ -13,6 +13,7 @@ standard databases", IEEE Trans. Biomed. Eng. 51(4):570-581, 2004.
 from __future__ import annotations
 
 import numpy as np
+from scipy.ndimage import maximum_filter1d
 
 WAVELET_OFFSET = 0.5
 """Time, in samples, between index ``n`` of every scale of :func:`quadratic_spline_swt` and the point at
@@ -64,6 +65,84 @@ def quadratic_spline_swt(x: np.ndarray, n_scales: int = 5) -> np.ndarray:
         if k < n_scales:
             approx = sum(c * _shift(approx, o) for c, o in zip(_H_TAPS, smooth_offsets, strict=True))
     return out
+
+
+def modulus_maxima_lines(w: np.ndarray, eps: np.ndarray, halfwidth: int) -> tuple[np.ndarray, ...]:
+    """Modulus-maximum lines that cross scales 2^4 .. 2^1 above a threshold at every scale.
+
+    A line starts at a local maximum of ``|W|`` at scale 2^4 above its threshold and continues at each
+    finer scale when a coefficient of the same sign within ``halfwidth`` samples exceeds that scale's
+    threshold (Martínez et al. 2004, QRS detection).
+
+    Parameters
+    ----------
+    w : np.ndarray, shape (n_scales >= 4, n_rows, n_samples)
+        Output of :func:`quadratic_spline_swt`.
+    eps : np.ndarray, shape (4, n_rows)
+        Thresholds at scales 2^1 .. 2^4, per row, in the unit of ``w``.
+    halfwidth : int
+        Neighbourhood, in samples, searched at the finer scales.
+
+    Returns
+    -------
+    row, position : np.ndarray of int, shape (n_lines,)
+        Row (lead) and sample of each line at scale 2^4, sorted by row then position.
+    positive : np.ndarray of bool, shape (n_lines,)
+        Sign of the line (True: rising slope).
+    modulus : np.ndarray of float, shape (n_lines,)
+        Largest same-sign modulus at scale 2^2 near the line.
+    """
+    a4 = np.abs(w[3])
+    ok = local_maxima(a4) & (a4 > eps[3][:, None])
+    positive = w[3] > 0
+    size = 2 * halfwidth + 1
+    modulus = np.zeros(0)
+    for k in (2, 1, 0):
+        same = np.where(
+            positive, maximum_filter1d(w[k], size, axis=-1), maximum_filter1d(-w[k], size, axis=-1)
+        )
+        ok &= same > eps[k][:, None]
+        if k == 1:
+            modulus = same
+    row, position = np.nonzero(ok)
+    return row, position, positive[row, position], modulus[row, position]
+
+
+def line_complexes(lead, pos, positive, strength, gap: int):
+    """Group modulus-maximum lines closer than ``gap`` samples in one row into complexes.
+
+    Isolated lines and groups whose lines all share one sign (steps, not waves) are dropped.
+
+    Parameters
+    ----------
+    lead, pos, positive, strength : np.ndarray, shape (n_lines,)
+        Row, position, sign and strength of each line, sorted by row then position (as returned by
+        :func:`modulus_maxima_lines`).
+    gap : int
+        Largest gap, in samples, between consecutive lines of one complex.
+
+    Returns
+    -------
+    lead, time, strength : np.ndarray, shape (n_complexes,)
+        Row of each complex, its time (midway between its strongest rising and strongest falling line, in
+        samples) and its largest line strength.
+    """
+    new = np.ones(lead.size, dtype=bool)
+    new[1:] = (lead[1:] != lead[:-1]) | (np.diff(pos) > gap)
+    gid = np.cumsum(new) - 1
+    n_groups = gid[-1] + 1
+    key = 2 * gid + positive
+    order = np.lexsort((strength, key))
+    ends = np.ones(order.size, dtype=bool)
+    ends[:-1] = key[order][1:] != key[order][:-1]
+    best_pos = np.full(2 * n_groups, -1)
+    best_pos[key[order][ends]] = pos[order][ends]
+    neg_pos, pos_pos = best_pos[0::2], best_pos[1::2]
+    both = (neg_pos >= 0) & (pos_pos >= 0)
+    group_strength = np.zeros(n_groups)
+    np.maximum.at(group_strength, gid, strength)
+    group_lead = lead[new]
+    return group_lead[both], 0.5 * (neg_pos + pos_pos)[both], group_strength[both]
 
 
 def windows(arr: np.ndarray, start: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
@@ -164,6 +243,108 @@ def first_true_after(mask: np.ndarray, pos: np.ndarray) -> np.ndarray:
     ok = mask & (j > pos[..., None])
     found = ok.any(axis=-1)
     return np.where(found, np.argmax(ok, axis=-1), np.nan)
+
+
+def wave_fiducials(w, eps, zone_start, zone_stop, margin: int, xi: tuple[float, float]):
+    """Onset, peak and offset of one wave per window, from one scale of the transform (P and T waves).
+
+    The wave is present when a modulus maximum in the zone exceeds ``eps``; its peak is the zero crossing
+    between that maximum and the largest maximum of opposite sign in the zone; onset and offset are where
+    the modulus falls below ``xi`` times the first / last of those two maxima, or reaches a local minimum,
+    searching up to ``margin`` samples outside the zone (Martínez et al. 2004).
+
+    Parameters
+    ----------
+    w : np.ndarray, shape (n_rows, n_samples)
+        One scale of :func:`quadratic_spline_swt`.
+    eps : np.ndarray, shape (n_rows,)
+        Presence threshold per row, in the unit of ``w``.
+    zone_start, zone_stop : np.ndarray of int, shape (n_rows, n_windows)
+        Search zone [start, stop) of the wave's maxima, in samples.
+    margin : int
+        Extra samples searched for the boundaries on either side of the zone.
+    xi : (float, float)
+        Onset and offset thresholds, fractions of the first / last maximum's modulus.
+
+    Returns
+    -------
+    onset, peak, offset : np.ndarray of float, shape (n_rows, n_windows)
+        Positions in samples of the signal (including :data:`WAVELET_OFFSET`), NaN where absent.
+    """
+    start = zone_start - margin
+    length = int(np.max(zone_stop - zone_start)) + 2 * margin
+    v, inside = windows(w, start, length)
+    a = np.where(inside, np.abs(v), 0.0)
+    j = np.arange(length)
+    zone = inside & (j >= margin) & (j < (zone_stop - start)[..., None])
+    lm = local_maxima(a) & zone
+    big = lm & (a > np.maximum(eps, 1e-12)[:, None, None])
+    present = big.any(axis=-1)
+    main = np.argmax(np.where(big, a, -1.0), axis=-1)
+    main_sign = np.sign(np.take_along_axis(v, main[..., None], axis=-1))
+    opposite = lm & (np.sign(v) == -main_sign)
+    partner = np.argmax(np.where(opposite, a, -1.0), axis=-1)
+    paired = present & opposite.any(axis=-1)
+    first = np.where(paired, np.minimum(main, partner), main)
+    last = np.where(paired, np.maximum(main, partner), main)
+    crossing = np.zeros(v.shape, dtype=bool)
+    crossing[..., :-1] = (v[..., :-1] * v[..., 1:] <= 0) & (v[..., :-1] != 0)
+    jz = first_true_after(crossing | (j == last[..., None]), first - 1)
+    jz_int = np.clip(np.nan_to_num(jz).astype(int), 0, length - 2)
+    v0 = np.take_along_axis(v, jz_int[..., None], axis=-1)[..., 0]
+    v1 = np.take_along_axis(v, jz_int[..., None] + 1, axis=-1)[..., 0]
+    frac = np.clip(v0 / np.where(v0 != v1, v0 - v1, 1.0), 0.0, 1.0)
+    peak = np.where(paired & (jz < last), jz + frac, np.nan)
+    a_first = np.take_along_axis(a, first[..., None], axis=-1)
+    a_last = np.take_along_axis(a, last[..., None], axis=-1)
+    minima = local_minima(a)
+    on = last_true_before((a < xi[0] * a_first) | minima, first)
+    off = first_true_after((a < xi[1] * a_last) | minima, last)
+    return tuple(np.where(present, start + t + WAVELET_OFFSET, np.nan) for t in (on, peak, off))
+
+
+def nanmedian_rows(values: np.ndarray) -> np.ndarray:
+    """Median of the finite entries of each row (n_rows, n) -> (n_rows,); NaN for rows without any."""
+    finite = np.isfinite(values)
+    count = finite.sum(axis=1)
+    ordered = np.sort(np.where(finite, values, np.inf), axis=1)
+    rows = np.arange(values.shape[0])
+    lo = ordered[rows, np.maximum((count - 1) // 2, 0)]
+    hi = ordered[rows, np.maximum(count // 2, 0)]
+    return np.where(count > 0, 0.5 * (lo + hi), np.nan)
+
+
+def bridge_spans(x: np.ndarray, on: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Copy of ``x`` with every span [on, off] replaced by the straight line between its end samples.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (n_rows, n_samples)
+    on, off : np.ndarray of float, shape (n_rows, n_spans)
+        Span ends in samples (e.g. QRS onset and offset), rounded outwards.
+
+    Returns
+    -------
+    np.ndarray, shape (n_rows, n_samples)
+    """
+    n_leads, n = x.shape
+    lo = np.clip(np.floor(on).astype(int), 0, n - 1)
+    hi = np.clip(np.ceil(off).astype(int) + 1, 0, n)
+    edges = np.zeros((n_leads, n + 1))
+    rows = np.broadcast_to(np.arange(n_leads)[:, None], lo.shape)
+    np.add.at(edges, (rows, lo), 1.0)
+    np.add.at(edges, (rows, hi), -1.0)
+    inside = np.cumsum(edges[:, :-1], axis=1) > 0
+    idx = np.arange(n)
+    left = np.maximum.accumulate(np.where(inside, -1, idx), axis=1)
+    right = np.minimum.accumulate(np.where(inside, n, idx)[:, ::-1], axis=1)[:, ::-1]
+    left_ok, right_ok = left >= 0, right < n
+    left_c, right_c = np.clip(left, 0, n - 1), np.clip(right, 0, n - 1)
+    xl = np.take_along_axis(x, left_c, axis=1)
+    xr = np.take_along_axis(x, right_c, axis=1)
+    xl, xr = np.where(left_ok, xl, xr), np.where(right_ok, xr, xl)
+    frac = np.where(left_ok & right_ok, (idx - left) / np.maximum(right - left, 1), 0.5)
+    return np.where(inside, xl + frac * (xr - xl), x)
 
 
 def _shift(a: np.ndarray, offset: int) -> np.ndarray:
