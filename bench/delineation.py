@@ -5,7 +5,11 @@ last marked ones, see :func:`ecgcrnn.ludb.evaluation_span`); a detection matches
 same kind when it is the nearest one and lies within the tolerance (one-to-one). Prints, per fiducial,
 the number of reference marks, sensitivity, positive predictive value and the error mean ± SD in ms.
 
-Usage: ``.venv/bin/python bench/delineation.py [--ludb DIR] [--first N] [--last N]``
+Two tables: the 12-lead form (:func:`ecgcrnn.delineation.delineate_leads`, which fuses the leads' beats and
+keeps each lead's boundaries near the median over leads) and the single-lead form
+(:func:`ecgcrnn.delineation.delineate`, each lead alone).
+
+Usage: ``.venv/bin/python bench/delineation.py [--ludb DIR] [--first N] [--last N] [--skip-single-lead]``
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecgcrnn.delineation import FIDUCIALS, delineate_leads  # noqa: E402
+from ecgcrnn.delineation import FIDUCIALS, delineate, delineate_leads  # noqa: E402
 from ecgcrnn.ludb import LEADS, MatchResult, compare_lead, read_record, read_reference  # noqa: E402
 
 DEFAULT_LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
@@ -37,7 +41,9 @@ TARGET_SENSITIVITY = {
 }
 
 
-def evaluate(ludb: Path, records: list[int], tolerance_s: float) -> dict[str, list[MatchResult]]:
+def evaluate(
+    ludb: Path, records: list[int], tolerance_s: float, single_lead: bool = False
+) -> dict[str, list[MatchResult]]:
     """Delineate the given LUDB records and compare every lead with its reference marks.
 
     Parameters
@@ -48,6 +54,9 @@ def evaluate(ludb: Path, records: list[int], tolerance_s: float) -> dict[str, li
         Record numbers.
     tolerance_s : float
         Matching tolerance in seconds.
+    single_lead : bool, default False
+        Delineate each lead on its own with :func:`delineate` instead of all 12 at once with
+        :func:`delineate_leads`.
 
     Returns
     -------
@@ -58,7 +67,11 @@ def evaluate(ludb: Path, records: list[int], tolerance_s: float) -> dict[str, li
     for number in records:
         path = ludb / str(number)
         signals, fs = read_record(path)
-        detected = delineate_leads(signals, fs)
+        if single_lead:
+            per_lead = [delineate(lead, fs) for lead in signals]
+            detected = {key: [row[key] for row in per_lead] for key in FIDUCIALS}
+        else:
+            detected = delineate_leads(signals, fs)
         for index, lead in enumerate(LEADS):
             row = {key: detected[key][index] for key in FIDUCIALS}
             for key, result in compare_lead(read_reference(path, lead), row, tolerance_s * fs).items():
@@ -102,12 +115,18 @@ def main() -> None:
     parser.add_argument("--first", type=int, default=1, help="first record number")
     parser.add_argument("--last", type=int, default=200, help="last record number")
     parser.add_argument("--tolerance-ms", type=float, default=150.0, help="matching tolerance")
+    parser.add_argument("--skip-single-lead", action="store_true", help="only the 12-lead table")
     args = parser.parse_args()
     records = list(range(args.first, args.last + 1))
-    results = evaluate(args.ludb, records, args.tolerance_ms / 1000.0)
     print(f"LUDB records {args.first}..{args.last}, {len(LEADS)} leads, tolerance {args.tolerance_ms:g} ms")
-    print(format_table(results, fs=500.0))
-    print(f"cores: {os.cpu_count()}")
+    forms = [("delineate_leads: 12 leads at once, one fused beat grid", False)]
+    if not args.skip_single_lead:
+        forms.append(("delineate: every lead on its own", True))
+    for title, single_lead in forms:
+        results = evaluate(args.ludb, records, args.tolerance_ms / 1000.0, single_lead)
+        print(f"\n{title}")
+        print(format_table(results, fs=500.0))
+    print(f"\ncores: {os.cpu_count()}")
 
 
 if __name__ == "__main__":
