@@ -47,45 +47,59 @@ _TINY = 1e-8
 
 @dataclass(frozen=True)
 class DelineationConfig:
-    """Parameters of the delineator; thresholds follow Martínez et al. (2004), tuned on LUDB.
+    """Parameters of the delineator: Martínez et al. (2004) where the paper gives them, else tuned on LUDB.
 
     Attributes
     ----------
-    internal_fs_hz : float
+    internal_fs_hz : float, default 250.0
         Rate the signal is resampled to before the transform (the paper's scales assume 250 Hz).
-    qrs_eps_rms : tuple of float
-        QRS detection thresholds at scales 2^1 .. 2^4, in multiples of each scale's RMS.
-    line_halfwidth_s : float
-        Half-width of the neighbourhood searched for a modulus-maximum line at finer scales.
-    complex_gap_s : float
+    qrs_eps_rms : tuple of float, default (1.0, 1.0, 1.0, 0.5)
+        QRS line thresholds at scales 2^1 .. 2^4, in multiples of each scale's RMS (paper).
+    line_halfwidth_s : float, default 0.02
+        Half-width of the neighbourhood searched for a modulus-maximum line at the finer scales.
+    complex_gap_s : float, default 0.12
         Largest gap between modulus-maximum lines of one QRS complex.
-    fuse_gap_s : float
+    fuse_gap_s : float, default 0.06
         Largest gap between complexes of different leads that belong to one beat.
-    min_lead_fraction : float
+    min_lead_fraction : float, default 0.3
         Fraction of the usable leads that must show a complex for a beat to be kept.
-    refractory_s : float
+    weak_beat_fraction : float, default 0.5
+        Beats whose mean QRS strength (scale 2^2 modulus over its RMS) is below this fraction of the
+        median beat's are dropped (large T waves, artefacts).
+    refractory_s : float, default 0.2
         Shortest RR interval; of two closer beats the weaker is dropped.
-    qrs_search_s : tuple of float
-        Time before and after the beat's anchor searched for the QRS modulus maxima at scale 2^2.
-    qrs_gamma : tuple of float
-        Significance of the first and last QRS maxima, as a fraction of the largest one.
-    qrs_xi : tuple of float
-        QRS onset / offset thresholds, fractions of the first / last significant maximum.
-    t_window_s : tuple of float
+    qrs_search_s : tuple of float, default (0.1, 0.12)
+        Time before and after the beat's anchor searched for QRS modulus maxima at scale 2^2.
+    qrs_gamma : tuple of float, default (0.06, 0.09)
+        Significance of the first / last QRS maxima, fractions of the largest one (paper).
+    qrs_noise_factor : float, default 6.0
+        The first / last QRS maxima must also exceed this multiple of the median modulus at scale 2^2.
+    qrs_xi : tuple of float, default (0.05, 0.125)
+        QRS onset / offset thresholds, fractions of the first / last significant maximum (paper).
+    multilead_clip_s : tuple of float, default (0.02, 0.01, 0.02)
+        P, QRS and T boundaries of a lead are kept within this distance of the beat's median over leads
+        (only with three or more leads).
+    blank_qrs : bool, default True
+        Search P and T waves in the transform of the signal with every QRS replaced by a straight line.
+    t_window_s : tuple of float, default (0.04, 0.6)
         T search window: start after QRS offset, and the cap on its end after the anchor.
-    t_window_rr : float
+    t_window_rr : float, default 0.7
         End of the T search window after the anchor, as a fraction of the RR interval.
-    t_eps_rms : float
-        T wave presence threshold at scale 2^4, in multiples of the scale's RMS.
-    t_xi : tuple of float
-        T onset / offset thresholds.
-    p_window_s : tuple of float
-        P search window: start and end before QRS onset.
-    p_eps_rms : float
-        P wave presence threshold at scale 2^4, in multiples of the scale's RMS.
-    p_xi : tuple of float
-        P onset / offset thresholds.
-    boundary_margin_s : float
+    t_eps_rms : float, default 0.25
+        T wave presence threshold at scale 2^4 (2^5), in multiples of the scale's RMS (paper).
+    t_xi : tuple of float, default (0.35, 0.45)
+        T onset / offset thresholds, fractions of the first / last maximum.
+    p_window_s : tuple of float, default (0.28, 0.0)
+        P search window: start and end before QRS onset (the start never precedes the previous T offset).
+    p_refine_s : float, default 0.1
+        Half-width of the second P search around the lead's median P-to-anchor interval.
+    p_pr_spread_s : float, default 0.016
+        Largest median absolute deviation of the P-to-anchor interval for P waves to be reported.
+    p_eps_rms : float, default 0.02
+        P wave presence threshold at scale 2^4, in multiples of the scale's RMS (paper).
+    p_xi : tuple of float, default (0.65, 0.9)
+        P onset / offset thresholds, fractions of the first / last maximum.
+    boundary_margin_s : float, default 0.12
         How far boundary searches may run beyond a wave's search window.
     """
 
@@ -95,21 +109,21 @@ class DelineationConfig:
     complex_gap_s: float = 0.12
     fuse_gap_s: float = 0.06
     min_lead_fraction: float = 0.3
+    weak_beat_fraction: float = 0.5
     refractory_s: float = 0.2
     qrs_search_s: tuple[float, float] = (0.1, 0.12)
     qrs_gamma: tuple[float, float] = (0.06, 0.09)
-    qrs_xi: tuple[float, float] = (0.05, 0.125)
     qrs_noise_factor: float = 6.0
-    qrs_scale: int = 2
+    qrs_xi: tuple[float, float] = (0.05, 0.125)
     multilead_clip_s: tuple[float, float, float] = (0.02, 0.01, 0.02)
     blank_qrs: bool = True
-    p_pr_spread_s: float = 0.016
-    p_refine_s: float = 0.1
     t_window_s: tuple[float, float] = (0.04, 0.6)
     t_window_rr: float = 0.7
     t_eps_rms: float = 0.25
     t_xi: tuple[float, float] = (0.35, 0.45)
     p_window_s: tuple[float, float] = (0.28, 0.0)
+    p_refine_s: float = 0.1
+    p_pr_spread_s: float = 0.016
     p_eps_rms: float = 0.02
     p_xi: tuple[float, float] = (0.65, 0.9)
     boundary_margin_s: float = 0.12
@@ -260,26 +274,9 @@ def _detect_beats(w: np.ndarray, rms: np.ndarray, usable: np.ndarray, fs: float,
     if lead.size == 0:
         return np.zeros(0, dtype=int)
     need = max(1, math.ceil(cfg.min_lead_fraction * usable.sum() - 1e-9))
-    return _fuse(lead, time, strength, need, cfg.fuse_gap_s * fs, cfg.refractory_s * fs)
-
-
-def _fuse(lead, time, strength, need: int, gap: float, refractory: float) -> np.ndarray:
-    """Fuse per-lead complexes into beats seen in at least ``need`` leads; enforce the refractory period."""
-    order = np.argsort(time, kind="stable")
-    lead, time, strength = lead[order], time[order], strength[order]
-    cid = np.concatenate(([0], np.cumsum(np.diff(time) > gap)))
-    n_clusters = cid[-1] + 1
-    pairs = np.unique(cid * (lead.max() + 1) + lead)
-    support = np.bincount(pairs // (lead.max() + 1), minlength=n_clusters)
-    weight = np.bincount(cid, strength, minlength=n_clusters)
-    anchor = np.bincount(cid, strength * time, minlength=n_clusters) / np.maximum(weight, _TINY)
-    keep = support >= need
-    anchor, score = anchor[keep], (weight * support)[keep]
-    accepted = np.zeros(anchor.size, dtype=bool)
-    for i in np.argsort(-score, kind="stable"):
-        if not np.any(accepted & (np.abs(anchor - anchor[i]) < refractory)):
-            accepted[i] = True
-    return np.round(anchor[accepted]).astype(int)
+    return wavelet.fuse_complexes(
+        lead, time, strength, need, cfg.fuse_gap_s * fs, cfg.refractory_s * fs, cfg.weak_beat_fraction
+    )
 
 
 def _delineate_around(x, w, rms, anchors, fs: float, cfg: DelineationConfig) -> dict[str, np.ndarray]:
@@ -288,9 +285,8 @@ def _delineate_around(x, w, rms, anchors, fs: float, cfg: DelineationConfig) -> 
     anchors = np.broadcast_to(anchors, (n_leads, anchors.size))
     if anchors.shape[1] == 0:
         return {key: np.zeros((n_leads, 0)) for key in FIDUCIALS}
-    k = cfg.qrs_scale - 1
-    noise = np.median(np.abs(w[k]), axis=-1)
-    qrs_on, r_peak, qrs_off = _qrs(x, w[k], rms[k], noise, anchors, fs, cfg)
+    noise = np.median(np.abs(w[1]), axis=-1)
+    qrs_on, r_peak, qrs_off = _qrs(x, w[1], rms[1], noise, anchors, fs, cfg)
     clip_p, clip_qrs, clip_t = (c * fs for c in cfg.multilead_clip_s)
     qrs_on, qrs_off = _pull_to_median(qrs_on, clip_qrs), _pull_to_median(qrs_off, clip_qrs)
     on = np.where(np.isfinite(qrs_on), qrs_on, anchors - 0.05 * fs)

@@ -1,4 +1,10 @@
-"""Dyadic wavelet transform of Martínez et al. (2004) and small window helpers for the delineator.
+"""Wavelet-domain building blocks of the delineator (Martínez et al. 2004).
+
+The dyadic transform (:func:`quadratic_spline_swt`); QRS detection by modulus-maximum lines across scales
+(:func:`modulus_maxima_lines`), grouped into complexes per lead (:func:`line_complexes`) and fused into one
+beat grid over leads (:func:`fuse_complexes`); the threshold search for a wave's peak and boundaries at one
+scale (:func:`wave_fiducials`); and vectorised window helpers shared by these searches. Everything works on
+many rows (leads) and windows (beats) at once.
 
 The prototype wavelet is the derivative of a quadratic spline smoothing function; the transform is the
 undecimated (à trous) filter bank of Mallat with the low-pass filter h = [1, 3, 3, 1] / 8 and the
@@ -143,6 +149,51 @@ def line_complexes(lead, pos, positive, strength, gap: int):
     np.maximum.at(group_strength, gid, strength)
     group_lead = lead[new]
     return group_lead[both], 0.5 * (neg_pos + pos_pos)[both], group_strength[both]
+
+
+def fuse_complexes(
+    lead, time, strength, need: int, gap: float, refractory: float, weak_fraction: float
+) -> np.ndarray:
+    """Fuse the QRS complexes of several rows (leads) into one grid of beats.
+
+    Complexes closer than ``gap`` belong to one beat; a beat needs complexes in at least ``need`` rows and
+    a mean strength of at least ``weak_fraction`` times the median beat's; of two beats closer than
+    ``refractory`` the one with the larger (strength x rows) score is kept.
+
+    Parameters
+    ----------
+    lead, time, strength : np.ndarray, shape (n_complexes,)
+        Output of :func:`line_complexes`.
+    need : int
+        Rows that must show the complex.
+    gap, refractory : float
+        In samples.
+    weak_fraction : float
+        Fraction of the median beat strength below which a beat is dropped.
+
+    Returns
+    -------
+    np.ndarray of int, shape (n_beats,)
+        Beat anchors, sorted: strength-weighted mean time of the beat's complexes, in samples.
+    """
+    order = np.argsort(time, kind="stable")
+    lead, time, strength = lead[order], time[order], strength[order]
+    cid = np.concatenate(([0], np.cumsum(np.diff(time) > gap)))
+    n_clusters = cid[-1] + 1
+    pairs = np.unique(cid * (lead.max() + 1) + lead)
+    support = np.bincount(pairs // (lead.max() + 1), minlength=n_clusters)
+    weight = np.bincount(cid, strength, minlength=n_clusters)
+    anchor = np.bincount(cid, strength * time, minlength=n_clusters) / np.maximum(weight, 1e-12)
+    keep = support >= need
+    mean_strength = weight / np.maximum(np.bincount(cid, minlength=n_clusters), 1)
+    if keep.any():
+        keep &= mean_strength >= weak_fraction * np.median(mean_strength[keep])
+    anchor, score = anchor[keep], (weight * support)[keep]
+    accepted = np.zeros(anchor.size, dtype=bool)
+    for i in np.argsort(-score, kind="stable"):
+        if not np.any(accepted & (np.abs(anchor - anchor[i]) < refractory)):
+            accepted[i] = True
+    return np.round(anchor[accepted]).astype(int)
 
 
 def windows(arr: np.ndarray, start: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
