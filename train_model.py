@@ -4,7 +4,8 @@
 import argparse
 import logging
 import sys
-from pathlib import Path
+
+from ecgcrnn.records import find_challenge_files
 
 
 def main(argv=None) -> int:
@@ -16,13 +17,15 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
-    if not Path(args.data_directory).is_dir():
-        print(f"train_model.py: error: {args.data_directory}: no such folder", file=sys.stderr)
+    try:
+        if not find_challenge_files(args.data_directory)[0]:
+            raise ValueError(f"{args.data_directory}: no records (.hea with a .mat beside it) found")
+        from team_code import training_code
+
+        training_code(args.data_directory, args.model_directory)
+    except (OSError, ValueError, NotImplementedError) as error:
+        print(f"train_model.py: error: {error}", file=sys.stderr)
         return 1
-
-    from team_code import training_code
-
-    training_code(args.data_directory, args.model_directory)
     return 0
 
 

@@ -126,3 +126,13 @@ def test_cli_missing_folder_is_a_one_line_error(tmp_path, fake_team_code, capsys
     assert test_model.main([str(tmp_path), str(tmp_path / "absent"), str(tmp_path / "out")]) == 1
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "absent: no such folder" in error
+
+
+def test_train_cli_missing_or_empty_folder_is_a_one_line_error(tmp_path, capsys):
+    import train_model
+
+    assert train_model.main([str(tmp_path / "absent"), str(tmp_path / "model")]) == 1
+    assert capsys.readouterr().err.count("\n") == 1
+    (tmp_path / "empty").mkdir()
+    assert train_model.main([str(tmp_path / "empty"), str(tmp_path / "model")]) == 1
+    assert "no records" in capsys.readouterr().err
