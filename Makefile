@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv demo test test-fast lint bench
+.PHONY: venv demo test test-fast lint bench figures
 
 venv: $(VENV)/.installed
 
@@ -29,3 +29,6 @@ lint: venv
 
 bench: venv
 	$(BIN)/python bench/scoring.py
+
+figures: venv
+	$(BIN)/python -m ecgcrnn.figures
