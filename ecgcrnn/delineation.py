@@ -68,6 +68,10 @@ class DelineationConfig:
         median beat's are dropped (large T waves, artefacts).
     refractory_s : float, default 0.2
         Shortest RR interval; of two closer beats the weaker is dropped.
+    searchback_rr : float, default 1.5
+        RR intervals longer than this multiple of the median are searched again at lower thresholds.
+    searchback_scale : float, default 0.5
+        Scale of the QRS thresholds in the search-back.
     qrs_search_s : tuple of float, default (0.1, 0.12)
         Time before and after the beat's anchor searched for QRS modulus maxima at scale 2^2.
     qrs_gamma : tuple of float, default (0.06, 0.09)
@@ -111,6 +115,8 @@ class DelineationConfig:
     min_lead_fraction: float = 0.3
     weak_beat_fraction: float = 0.5
     refractory_s: float = 0.2
+    searchback_rr: float = 1.5
+    searchback_scale: float = 0.5
     qrs_search_s: tuple[float, float] = (0.1, 0.12)
     qrs_gamma: tuple[float, float] = (0.06, 0.09)
     qrs_noise_factor: float = 6.0
@@ -263,8 +269,29 @@ def _resample_ratio(fs: float, target_hz: float) -> tuple[int, int]:
 
 
 def _detect_beats(w: np.ndarray, rms: np.ndarray, usable: np.ndarray, fs: float, cfg: DelineationConfig):
-    """Beat anchors (n_beats,) in internal samples: QRS lines per lead, grouped into complexes, fused."""
-    eps = np.maximum(np.asarray(cfg.qrs_eps_rms)[:, None] * rms[:4], _TINY)
+    """Beat anchors (n_beats,) in internal samples, with a search-back at lower thresholds.
+
+    Where an RR interval exceeds ``searchback_rr`` times the median one, beats found with the thresholds
+    scaled by ``searchback_scale`` inside that interval (and beyond the refractory period of its ends) are
+    added, as in Martínez et al. (2004).
+    """
+    anchors = _detect_pass(w, rms, usable, fs, cfg, 1.0)
+    if anchors.size < 2:
+        return anchors
+    rr = np.diff(anchors)
+    long_gap = rr > cfg.searchback_rr * np.median(rr)
+    if not long_gap.any():
+        return anchors
+    extra = _detect_pass(w, rms, usable, fs, cfg, cfg.searchback_scale)
+    gap = np.clip(np.searchsorted(anchors, extra) - 1, 0, rr.size - 1)
+    margin = cfg.refractory_s * fs
+    inside = long_gap[gap] & (extra > anchors[gap] + margin) & (extra < anchors[gap + 1] - margin)
+    return np.sort(np.concatenate((anchors, extra[inside])))
+
+
+def _detect_pass(w, rms, usable, fs: float, cfg: DelineationConfig, scale: float) -> np.ndarray:
+    """One detection pass: QRS lines per lead, grouped into complexes, fused over leads (n_beats,)."""
+    eps = np.maximum(scale * np.asarray(cfg.qrs_eps_rms)[:, None] * rms[:4], _TINY)
     eps[:, ~usable] = np.inf
     lead, pos, sign, strength = wavelet.modulus_maxima_lines(w, eps, round(cfg.line_halfwidth_s * fs))
     strength = strength / np.maximum(rms[1][lead], _TINY)

@@ -90,6 +90,15 @@ def test_extreme_heart_rates_give_one_beat_per_qrs(bpm):
     np.testing.assert_allclose(result["R"] / fs, r_times, atol=0.006)
 
 
+def test_low_amplitude_beat_between_normal_beats_is_found():
+    fs = 500.0
+    x, r_times = synthetic_ecg(fs, bpm=60, duration_s=10.0)
+    small = (np.abs(np.arange(x.size) / fs - r_times[5]) < 0.35).astype(float)
+    x = x * (1.0 - 0.4 * small)
+    result = delineate(x, fs)
+    np.testing.assert_allclose(result["R"] / fs, r_times, atol=0.006)
+
+
 def test_inverted_lead_keeps_qrs_boundaries():
     fs = 500.0
     x, _ = synthetic_ecg(fs, bpm=72, duration_s=10.0)
