@@ -141,10 +141,10 @@ def compute_modified_confusion_matrix(labels, outputs) -> np.ndarray:
     """The Challenge's normalised multi-label confusion matrix A of shape (C, C).
 
     Each recording adds 1/n to A[j, k] for every labelled class j and every output class k, where n is the
-    number of classes positive in its labels or its outputs (at least 1).
+    number of classes positive in its labels or its outputs (at least 1): A = (L / n)ᵀ O.
     """
     labels, outputs = _check_binary(labels, outputs)
-    return _modified_confusion_matrices(labels, outputs)[0]
+    return (labels / _normalisation(labels, outputs)[:, None]).T @ outputs.astype(float)
 
 
 def compute_challenge_metric(weights, labels, outputs, normal_index: int) -> float:
@@ -152,18 +152,27 @@ def compute_challenge_metric(weights, labels, outputs, normal_index: int) -> flo
 
     With score(O) = Σ W∘A(O) (NaN weights ignored), the metric is (S_obs − S_inactive) / (S_true −
     S_inactive), where the inactive outputs predict only class ``normal_index``; 0 when S_true = S_inactive.
+    The scores are computed per recording, Σ W∘A = Σ_i (L_i W) · O_i / n_i, without forming A.
     """
     labels, outputs = _check_binary(labels, outputs)
     weights = np.asarray(weights, dtype=float)
     if weights.shape != (labels.shape[1],) * 2:
         raise ValueError(f"weights of shape {weights.shape} do not match {labels.shape[1]} classes")
+    reward = labels.astype(float) @ np.nan_to_num(weights, nan=0.0)  # (N, C): Σ_j L_ij W_jk
     inactive = np.zeros_like(labels)
     inactive[:, normal_index] = True
-    matrices = _modified_confusion_matrices(labels, outputs, labels, inactive)
-    observed, correct, inactive_score = np.nansum(weights * matrices, axis=(1, 2))
+    observed, correct, inactive_score = (
+        float(np.sum(np.einsum("ik,ik->i", reward, o) / _normalisation(labels, o)))
+        for o in (outputs, labels, inactive)
+    )
     if correct == inactive_score:
         return 0.0
-    return float((observed - inactive_score) / (correct - inactive_score))
+    return (observed - inactive_score) / (correct - inactive_score)
+
+
+def _normalisation(labels: np.ndarray, outputs: np.ndarray) -> np.ndarray:
+    """Per recording, the number of classes positive in its labels or outputs, at least 1."""
+    return np.maximum(np.count_nonzero(labels | outputs, axis=1), 1)
 
 
 def find_label_files(label_directory) -> list[Path]:
@@ -303,23 +312,6 @@ def _pair_keys(classes: np.ndarray, values: np.ndarray) -> np.ndarray:
     keys = np.empty(len(classes), dtype=complex)
     keys.real, keys.imag = classes, values
     return keys
-
-
-def _modified_confusion_matrices(labels: np.ndarray, *output_sets: np.ndarray) -> np.ndarray:
-    """The matrices A (V, C, C) of labels (N, C) against V sets of binary outputs, each (N, C).
-
-    Each (labelled class j, recording i, output class k) triple adds 1/n_i to A[j, k]; ``np.bincount`` adds
-    them per (j, k) in increasing recording order, as the evaluator's loops do.
-    """
-    num_classes = labels.shape[1]
-    label_class, recording = _nonzero(labels.T)  # grouped by class, recordings in increasing order
-    sums = []
-    for outputs in output_sets:
-        n = np.maximum(np.count_nonzero(labels | outputs, axis=1), 1)
-        entry, output_class = _nonzero(outputs[recording])
-        cell = label_class[entry] * num_classes + output_class
-        sums.append(np.bincount(cell, 1.0 / n[recording[entry]], num_classes**2))
-    return np.reshape(sums, (len(output_sets), num_classes, num_classes))
 
 
 def _sorted_rows(matrix: np.ndarray) -> np.ndarray:
