@@ -136,9 +136,21 @@ def resample(signal: np.ndarray, fs_hz: float, target_hz: float) -> np.ndarray:
     signal = np.asarray(signal, dtype=np.float32)
     if fs_hz == target_hz or signal.shape[-1] == 0:
         return signal
-    ratio = Fraction(target_hz / fs_hz).limit_denominator(1000)
+    ratio = _ratio(fs_hz, target_hz)
     out = sps.resample_poly(signal, ratio.numerator, ratio.denominator, axis=-1)
     return out.astype(np.float32, copy=False)
+
+
+def resampled_length(samples: int, fs_hz: float, target_hz: float) -> int:
+    """The number of samples :func:`resample` gives for ``samples`` at ``fs_hz``."""
+    if fs_hz == target_hz or samples == 0:
+        return samples
+    ratio = _ratio(fs_hz, target_hz)
+    return -(-samples * ratio.numerator // ratio.denominator)
+
+
+def _ratio(fs_hz: float, target_hz: float) -> Fraction:
+    return Fraction(target_hz / fs_hz).limit_denominator(1000)
 
 
 def filter_signal(signal: np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:

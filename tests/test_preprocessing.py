@@ -9,6 +9,7 @@ from ecgcrnn.preprocessing import (
     random_window,
     repair_missing,
     resample,
+    resampled_length,
     window_starts,
     windows,
 )
@@ -136,3 +137,10 @@ def test_very_short_signals_do_not_break_the_filters():
 def test_config_window_samples():
     assert PreprocessConfig().window_samples == 5000
     assert PreprocessConfig(fs_hz=250.0, window_s=8.0).window_samples == 2000
+
+
+@pytest.mark.parametrize(
+    "fs, samples", [(257.0, 1000), (360.0, 3601), (1000.0, 115174), (500.0, 7), (250.0, 0)]
+)
+def test_resampled_length_predicts_resample(fs, samples):
+    assert resample(np.zeros((1, samples)), fs, FS).shape[1] == resampled_length(samples, fs, FS)
