@@ -1,0 +1,266 @@
+"""Per-class decision thresholds chosen to maximise the Challenge metric on a validation set.
+
+A recording is predicted positive for class k when its probability is at least ``thresholds[k]``. The
+thresholds are found by coordinate ascent on the challenge metric (docs/scoring.md): from a start point, each
+class in turn takes the candidate threshold that scores best with the other classes held fixed, for a few
+passes until none improves. Two start points are climbed, the per-class F-measure optimum and one threshold
+for every class, and the better result is kept, so it never scores below either.
+
+Changing one class k changes each recording's numerator Σ_k' R_ik' O_ik' (R = L W) and union size n_i by a
+per-recording amount, so the score of every candidate threshold of class k is one cumulative sum over the
+recordings sorted by their class-k probability: S(t) = Σ_i off_i + Σ_{i: p_ik >= t} (on_i − off_i), where
+on_i and off_i are recording i's score with class k predicted and not predicted.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+NEVER = 1.0  # the highest threshold: predicts a class only for recordings whose probability is exactly 1
+TOLERANCE = 1e-12  # a move must raise the metric by more than this
+
+
+def choose_thresholds(
+    labels, probabilities, weights, normal_index: int, candidates: int = 100, passes: int = 5, default=0.5
+) -> np.ndarray:
+    """Per-class thresholds that maximise the challenge metric of ``probabilities >= thresholds``.
+
+    Parameters
+    ----------
+    labels : array_like of bool, shape (N, C)
+        Validation labels.
+    probabilities : array_like of float, shape (N, C)
+        Validation probabilities in [0, 1]; NaN is rejected.
+    weights : array_like of float, shape (C, C)
+        The Challenge's weights W[j, k] for predicting k when j is true; NaN entries count as 0.
+    normal_index : int
+        The sinus-rhythm class, the only one the inactive classifier predicts.
+    candidates : int, default 100
+        Per class, the thresholds tried are the ``candidates + 1`` evenly spaced quantiles of that class's
+        probabilities, the grid 0, 1/candidates, ..., 1, and the current threshold.
+    passes : int, default 5
+        The most passes over the classes; the ascent stops after a pass that changes nothing.
+    default : float, default 0.5
+        The one threshold of the second start point.
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (C,)
+        Thresholds in [0, 1]. A class that is best never predicted gets a threshold above all of its
+        validation probabilities (1.0 when one of them is 1.0). When the metric cannot vary (S_true =
+        S_inactive), the F-measure start point.
+
+    Raises
+    ------
+    ValueError
+        When the shapes disagree, a probability is NaN or outside [0, 1], or an argument is out of range.
+    """
+    labels, probabilities = _check_inputs(labels, probabilities)
+    weights = _check_weights(weights, labels.shape[1])
+    _check_options(labels.shape[1], normal_index, candidates, passes, default)
+    metric = IncrementalMetric(labels, probabilities, weights, normal_index)
+    grids = candidate_thresholds(probabilities, candidates)
+    starts = (best_f_measure_thresholds(labels, probabilities, candidates), np.full(labels.shape[1], default))
+    results = [_ascend(metric, start, grids, passes) for start in starts]
+    scores = [metric.score(apply_thresholds(probabilities, t)) for t in results]
+    return results[1] if scores[1] > scores[0] + TOLERANCE else results[0]
+
+
+def apply_thresholds(probabilities, thresholds) -> np.ndarray:
+    """Binary outputs, ``probabilities >= thresholds``, of shape (N, C) (or (C,) for one recording).
+
+    Parameters
+    ----------
+    probabilities : array_like of float, shape (N, C) or (C,)
+        Probabilities; NaN is rejected.
+    thresholds : array_like of float, shape (C,)
+    """
+    probabilities = np.asarray(probabilities, dtype=float)
+    thresholds = np.asarray(thresholds, dtype=float)
+    if thresholds.ndim != 1 or probabilities.ndim not in (1, 2) or probabilities.shape[-1] != len(thresholds):
+        raise ValueError(
+            f"probabilities of shape {probabilities.shape} do not match {thresholds.shape} thresholds"
+        )
+    if np.isnan(probabilities).any() or np.isnan(thresholds).any():
+        raise ValueError("probabilities and thresholds must not be NaN")
+    return probabilities >= thresholds
+
+
+def candidate_thresholds(probabilities: np.ndarray, candidates: int) -> list[np.ndarray]:
+    """Per class, the sorted distinct candidate thresholds: quantiles of its probabilities and a grid.
+
+    Parameters
+    ----------
+    probabilities : numpy.ndarray of float, shape (N, C)
+    candidates : int
+        ``candidates + 1`` quantile levels and grid points, evenly spaced over [0, 1] (both included).
+
+    Returns
+    -------
+    list of C numpy.ndarray of float, each of at most 2 (candidates + 1) values in [0, 1]
+    """
+    levels = np.linspace(0.0, 1.0, candidates + 1)
+    quantiles = np.quantile(probabilities, levels, axis=0)  # (candidates + 1, C)
+    return [np.unique(np.concatenate((levels, column))) for column in quantiles.T]
+
+
+def best_f_measure_thresholds(labels, probabilities, candidates: int = 100) -> np.ndarray:
+    """Per class, the candidate threshold that maximises the F-measure 2 TP / (2 TP + FP + FN).
+
+    A class without positive labels is never predicted (threshold 1.0). Among thresholds of equal
+    F-measure, the middle of the first run of best candidates is taken.
+
+    Parameters
+    ----------
+    labels : array_like of bool, shape (N, C)
+    probabilities : array_like of float, shape (N, C)
+        In [0, 1].
+    candidates : int, default 100
+        As in :func:`choose_thresholds`.
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (C,)
+    """
+    labels, probabilities = _check_inputs(labels, probabilities)
+    _check_options(labels.shape[1], 0, candidates, 0, 0.0)
+    ascending = np.sort(probabilities, axis=0)
+    thresholds = np.full(labels.shape[1], NEVER)
+    for k, grid in enumerate(candidate_thresholds(probabilities, candidates)):
+        positives = np.sort(probabilities[labels[:, k], k])
+        if len(positives) == 0:
+            continue
+        predicted = len(ascending) - np.searchsorted(ascending[:, k], grid, side="left")
+        true_positives = len(positives) - np.searchsorted(positives, grid, side="left")
+        f_measure = 2 * true_positives / (predicted + len(positives))
+        thresholds[k] = _middle_of_best(grid, f_measure)
+    return thresholds
+
+
+class IncrementalMetric:
+    """The challenge metric of thresholded validation probabilities, re-evaluated one class at a time.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray of bool, shape (N, C)
+    probabilities : numpy.ndarray of float, shape (N, C)
+    weights : numpy.ndarray of float, shape (C, C)
+        NaN entries count as 0.
+    normal_index : int
+    """
+
+    def __init__(self, labels: np.ndarray, probabilities: np.ndarray, weights: np.ndarray, normal_index: int):
+        self.labels = labels
+        self.probabilities = probabilities
+        self.reward = labels.astype(float) @ np.nan_to_num(weights, nan=0.0)  # (N, C): Σ_j L_ij W_jk
+        order = np.argsort(probabilities, axis=0, kind="stable")
+        self.ascending = np.take_along_axis(probabilities, order, axis=0)  # (N, C), each column sorted
+        self.descending_order = np.ascontiguousarray(order[::-1].T)  # (C, N)
+        inactive = np.zeros_like(labels)
+        inactive[:, normal_index] = True
+        self.inactive_score = self._raw_score(inactive)
+        self.scale = self._raw_score(labels) - self.inactive_score
+
+    def outputs(self, thresholds: np.ndarray) -> np.ndarray:
+        """Binary outputs (N, C) of the validation probabilities at thresholds (C,)."""
+        return self.probabilities >= thresholds
+
+    def score(self, outputs: np.ndarray) -> float:
+        """The challenge metric of binary outputs (N, C); 0 when S_true = S_inactive."""
+        return self._normalise(self._raw_score(outputs))
+
+    def column_scores(self, outputs: np.ndarray, k: int, thresholds: np.ndarray) -> np.ndarray:
+        """The metric of ``outputs`` with column k replaced by ``probabilities[:, k] >= t``, per threshold.
+
+        Parameters
+        ----------
+        outputs : numpy.ndarray of bool, shape (N, C)
+            Column k is ignored.
+        k : int
+        thresholds : numpy.ndarray of float, shape (T,)
+
+        Returns
+        -------
+        numpy.ndarray of float, shape (T,)
+        """
+        others = outputs.copy()
+        others[:, k] = False
+        numerator = np.einsum("ik,ik->i", self.reward, others)
+        union = np.count_nonzero(self.labels | others, axis=1)  # counts class k where it is labelled
+        off = numerator / np.maximum(union, 1)
+        on = (numerator + self.reward[:, k]) / (union + ~self.labels[:, k])
+        gain = np.zeros(len(on) + 1)
+        np.cumsum((on - off)[self.descending_order[k]], out=gain[1:])
+        predicted = len(on) - np.searchsorted(self.ascending[:, k], thresholds, side="left")
+        return self._normalise(off.sum() + gain[predicted])
+
+    def _raw_score(self, outputs: np.ndarray) -> float:
+        """Σ_i (L_i W)·O_i / max(|L_i ∪ O_i|, 1) of binary outputs (N, C)."""
+        union = np.maximum(np.count_nonzero(self.labels | outputs, axis=1), 1)
+        return float(np.sum(np.einsum("ik,ik->i", self.reward, outputs) / union))
+
+    def _normalise(self, raw):
+        if self.scale == 0:
+            return raw * 0.0
+        return (raw - self.inactive_score) / self.scale
+
+
+def _ascend(metric: IncrementalMetric, start: np.ndarray, grids: list[np.ndarray], passes: int) -> np.ndarray:
+    """Coordinate ascent from ``start`` (C,): each class moves to its best candidate while that helps."""
+    thresholds = start.copy()
+    outputs = metric.outputs(thresholds)
+    for _ in range(passes):
+        moved = False
+        for k, grid in enumerate(grids):
+            scores = metric.column_scores(outputs, k, np.append(grid, thresholds[k]))
+            if scores[:-1].max() > scores[-1] + TOLERANCE:
+                thresholds[k] = _middle_of_best(grid, scores[:-1])
+                outputs[:, k] = metric.probabilities[:, k] >= thresholds[k]
+                moved = True
+        if not moved:
+            break
+    return thresholds
+
+
+def _middle_of_best(values: np.ndarray, scores: np.ndarray) -> float:
+    """The middle value of the first run of consecutive ``values`` (T,) whose ``scores`` (T,) are best."""
+    best = scores >= scores.max() - TOLERANCE
+    start = int(np.argmax(best))
+    length = int(np.argmin(best[start:])) if not best[start:].all() else len(best) - start
+    return float(values[start + (length - 1) // 2])
+
+
+def _check_inputs(labels, probabilities) -> tuple[np.ndarray, np.ndarray]:
+    labels = np.asarray(labels)
+    probabilities = np.asarray(probabilities, dtype=float)
+    if labels.ndim != 2 or labels.shape[0] == 0 or labels.shape[1] == 0:
+        raise ValueError(f"expected a (recordings, classes) label matrix, got shape {labels.shape}")
+    if probabilities.shape != labels.shape:
+        raise ValueError(
+            f"probabilities of shape {probabilities.shape} do not match labels of shape {labels.shape}"
+        )
+    if np.isnan(probabilities).any():
+        raise ValueError(f"{np.count_nonzero(np.isnan(probabilities))} probabilities are NaN")
+    if probabilities.min() < 0 or probabilities.max() > 1:
+        raise ValueError(
+            f"probabilities must lie in [0, 1], got [{probabilities.min():g}, {probabilities.max():g}]"
+        )
+    return labels.astype(bool), probabilities
+
+
+def _check_weights(weights, num_classes: int) -> np.ndarray:
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != (num_classes, num_classes):
+        raise ValueError(f"weights of shape {weights.shape} do not match {num_classes} classes")
+    return weights
+
+
+def _check_options(num_classes: int, normal_index: int, candidates: int, passes: int, default) -> None:
+    if not 0 <= normal_index < num_classes:
+        raise ValueError(f"normal_index {normal_index} is not one of the {num_classes} classes")
+    if candidates < 1:
+        raise ValueError(f"candidates must be at least 1, got {candidates}")
+    if passes < 0:
+        raise ValueError(f"passes must be at least 0, got {passes}")
+    if not 0 <= default <= 1:
+        raise ValueError(f"default threshold must lie in [0, 1], got {default}")

@@ -1,0 +1,180 @@
+import numpy as np
+import pytest
+
+from ecgcrnn.classes import default_class_table
+from ecgcrnn.scoring import compute_challenge_metric
+from ecgcrnn.thresholds import (
+    IncrementalMetric,
+    apply_thresholds,
+    best_f_measure_thresholds,
+    choose_thresholds,
+)
+
+# Hand-made cases: classes normal (index 0), a and b; predicting b when a is true earns half a point.
+NORMAL = 0
+WEIGHTS = np.array([[1, 0, 0], [0, 1, 0.5], [0, 0.5, 1]])
+# Labels: r0 has a, r1 and r2 are normal; class b has no positives. S_true = 3. The inactive outputs
+# (normal everywhere) score 0 on r0 and 1 on r1 and r2: S_inactive = 2, so metric = S_obs - 2.
+# Per recording, with r0's reward vector L W = (0, 1, .5): r0 scores 1 for {a}, .5/2 for {b}, 1.5/2 for
+# {a, b}; a normal recording scores 1 for {normal} and 1/2 when one more class is predicted.
+LABELS = np.array([[0, 1, 0], [1, 0, 0], [1, 0, 0]], dtype=bool)
+
+
+def random_case(num_recordings: int, seed: int, prevalence: float = 0.15):
+    rng = np.random.default_rng(seed)
+    table = default_class_table()
+    labels = rng.random((num_recordings, len(table))) < prevalence
+    probabilities = np.clip(0.3 * labels + rng.normal(0.35, 0.2, labels.shape), 0, 1).round(3)
+    return table, labels, probabilities
+
+
+def metric_of(table, labels, probabilities, thresholds) -> float:
+    outputs = apply_thresholds(probabilities, thresholds)
+    return compute_challenge_metric(table.weights, labels, outputs, table.normal_index)
+
+
+def test_hand_case_reaches_the_optimum_worked_on_paper():
+    # Probabilities (normal, a, b): r0 (.1, .3, .8), r1 (.9, .2, .1), r2 (.8, .4, .2). Class a can only
+    # be predicted on r0 together with r2 (.4 > .3). With normal on r1, r2 (the only sensible cut):
+    #   a none, b none: 0 + 1 + 1 = 2        a none, b {r0}: .25 + 2 = 2.25 (the 0.5-everywhere outputs)
+    #   a {r0, r2}, b none: 1 + 1 + .5 = 2.5  a {r0, r2}, b {r0}: .75 + 1 + .5 = 2.25
+    #   a everywhere: 1 + .5 + .5 = 2         b on r2 or r1 only loses.
+    # Best: normal on r1, r2; a on r0, r2; b nowhere; metric 2.5 - 2 = 0.5.
+    probabilities = np.array([[0.1, 0.3, 0.8], [0.9, 0.2, 0.1], [0.8, 0.4, 0.2]])
+    thresholds = choose_thresholds(LABELS, probabilities, WEIGHTS, NORMAL)
+    expected = np.array([[0, 1, 0], [1, 0, 0], [1, 1, 0]], dtype=bool)
+    np.testing.assert_array_equal(apply_thresholds(probabilities, thresholds), expected)
+    assert compute_challenge_metric(WEIGHTS, LABELS, expected, NORMAL) == pytest.approx(0.5, abs=1e-12)
+
+
+def test_class_without_positives_is_predicted_when_the_weights_reward_it():
+    # Probabilities (normal, a, b): r0 (.1, .1, .8), r1 (.9, .3, .1), r2 (.8, .2, .2). Class a is ranked
+    # below both normal recordings: a everywhere scores 1 + .5 + .5 = 2, a nowhere 2. Class b on r0 alone
+    # earns .5 / |{a, b}| = .25: normal on r1, r2, a nowhere, b on r0 gives 2.25, metric 0.25, the best.
+    probabilities = np.array([[0.1, 0.1, 0.8], [0.9, 0.3, 0.1], [0.8, 0.2, 0.2]])
+    thresholds = choose_thresholds(LABELS, probabilities, WEIGHTS, NORMAL)
+    expected = np.array([[0, 0, 1], [1, 0, 0], [1, 0, 0]], dtype=bool)
+    np.testing.assert_array_equal(apply_thresholds(probabilities, thresholds), expected)
+    assert compute_challenge_metric(WEIGHTS, LABELS, expected, NORMAL) == pytest.approx(0.25, abs=1e-12)
+
+
+def test_class_without_positives_stays_above_its_probabilities_when_predicting_it_never_helps():
+    rng = np.random.default_rng(3)
+    labels = rng.random((200, 3)) < 0.4
+    labels[:, 2] = False
+    probabilities = np.clip(0.4 * labels + rng.random(labels.shape) * 0.6, 0, 1)
+    thresholds = choose_thresholds(labels, probabilities, np.eye(3), 0)
+    assert thresholds[2] > probabilities[:, 2].max()
+
+
+def test_chosen_thresholds_score_at_least_the_default_everywhere():
+    table, labels, probabilities = random_case(1000, seed=0)
+    chosen = choose_thresholds(labels, probabilities, table.weights, table.normal_index)
+    uniform = np.full(len(table), 0.5)
+    assert metric_of(table, labels, probabilities, chosen) >= metric_of(table, labels, probabilities, uniform)
+
+
+def test_chosen_thresholds_score_at_least_the_f_measure_start():
+    table, labels, probabilities = random_case(1000, seed=1)
+    chosen = choose_thresholds(labels, probabilities, table.weights, table.normal_index)
+    start = best_f_measure_thresholds(labels, probabilities)
+    assert metric_of(table, labels, probabilities, chosen) >= metric_of(table, labels, probabilities, start)
+
+
+def test_coordinate_ascent_improves_on_both_start_points():
+    table, labels, probabilities = random_case(1000, seed=1)
+    chosen = choose_thresholds(labels, probabilities, table.weights, table.normal_index)
+    starts = (best_f_measure_thresholds(labels, probabilities), np.full(len(table), 0.5))
+    best_start = max(metric_of(table, labels, probabilities, start) for start in starts)
+    assert metric_of(table, labels, probabilities, chosen) > best_start + 0.01
+
+
+def test_separable_probabilities_reach_metric_one():
+    rng = np.random.default_rng(2)
+    table = default_class_table()
+    labels = rng.random((300, len(table))) < 0.1
+    probabilities = np.where(labels, 0.6 + 0.4 * rng.random(labels.shape), 0.4 * rng.random(labels.shape))
+    thresholds = choose_thresholds(labels, probabilities, table.weights, table.normal_index)
+    assert metric_of(table, labels, probabilities, thresholds) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_incremental_metric_equals_compute_challenge_metric():
+    table, labels, probabilities = random_case(400, seed=4)
+    metric = IncrementalMetric(labels, probabilities, table.weights, table.normal_index)
+    outputs = np.random.default_rng(5).random(labels.shape) < 0.2
+    candidates = np.concatenate(([0.0, 0.5, 1.0], probabilities[:20, 7], [np.nextafter(1.0, 2.0)]))
+    for k in (table.normal_index, 7, 25):
+        scores = metric.column_scores(outputs, k, candidates)
+        for threshold, score in zip(candidates, scores, strict=True):
+            changed = outputs.copy()
+            changed[:, k] = probabilities[:, k] >= threshold
+            expected = compute_challenge_metric(table.weights, labels, changed, table.normal_index)
+            assert score == pytest.approx(expected, abs=1e-12)
+
+
+def test_f_measure_start_is_the_cut_worked_on_paper():
+    # Positives at .9 and .6, negatives at .7 and .2. Predicting {.9}: F = 2/3; {.9, .7}: 1/2;
+    # {.9, .7, .6}: 4/5 (the best); all four: 2/3.
+    labels = np.array([[1], [0], [1], [0]], dtype=bool)
+    probabilities = np.array([[0.9], [0.7], [0.6], [0.2]])
+    threshold = best_f_measure_thresholds(labels, probabilities)[0]
+    assert 0.2 < threshold <= 0.6
+
+
+def test_equal_probabilities_give_valid_thresholds():
+    table, labels, _ = random_case(50, seed=6)
+    probabilities = np.full(labels.shape, 0.3)
+    thresholds = choose_thresholds(labels, probabilities, table.weights, table.normal_index)
+    assert thresholds.shape == (len(table),)
+    assert np.all((thresholds >= 0) & (thresholds <= 1))
+
+
+def test_single_recording_is_scored_perfectly():
+    table, labels, probabilities = random_case(1, seed=7, prevalence=0.3)
+    labels[0, 3] = True
+    thresholds = choose_thresholds(labels, probabilities, table.weights, table.normal_index)
+    assert metric_of(table, labels, probabilities, thresholds) == pytest.approx(1.0, abs=1e-12)
+
+
+def test_choice_is_deterministic():
+    table, labels, probabilities = random_case(300, seed=8)
+    first = choose_thresholds(labels, probabilities, table.weights, table.normal_index)
+    second = choose_thresholds(labels.copy(), probabilities.copy(), table.weights, table.normal_index)
+    np.testing.assert_array_equal(first, second)
+
+
+def test_apply_thresholds_predicts_probabilities_equal_to_the_threshold():
+    outputs = apply_thresholds([[0.5, 0.49], [1.0, 0.5]], [0.5, 0.5])
+    np.testing.assert_array_equal(outputs, [[True, False], [True, True]])
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "weights", "options"),
+    [
+        ([[np.nan, 0.5, 0.5]], WEIGHTS, {}),
+        ([[1.5, 0.5, 0.5]], WEIGHTS, {}),
+        ([[0.5, 0.5]], WEIGHTS, {}),
+        ([[0.5, 0.5, 0.5]], np.eye(2), {}),
+        ([[0.5, 0.5, 0.5]], WEIGHTS, {"candidates": 0}),
+        ([[0.5, 0.5, 0.5]], WEIGHTS, {"default": 2.0}),
+    ],
+    ids=["nan", "above-one", "shape", "weights-shape", "no-candidates", "default-out-of-range"],
+)
+def test_choose_thresholds_rejects_invalid_input(probabilities, weights, options):
+    with pytest.raises(ValueError):
+        choose_thresholds([[True, False, False]], probabilities, weights, NORMAL, **options)
+
+
+def test_choose_thresholds_rejects_normal_index_outside_the_classes():
+    with pytest.raises(ValueError, match="normal_index"):
+        choose_thresholds([[True, False, False]], [[0.5, 0.5, 0.5]], WEIGHTS, 3)
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "thresholds"),
+    [([[0.5, np.nan]], [0.5, 0.5]), ([[0.5, 0.5, 0.5]], [0.5, 0.5]), ([[0.5, 0.5]], [[0.5, 0.5]])],
+    ids=["nan", "length", "thresholds-2d"],
+)
+def test_apply_thresholds_rejects_invalid_input(probabilities, thresholds):
+    with pytest.raises(ValueError):
+        apply_thresholds(probabilities, thresholds)
