@@ -1,19 +1,42 @@
-"""The entry's method, as the Challenge calls it: training_code, load_model and run_model.
+"""The entry's method, as the Challenge calls it.
 
-The dual-branch CRNN (issue #4) is not written yet: every function below raises NotImplementedError, so
-that nothing pretends to work. test_model.py turns such a failure into all-negative outputs.
+Pipeline (``ecgcrnn``): preprocess (mV, 500 Hz, band-pass and notches, 10 s windows) -> delineate (wavelet
+PQRST, Martínez et al. 2004) -> features (beat sequence and record vector) -> dual-branch CRNN (signal;
+features) -> per-class thresholds chosen for the Challenge metric. One trained model per lead set.
 """
 
-_NOT_YET = "the dual-branch CRNN is not implemented yet (issue #4)"
+from ecgcrnn.inference import load_model as _load_lead_set_model
+from ecgcrnn.inference import run_model
+from ecgcrnn.leads import LEAD_SETS
+from ecgcrnn.training import train
 
 
 def training_code(data_directory, model_directory):
-    raise NotImplementedError(_NOT_YET)
+    """Train and save one model per lead set (settings: ecgcrnn.config, overridable from the environment)."""
+    train(data_directory, model_directory)
 
 
 def load_model(model_directory, leads):
-    raise NotImplementedError(_NOT_YET)
+    """The trained model for the lead set made of ``leads`` (any order or case)."""
+    return _load_lead_set_model(model_directory, leads)
 
 
-def run_model(model, header, recording):
-    raise NotImplementedError(_NOT_YET)
+# run_model(model, header, recording) -> (classes, labels, probabilities) is ecgcrnn.inference.run_model.
+
+
+def _loader(lead_set):
+    def load(model_directory):
+        return load_model(model_directory, LEAD_SETS[lead_set])
+
+    load.__name__ = f"load_{lead_set}_lead_model"
+    return load
+
+
+# The interface before May 2021: one loader and one runner per lead set.
+load_twelve_lead_model = _loader("twelve")
+load_six_lead_model = _loader("six")
+load_four_lead_model = _loader("four")
+load_three_lead_model = _loader("three")
+load_two_lead_model = _loader("two")
+run_twelve_lead_model = run_six_lead_model = run_four_lead_model = run_model
+run_three_lead_model = run_two_lead_model = run_model

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from . import __version__
 from .classes import default_class_table
 from .features import MAX_BEATS, beat_feature_names, extract_features, record_feature_names
 from .inputs import DEMOGRAPHICS, demographics
@@ -113,6 +114,8 @@ def build_cache(
     if not (meta_file.is_file() and json.loads(meta_file.read_text()).get("key") == key):
         _allocate(cache_directory, plan, preprocess_config, lead_sets, key)
     cache = open_cache(cache_directory)
+    planned = np.array([entry.windows > 0 for entry in plan])
+    cache.status[(cache.status == FAILED) & planned] = PENDING  # retry what failed last time
     pending = np.flatnonzero(cache.status == PENDING)
     if len(pending):
         _process(cache_directory, plan, pending, preprocess_config, lead_sets, n_jobs)
@@ -182,7 +185,8 @@ def _plan(header_files, recording_files, config: PreprocessConfig) -> list[_Entr
 
 def _settings_key(plan: list[_Entry], config: PreprocessConfig, lead_sets) -> str:
     digest = hashlib.sha256()
-    digest.update(json.dumps([CACHE_VERSION, dataclasses.asdict(config), list(lead_sets)]).encode())
+    settings = [CACHE_VERSION, __version__, dataclasses.asdict(config), list(lead_sets)]
+    digest.update(json.dumps(settings).encode())
     for entry in plan:
         stat = os.stat(entry.recording_file) if os.path.exists(entry.recording_file) else None
         digest.update(

@@ -1,0 +1,106 @@
+"""The input pipeline: batches for one lead set, streamed from the cache's memory maps (a Keras PyDataset).
+
+In training, each epoch takes one window per record, chosen at random among the windows that cover it (a
+random crop of a long record), in a shuffled order; the choice depends only on the seed and the epoch. For
+validation and prediction every window of every record comes once, in order, and ``owners`` says which
+record each belongs to, so that window predictions can be averaged per record as ``run_model`` does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+from .cache import Cache
+from .leads import LEAD_SETS, STANDARD_LEADS
+
+
+class WindowBatches(keras.utils.PyDataset):
+    """Batches ``(inputs, labels)`` of one lead set.
+
+    Parameters
+    ----------
+    cache : Cache
+    lead_set : str
+        A key of :data:`ecgcrnn.leads.LEAD_SETS`.
+    records : numpy.ndarray
+        Indices of the cache's records to draw from.
+    batch_size : int
+    seed : int
+    training : bool
+        One random window per record per epoch, shuffled (True), or every window in order (False).
+    """
+
+    def __init__(self, cache: Cache, lead_set: str, records, batch_size: int, seed: int, training: bool):
+        super().__init__()
+        self.cache, self.lead_set, self.training = cache, lead_set, training
+        self.records = np.asarray(records, dtype=np.int64)
+        self.batch_size, self.seed, self.epoch = batch_size, seed, 0
+        self.rows = [STANDARD_LEADS.index(lead) for lead in LEAD_SETS[lead_set]]
+        self.signals, self.features = cache.signals, cache.features(lead_set)
+        self.windows, self.owners = cache.windows_of(self.records)
+        if training:
+            self._draw()
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.windows) / self.batch_size)
+
+    def __getitem__(self, index: int):
+        chosen = self.windows[index * self.batch_size : (index + 1) * self.batch_size]
+        owners = self.owners[index * self.batch_size : (index + 1) * self.batch_size]
+        order = np.argsort(chosen, kind="stable")  # read the memory maps in file order
+        rows, back = chosen[order], np.argsort(order, kind="stable")
+        signal = np.asarray(self.signals[rows][:, self.rows], dtype=np.float32)[back]
+        inputs = {"signal": np.ascontiguousarray(signal.transpose(0, 2, 1))}
+        for name, array in self.features.items():
+            inputs[name] = np.asarray(array[rows], dtype=np.float32)[back]
+        inputs["demographics"] = self.cache.demographics[owners]
+        return inputs, self.cache.labels[owners].astype(np.float32)
+
+    def on_epoch_end(self) -> None:
+        if self.training:
+            self.epoch += 1
+            self._draw()
+
+    def _draw(self) -> None:
+        """One window per record, at random, in a shuffled order."""
+        rng = np.random.default_rng([self.seed, self.epoch])
+        starts = self.cache.offsets[self.records]
+        counts = self.cache.offsets[self.records + 1] - starts
+        windows = starts + (rng.random(len(starts)) * counts).astype(np.int64)
+        order = rng.permutation(len(windows))
+        self.windows, self.owners = windows[order], self.records[order]
+
+
+def average_by_owner(window_predictions: np.ndarray, owners: np.ndarray, records: np.ndarray) -> np.ndarray:
+    """Mean of the window predictions (W, C) of each record, in the order of ``records``, shape (R, C)."""
+    position = {record: i for i, record in enumerate(np.asarray(records).tolist())}
+    index = np.array([position[owner] for owner in owners.tolist()], dtype=np.int64)
+    sums = np.zeros((len(records), window_predictions.shape[1]))
+    np.add.at(sums, index, window_predictions)
+    counts = np.bincount(index, minlength=len(records))[:, None]
+    return sums / np.maximum(counts, 1)
+
+
+def feature_statistics(cache: Cache, lead_set: str, records) -> dict:
+    """Per-feature mean and variance of the measured (mask 1) values over the records' windows.
+
+    Returns ``{"beat_values": (mean, variance), "record_values": (mean, variance)}`` for the model's
+    normalisation layers; a feature never measured gets mean 0 and variance 1.
+    """
+    windows, _ = cache.windows_of(np.asarray(records))
+    features = cache.features(lead_set)
+    stats = {}
+    for name in ("beat_values", "record_values"):
+        mask_name = name.replace("values", "mask")
+        values = np.asarray(features[name][np.sort(windows)], dtype=np.float64)
+        mask = np.asarray(features[mask_name][np.sort(windows)], dtype=bool)
+        values = values.reshape(-1, values.shape[-1])
+        mask = mask.reshape(-1, mask.shape[-1])
+        count = mask.sum(axis=0)
+        mean = np.where(count > 0, (values * mask).sum(axis=0) / np.maximum(count, 1), 0.0)
+        variance = (((values - mean) ** 2) * mask).sum(axis=0) / np.maximum(count, 1)
+        stats[name] = (mean, np.where(count > 1, variance, 1.0))
+    return stats

@@ -1,0 +1,171 @@
+"""Saving, loading and running one lead set's trained model.
+
+A model folder ``<model_directory>/<lead set>/`` holds ``model.keras`` (Keras' zip format: architecture as
+JSON and weights, no pickle, loaded in safe mode) and ``model.json`` (classes, leads, thresholds,
+preprocessing settings, versions, and the SHA-256 of ``model.keras``). Both are written into a temporary
+folder that is renamed into place, so a crash never leaves a half-written model that loads; a tampered or
+truncated file fails its checksum with a clear error.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from .features import extract_features
+from .inputs import INPUT_NAMES, assemble_inputs, demographics
+from .leads import LEAD_SETS, lead_set_name, sort_leads
+from .preprocessing import PreprocessConfig, preprocess, windows
+from .records import get_age, get_sex, parse_header
+
+MODEL_FILE, META_FILE = "model.keras", "model.json"
+FORMAT_VERSION = 1
+
+
+class ModelError(ValueError):
+    """A model folder that is missing, incomplete, tampered with or for other leads."""
+
+
+@dataclass
+class LoadedModel:
+    """One lead set's network with everything ``run_model`` needs."""
+
+    leads: tuple[str, ...]
+    classes: tuple[str, ...]
+    thresholds: np.ndarray
+    preprocess_config: PreprocessConfig
+    network: object  # keras.Model
+    predict: object  # a tf.function from the inputs dict to probabilities (B, C)
+
+
+def save_model(model_directory, lead_set: str, network, thresholds, classes, preprocess_config, extra=None):
+    """Write one lead set's model folder atomically; returns its path."""
+    import keras
+    import tensorflow as tf
+
+    root = Path(model_directory)
+    root.mkdir(parents=True, exist_ok=True)
+    target, temporary = root / lead_set, root / f".{lead_set}.tmp{os.getpid()}"
+    shutil.rmtree(temporary, ignore_errors=True)
+    temporary.mkdir()
+    try:
+        network.save(temporary / MODEL_FILE)
+        meta = {
+            "format": FORMAT_VERSION,
+            "lead_set": lead_set,
+            "leads": list(LEAD_SETS[lead_set]),
+            "classes": list(classes),
+            "thresholds": [float(t) for t in thresholds],
+            "preprocess": dataclasses.asdict(preprocess_config),
+            "sha256": _sha256(temporary / MODEL_FILE),
+            "versions": {"ecgcrnn": __version__, "keras": keras.__version__, "tensorflow": tf.__version__},
+            **(extra or {}),
+        }
+        (temporary / META_FILE).write_text(json.dumps(meta, indent=1))
+        if target.exists():
+            old = root / f".{lead_set}.old{os.getpid()}"
+            os.replace(target, old)
+            shutil.rmtree(old)
+        os.replace(temporary, target)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    return target
+
+
+def load_model(model_directory, leads) -> LoadedModel:
+    """Load the model of the lead set made of ``leads`` (any order or case).
+
+    Raises
+    ------
+    ModelError
+        When no lead set is made of these leads, its folder is missing, or a file fails its checks.
+    """
+    name = lead_set_name(leads)
+    if name is None:
+        raise ModelError(
+            f"no model for leads {', '.join(sort_leads(leads))}: models exist for the lead sets "
+            + "; ".join(", ".join(members) for members in LEAD_SETS.values())
+        )
+    folder = Path(model_directory) / name
+    meta = _read_meta(folder)
+    if _sha256(folder / MODEL_FILE) != meta["sha256"]:
+        raise ModelError(f"{folder / MODEL_FILE}: checksum differs from {META_FILE}; the file is damaged")
+    import keras
+
+    try:
+        network = keras.saving.load_model(folder / MODEL_FILE, compile=False, safe_mode=True)
+    except Exception as error:
+        raise ModelError(f"{folder / MODEL_FILE}: cannot be loaded ({error})") from None
+    return LoadedModel(
+        leads=tuple(meta["leads"]),
+        classes=tuple(meta["classes"]),
+        thresholds=np.asarray(meta["thresholds"], dtype=np.float32),
+        preprocess_config=PreprocessConfig(**_tuples(meta["preprocess"])),
+        network=network,
+        predict=prediction_function(network),
+    )
+
+
+def run_model(model: LoadedModel, header, recording) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Classes, 0/1 labels and probabilities for one recording (leads in file order, ADC units).
+
+    A recording longer than one window is scored over all the windows that cover it and their
+    probabilities averaged; a shorter one is zero-padded.
+    """
+    parsed = parse_header(header)
+    config = model.preprocess_config
+    prepared = preprocess(parsed, recording, model.leads, config)
+    batch = windows(prepared.signal, config)
+    features = [extract_features(window, config.fs_hz, model.leads) for window in batch]
+    inputs = assemble_inputs(batch, features, demographics(get_age(parsed), get_sex(parsed)))
+    probabilities = np.asarray(model.predict(inputs)).mean(axis=0)
+    labels = (probabilities >= model.thresholds).astype(np.int64)
+    return list(model.classes), labels, probabilities.astype(np.float32)
+
+
+def prediction_function(network):
+    """A tf.function over the network, traced once for any number of windows (no retracing)."""
+    import tensorflow as tf
+
+    signature = {
+        name: tf.TensorSpec((None, *network.get_layer(name).output.shape[1:]), tf.float32, name=name)
+        for name in INPUT_NAMES
+    }
+    return tf.function(lambda inputs: network(inputs, training=False), input_signature=[signature])
+
+
+def _read_meta(folder: Path) -> dict:
+    try:
+        meta = json.loads((folder / META_FILE).read_text())
+    except FileNotFoundError:
+        raise ModelError(f"{folder}: no trained model here (expected {META_FILE} and {MODEL_FILE})") from None
+    except ValueError as error:
+        raise ModelError(f"{folder / META_FILE}: not valid JSON ({error})") from None
+    required = {"format", "leads", "classes", "thresholds", "preprocess", "sha256"}
+    if not isinstance(meta, dict) or not required <= set(meta):
+        raise ModelError(f"{folder / META_FILE}: expected the keys {', '.join(sorted(required))}")
+    if meta["format"] != FORMAT_VERSION or len(meta["thresholds"]) != len(meta["classes"]):
+        raise ModelError(f"{folder / META_FILE}: unsupported format or thresholds not one per class")
+    if not (folder / MODEL_FILE).is_file():
+        raise ModelError(f"{folder}: {MODEL_FILE} is missing")
+    return meta
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _tuples(values: dict) -> dict:
+    return {key: tuple(value) if isinstance(value, list) else value for key, value in values.items()}
