@@ -8,6 +8,19 @@ first and last significant modulus maxima at scale 2^2, the T wave from scale 2^
 found there) in an RR-dependent window after the QRS, and the P wave from scale 2^4 in a window before it;
 each boundary is where the modulus falls below a fraction of its wave's maximum, or its local minimum.
 
+Departures from the paper
+-------------------------
+Parameters the paper does not give (and some it does, e.g. the P and T thresholds) were tuned on LUDB
+records 1-80 only. Several leads are delineated on one fused beat grid, and each lead's P, QRS and T
+boundaries are pulled towards the beat's median over leads (clipped to ``multilead_clip_s``, the QRS
+deviation also shrunk by ``multilead_shrink``): LUDB marks every lead, but its own marks of one beat spread
+over the leads about as much as our errors, and the per-lead deviations the transform finds predict
+theirs only weakly. P and T waves are searched in a transform of the signal with every QRS complex
+bridged by a straight line. P waves are reported only when the P-to-QRS interval is stable (an atrial
+fibrillation gate, stricter in an irregular rhythm). Pacemaker spikes are bridged before the transform
+used for boundaries (beats are still detected on the raw transform) and a paced beat's QRS onset is not
+placed before its spike (:mod:`ecgcrnn.qrs`).
+
 Output format
 -------------
 A dict with the nine keys of :data:`FIDUCIALS`, each a float array of sample indices at the input's
@@ -32,15 +45,12 @@ from fractions import Fraction
 import numpy as np
 from scipy.signal import resample_poly
 
-from ecgcrnn import wavelet
-from ecgcrnn.wavelet import WAVELET_OFFSET, quadratic_spline_swt
+from ecgcrnn import qrs, wavelet
+from ecgcrnn.qrs import R_WAVE_FRACTION  # noqa: F401  (re-exported: part of the documented output format)
+from ecgcrnn.wavelet import quadratic_spline_swt
 
 FIDUCIALS = ("P_on", "P_peak", "P_off", "QRS_on", "R", "QRS_off", "T_on", "T_peak", "T_off")
 """Keys of the delineation, in temporal order within a beat."""
-
-R_WAVE_FRACTION = 0.15
-"""``R`` is the R wave's peak unless the largest positive QRS deflection is smaller than this fraction of the
-largest negative one (QS-like complexes), in which case it is the deepest point."""
 
 _TINY = 1e-8
 
@@ -80,9 +90,17 @@ class DelineationConfig:
         The first / last QRS maxima must also exceed this multiple of the median modulus at scale 2^2.
     qrs_xi : tuple of float, default (0.05, 0.125)
         QRS onset / offset thresholds, fractions of the first / last significant maximum (paper).
-    multilead_clip_s : tuple of float, default (0.02, 0.01, 0.02)
+    multilead_clip_s : tuple of float, default (0.02, 0.02, 0.02)
         P, QRS and T boundaries of a lead are kept within this distance of the beat's median over leads
         (only with three or more leads).
+    multilead_shrink : tuple of float, default (1.0, 0.25, 1.0)
+        P, QRS and T: fraction of a lead's (clipped) deviation from the beat's median over leads that is kept.
+    pace_z : float, default 6.0
+        Pacemaker spike threshold (:func:`ecgcrnn.qrs.pacing_spikes`); ``inf`` turns spike handling off.
+    pace_halfwidth_s : float, default 0.004
+        Half-width of the span bridged around every spike sample.
+    pace_guard_s : float, default 0.01
+        A paced beat's QRS onset is kept at least this long after its spike.
     blank_qrs : bool, default True
         Search P and T waves in the transform of the signal with every QRS replaced by a straight line.
     t_window_s : tuple of float, default (0.04, 0.6)
@@ -97,8 +115,12 @@ class DelineationConfig:
         P search window: start and end before QRS onset (the start never precedes the previous T offset).
     p_refine_s : float, default 0.1
         Half-width of the second P search around the lead's median P-to-anchor interval.
-    p_pr_spread_s : float, default 0.016
-        Largest median absolute deviation of the P-to-anchor interval for P waves to be reported.
+    p_pr_spread_s : tuple of float, default (0.016, 0.008)
+        Largest median absolute deviation of the P-to-anchor interval for P waves to be reported, in a
+        regular and in an irregular rhythm.
+    irregular_rr : float, default 0.15
+        A rhythm is irregular when the median absolute difference of successive RR intervals exceeds this
+        fraction of the median RR interval (as in atrial fibrillation).
     p_eps_rms : float, default 0.02
         P wave presence threshold at scale 2^4, in multiples of the scale's RMS (paper).
     p_xi : tuple of float, default (0.65, 0.9)
@@ -121,7 +143,11 @@ class DelineationConfig:
     qrs_gamma: tuple[float, float] = (0.06, 0.09)
     qrs_noise_factor: float = 6.0
     qrs_xi: tuple[float, float] = (0.05, 0.125)
-    multilead_clip_s: tuple[float, float, float] = (0.02, 0.01, 0.02)
+    multilead_clip_s: tuple[float, float, float] = (0.02, 0.02, 0.02)
+    multilead_shrink: tuple[float, float, float] = (1.0, 0.25, 1.0)
+    pace_z: float = 6.0
+    pace_halfwidth_s: float = 0.004
+    pace_guard_s: float = 0.01
     blank_qrs: bool = True
     t_window_s: tuple[float, float] = (0.04, 0.6)
     t_window_rr: float = 0.7
@@ -129,7 +155,8 @@ class DelineationConfig:
     t_xi: tuple[float, float] = (0.35, 0.45)
     p_window_s: tuple[float, float] = (0.28, 0.0)
     p_refine_s: float = 0.1
-    p_pr_spread_s: float = 0.016
+    p_pr_spread_s: tuple[float, float] = (0.016, 0.008)
+    irregular_rr: float = 0.15
     p_eps_rms: float = 0.02
     p_xi: tuple[float, float] = (0.65, 0.9)
     boundary_margin_s: float = 0.12
@@ -205,12 +232,14 @@ def delineate_leads(
     if n_samples < 4 or not usable.any():
         return {key: np.full((n_leads, 0), np.nan) for key in FIDUCIALS}
     up, down = _resample_ratio(fs, cfg.internal_fs_hz)
-    xi = resample_poly(x, up, down, axis=-1, padtype="line") if up != down else x
     fsi = fs * up / down
-    w = quadratic_spline_swt(xi, 5)
-    rms = np.sqrt(np.mean(w**2, axis=-1))
-    anchors = _detect_beats(w, rms, usable, fsi, cfg)
-    fid = _delineate_around(xi, w, rms, anchors, fsi, cfg)
+    xi, w, rms = _transform(x, up, down)
+    anchors = qrs.detect_beats(w, rms, usable, fsi, cfg)
+    spikes = qrs.pacing_spikes(x, usable, cfg.pace_z)
+    if spikes.any():
+        x = qrs.bridge_spikes(x, spikes, round(cfg.pace_halfwidth_s * fs))
+        xi, w, rms = _transform(x, up, down)
+    fid = _delineate_around(xi, w, rms, anchors, np.flatnonzero(spikes) * (up / down), fsi, cfg)
     scale = down / up
     last = n_samples - 1
     out = {}
@@ -218,20 +247,8 @@ def delineate_leads(
         value = fid[key] * scale
         value[~usable] = np.nan
         out[key] = np.where((value >= 0) & (value <= last), value, np.nan)
-    out["R"] = _refine_peak(x, out["R"], math.ceil(scale))
+    out["R"] = qrs.refine_peak(x, out["R"], math.ceil(scale))
     return out
-
-
-def _refine_peak(x: np.ndarray, peak: np.ndarray, half: int) -> np.ndarray:
-    """Move each peak (n_leads, n_beats) to the same-polarity extremum of ``x`` within ``half`` samples."""
-    if half < 1 or peak.size == 0:
-        return peak
-    finite = np.isfinite(peak)
-    centre = np.where(finite, np.round(peak), 0).astype(int)
-    v, inside = wavelet.windows(x, centre - half, 2 * half + 1)
-    polarity = np.sign(v[..., half : half + 1] - np.mean(v, axis=-1, keepdims=True))
-    best = np.argmax(np.where(inside, polarity * v, -np.inf), axis=-1)
-    return np.where(finite, centre - half + best, np.nan).astype(float)
 
 
 def _prepare(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
@@ -268,61 +285,33 @@ def _resample_ratio(fs: float, target_hz: float) -> tuple[int, int]:
     return ratio.numerator, ratio.denominator
 
 
-def _detect_beats(w: np.ndarray, rms: np.ndarray, usable: np.ndarray, fs: float, cfg: DelineationConfig):
-    """Beat anchors (n_beats,) in internal samples, with a search-back at lower thresholds.
-
-    Where an RR interval exceeds ``searchback_rr`` times the median one, beats found with the thresholds
-    scaled by ``searchback_scale`` inside that interval (and beyond the refractory period of its ends) are
-    added, as in Martínez et al. (2004).
-    """
-    anchors = _detect_pass(w, rms, usable, fs, cfg, 1.0)
-    if anchors.size < 2:
-        return anchors
-    rr = np.diff(anchors)
-    long_gap = rr > cfg.searchback_rr * np.median(rr)
-    if not long_gap.any():
-        return anchors
-    extra = _detect_pass(w, rms, usable, fs, cfg, cfg.searchback_scale)
-    gap = np.clip(np.searchsorted(anchors, extra) - 1, 0, rr.size - 1)
-    margin = cfg.refractory_s * fs
-    inside = long_gap[gap] & (extra > anchors[gap] + margin) & (extra < anchors[gap + 1] - margin)
-    return np.sort(np.concatenate((anchors, extra[inside])))
+def _transform(x: np.ndarray, up: int, down: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leads resampled by up / down (n_leads, n_int), their transform (5, n_leads, n_int) and its RMS."""
+    xi = resample_poly(x, up, down, axis=-1, padtype="line") if up != down else x
+    w = quadratic_spline_swt(xi, 5)
+    return xi, w, np.sqrt(np.mean(w**2, axis=-1))
 
 
-def _detect_pass(w, rms, usable, fs: float, cfg: DelineationConfig, scale: float) -> np.ndarray:
-    """One detection pass: QRS lines per lead, grouped into complexes, fused over leads (n_beats,)."""
-    eps = np.maximum(scale * np.asarray(cfg.qrs_eps_rms)[:, None] * rms[:4], _TINY)
-    eps[:, ~usable] = np.inf
-    lead, pos, sign, strength = wavelet.modulus_maxima_lines(w, eps, round(cfg.line_halfwidth_s * fs))
-    strength = strength / np.maximum(rms[1][lead], _TINY)
-    if lead.size == 0:
-        return np.zeros(0, dtype=int)
-    lead, time, strength = wavelet.line_complexes(lead, pos, sign, strength, round(cfg.complex_gap_s * fs))
-    if lead.size == 0:
-        return np.zeros(0, dtype=int)
-    need = max(1, math.ceil(cfg.min_lead_fraction * usable.sum() - 1e-9))
-    return wavelet.fuse_complexes(
-        lead, time, strength, need, cfg.fuse_gap_s * fs, cfg.refractory_s * fs, cfg.weak_beat_fraction
-    )
-
-
-def _delineate_around(x, w, rms, anchors, fs: float, cfg: DelineationConfig) -> dict[str, np.ndarray]:
+def _delineate_around(x, w, rms, anchors, spikes, fs: float, cfg: DelineationConfig) -> dict[str, np.ndarray]:
     """Delineate every lead around every anchor; positions (n_leads, n_beats) in internal samples."""
     n_leads = x.shape[0]
     anchors = np.broadcast_to(anchors, (n_leads, anchors.size))
     if anchors.shape[1] == 0:
         return {key: np.zeros((n_leads, 0)) for key in FIDUCIALS}
-    noise = np.median(np.abs(w[1]), axis=-1)
-    qrs_on, r_peak, qrs_off = _qrs(x, w[1], rms[1], noise, anchors, fs, cfg)
+    qrs_on, r_peak, qrs_off = qrs.qrs_boundaries(x, w[1], rms[1], anchors, spikes, fs, cfg)
     clip_p, clip_qrs, clip_t = (c * fs for c in cfg.multilead_clip_s)
-    qrs_on, qrs_off = _pull_to_median(qrs_on, clip_qrs), _pull_to_median(qrs_off, clip_qrs)
+    shrink_p, shrink_qrs, shrink_t = cfg.multilead_shrink
+    qrs_on = _pull_to_median(qrs_on, clip_qrs, shrink_qrs)
+    qrs_off = _pull_to_median(qrs_off, clip_qrs, shrink_qrs)
     on = np.where(np.isfinite(qrs_on), qrs_on, anchors - 0.05 * fs)
+    spike = qrs.beat_spikes(anchors, spikes, cfg.qrs_search_s[0] * fs)
+    on = np.fmin(on, spike - cfg.pace_halfwidth_s * fs)
     off = np.where(np.isfinite(qrs_off), qrs_off, anchors + 0.08 * fs)
     wb = quadratic_spline_swt(wavelet.bridge_spans(x, on, off), 5)[3:] if cfg.blank_qrs else w[3:]
     t_wave = _t_wave(wb, rms, anchors, off, fs, cfg)
-    t_on, t_peak, t_off = (_pull_to_median(v, clip_t) for v in t_wave)
+    t_on, t_peak, t_off = (_pull_to_median(v, clip_t, shrink_t) for v in t_wave)
     p_wave = _p_wave(wb[0], rms, anchors, on, t_off, fs, cfg)
-    p_on, p_peak, p_off = (_pull_to_median(v, clip_p) for v in p_wave)
+    p_on, p_peak, p_off = (_pull_to_median(v, clip_p, shrink_p) for v in p_wave)
     values = (p_on, p_peak, p_off, qrs_on, r_peak, qrs_off, t_on, t_peak, t_off)
     return dict(zip(FIDUCIALS, values, strict=True))
 
@@ -344,9 +333,10 @@ def _p_wave(w4, rms, anchors, qrs_on, t_off, fs: float, cfg: DelineationConfig):
     """P onset, peak, offset (n_leads, n_beats) at scale 2^4, between the previous T and the QRS onset.
 
     A first pass searches the whole window. When its P-to-anchor intervals wander (:func:`_pr_spread` above
-    ``p_pr_spread_s``, as in atrial fibrillation) there are no P waves; otherwise a second pass searches
-    ``p_refine_s`` around the lead's median P-to-anchor interval (the median over leads where a lead has
-    no P), which keeps stray maxima of the baseline from being taken for the P wave.
+    ``p_pr_spread_s``, the lower limit in an irregular rhythm, as in atrial fibrillation) there are no P
+    waves; otherwise a second pass searches ``p_refine_s`` around the lead's median P-to-anchor interval
+    (the median over leads where a lead has no P), which keeps stray maxima of the baseline from being
+    taken for the P wave.
     """
     margin = round(cfg.boundary_margin_s * fs)
     eps = cfg.p_eps_rms * rms[3]
@@ -357,7 +347,7 @@ def _p_wave(w4, rms, anchors, qrs_on, t_off, fs: float, cfg: DelineationConfig):
     start = np.maximum(start, np.round(prev_end).astype(int))
     stop = np.maximum(stop, start + 1)
     first = wavelet.wave_fiducials(w4, eps, start, stop, margin, cfg.p_xi)
-    if _pr_spread(first[1], anchors) > cfg.p_pr_spread_s * fs:
+    if _pr_spread(first[1], anchors) > cfg.p_pr_spread_s[_irregular(anchors[0], cfg.irregular_rr)] * fs:
         return tuple(np.full(anchors.shape, np.nan) for _ in range(3))
     if cfg.p_refine_s <= 0 or not np.isfinite(first[1]).any():
         return first
@@ -384,12 +374,25 @@ def _pr_spread(p_peak: np.ndarray, anchors: np.ndarray) -> float:
     return float(np.median(wavelet.nanmedian_rows(np.abs(pr - wavelet.nanmedian_rows(pr)[:, None]))))
 
 
-def _pull_to_median(values: np.ndarray, limit: float) -> np.ndarray:
-    """Clip each lead's value (n_leads, n_beats) to within ``limit`` of the beat's median over leads."""
+def _irregular(anchors: np.ndarray, fraction: float) -> bool:
+    """Whether successive RR intervals of ``anchors`` (n_beats,) differ by more than ``fraction`` of RR."""
+    rr = np.diff(anchors)
+    if rr.size < 3:
+        return False
+    return bool(np.median(np.abs(np.diff(rr))) > fraction * np.median(rr))
+
+
+def _pull_to_median(values: np.ndarray, limit: float, shrink: float = 1.0) -> np.ndarray:
+    """Pull each lead's value (n_leads, n_beats) towards the beat's median over leads.
+
+    The deviation from the median is clipped to ``limit`` and scaled by ``shrink`` (1: clip only; 0: every
+    lead takes the median). Beats with fewer than three finite leads are left as they are.
+    """
     if values.shape[0] < 3 or not np.isfinite(limit):
         return values
     median = np.where(np.isfinite(values).sum(axis=0) >= 3, wavelet.nanmedian_rows(values.T), np.nan)
-    return np.where(np.isfinite(median), np.clip(values, median - limit, median + limit), values)
+    pulled = median + shrink * np.clip(values - median, -limit, limit)
+    return np.where(np.isfinite(median), pulled, values)
 
 
 def _rr_intervals(anchors: np.ndarray, fs: float) -> np.ndarray:
@@ -398,53 +401,3 @@ def _rr_intervals(anchors: np.ndarray, fs: float) -> np.ndarray:
         return np.full(anchors.shape, fs)
     rr = np.diff(anchors).astype(float)
     return np.concatenate((rr, rr[-1:]))
-
-
-def _qrs(x, w2, rms2, noise, anchors, fs: float, cfg: DelineationConfig):
-    """QRS onset, peak and offset (n_leads, n_beats) from the modulus maxima at scale 2^2."""
-    pre, post = (round(s * fs) for s in cfg.qrs_search_s)
-    margin = round(cfg.boundary_margin_s * fs)
-    core_half = round(0.06 * fs)
-    start = anchors - pre - margin
-    v, inside = wavelet.windows(w2, start, pre + post + 2 * margin + 1)
-    a = np.where(inside, np.abs(v), 0.0)
-    j = np.arange(a.shape[-1])
-    centre = pre + margin
-    core_zone = np.abs(j - centre) <= core_half
-    core = np.argmax(np.where(core_zone, a, -1.0), axis=-1)
-    peak = np.take_along_axis(a, core[..., None], axis=-1)
-    zone = (j >= margin) & (j <= centre + post)
-    lm = (wavelet.local_maxima(a) & zone) | (j == core[..., None])
-    floor = cfg.qrs_noise_factor * noise[:, None, None]
-    is_core = j == core[..., None]
-    first_mask = lm & (a > np.maximum(cfg.qrs_gamma[0] * peak, floor)) & (j <= core[..., None])
-    first = np.argmax(first_mask | is_core, axis=-1)
-    last_mask = lm & (a > np.maximum(cfg.qrs_gamma[1] * peak, floor)) & (j >= core[..., None])
-    last = a.shape[-1] - 1 - np.argmax((last_mask | is_core)[..., ::-1], axis=-1)
-    a_first = np.take_along_axis(a, first[..., None], axis=-1)
-    a_last = np.take_along_axis(a, last[..., None], axis=-1)
-    minima = wavelet.local_minima(a)
-    on = wavelet.last_true_before((a < cfg.qrs_xi[0] * a_first) | minima, first)
-    off = wavelet.first_true_after((a < cfg.qrs_xi[1] * a_last) | minima, last)
-    present = peak[..., 0] > 0.5 * np.maximum(rms2, _TINY)[:, None]
-    on = np.where(present, start + on + WAVELET_OFFSET, np.nan)
-    off = np.where(present, start + off + WAVELET_OFFSET, np.nan)
-    r_peak = _qrs_peak(x, on, off, anchors, fs)
-    return on, np.where(present, r_peak, np.nan), off
-
-
-def _qrs_peak(x, on, off, anchors, fs: float) -> np.ndarray:
-    """Sample of largest deviation from the onset level between QRS onset and offset (n_leads, n_beats)."""
-    half = round(0.1 * fs)
-    start = anchors - half
-    lo = np.where(np.isfinite(on), on, anchors - 0.04 * fs) - start
-    hi = np.where(np.isfinite(off), off, anchors + 0.04 * fs) - start
-    v, inside = wavelet.windows(x, start, 2 * half + 1)
-    j = np.arange(v.shape[-1])
-    base_idx = np.clip(np.round(lo).astype(int), 0, v.shape[-1] - 1)
-    base = np.take_along_axis(v, base_idx[..., None], axis=-1)
-    zone = inside & (j >= lo[..., None]) & (j <= hi[..., None])
-    up = np.where(zone, v - base, -np.inf)
-    down = np.where(zone, base - v, -np.inf)
-    use_up = np.max(up, axis=-1) >= R_WAVE_FRACTION * np.max(down, axis=-1)
-    return start + np.where(use_up, np.argmax(up, axis=-1), np.argmax(down, axis=-1)).astype(float)

@@ -1,10 +1,8 @@
 """Wavelet-domain building blocks of the delineator (Martínez et al. 2004).
 
-The dyadic transform (:func:`quadratic_spline_swt`); QRS detection by modulus-maximum lines across scales
-(:func:`modulus_maxima_lines`), grouped into complexes per lead (:func:`line_complexes`) and fused into one
-beat grid over leads (:func:`fuse_complexes`); the threshold search for a wave's peak and boundaries at one
-scale (:func:`wave_fiducials`); and vectorised window helpers shared by these searches. Everything works on
-many rows (leads) and windows (beats) at once.
+The dyadic transform (:func:`quadratic_spline_swt`); the threshold search for a wave's peak and boundaries
+at one scale (:func:`wave_fiducials`); and vectorised window helpers shared by these searches and by the QRS
+detector (:mod:`ecgcrnn.qrs`). Everything works on many rows (leads) and windows (beats) at once.
 
 The prototype wavelet is the derivative of a quadratic spline smoothing function; the transform is the
 undecimated (à trous) filter bank of Mallat with the low-pass filter h = [1, 3, 3, 1] / 8 and the
@@ -19,7 +17,6 @@ standard databases", IEEE Trans. Biomed. Eng. 51(4):570-581, 2004.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
 
 WAVELET_OFFSET = 0.5
 """Time, in samples, between index ``n`` of every scale of :func:`quadratic_spline_swt` and the point at
@@ -71,129 +68,6 @@ def quadratic_spline_swt(x: np.ndarray, n_scales: int = 5) -> np.ndarray:
         if k < n_scales:
             approx = sum(c * _shift(approx, o) for c, o in zip(_H_TAPS, smooth_offsets, strict=True))
     return out
-
-
-def modulus_maxima_lines(w: np.ndarray, eps: np.ndarray, halfwidth: int) -> tuple[np.ndarray, ...]:
-    """Modulus-maximum lines that cross scales 2^4 .. 2^1 above a threshold at every scale.
-
-    A line starts at a local maximum of ``|W|`` at scale 2^4 above its threshold and continues at each
-    finer scale when a coefficient of the same sign within ``halfwidth`` samples exceeds that scale's
-    threshold (Martínez et al. 2004, QRS detection).
-
-    Parameters
-    ----------
-    w : np.ndarray, shape (n_scales >= 4, n_rows, n_samples)
-        Output of :func:`quadratic_spline_swt`.
-    eps : np.ndarray, shape (4, n_rows)
-        Thresholds at scales 2^1 .. 2^4, per row, in the unit of ``w``.
-    halfwidth : int
-        Neighbourhood, in samples, searched at the finer scales.
-
-    Returns
-    -------
-    row, position : np.ndarray of int, shape (n_lines,)
-        Row (lead) and sample of each line at scale 2^4, sorted by row then position.
-    positive : np.ndarray of bool, shape (n_lines,)
-        Sign of the line (True: rising slope).
-    modulus : np.ndarray of float, shape (n_lines,)
-        Largest same-sign modulus at scale 2^2 near the line.
-    """
-    a4 = np.abs(w[3])
-    ok = local_maxima(a4) & (a4 > eps[3][:, None])
-    positive = w[3] > 0
-    size = 2 * halfwidth + 1
-    modulus = np.zeros(0)
-    for k in (2, 1, 0):
-        same = np.where(
-            positive, maximum_filter1d(w[k], size, axis=-1), maximum_filter1d(-w[k], size, axis=-1)
-        )
-        ok &= same > eps[k][:, None]
-        if k == 1:
-            modulus = same
-    row, position = np.nonzero(ok)
-    return row, position, positive[row, position], modulus[row, position]
-
-
-def line_complexes(lead, pos, positive, strength, gap: int):
-    """Group modulus-maximum lines closer than ``gap`` samples in one row into complexes.
-
-    Isolated lines and groups whose lines all share one sign (steps, not waves) are dropped.
-
-    Parameters
-    ----------
-    lead, pos, positive, strength : np.ndarray, shape (n_lines,)
-        Row, position, sign and strength of each line, sorted by row then position (as returned by
-        :func:`modulus_maxima_lines`).
-    gap : int
-        Largest gap, in samples, between consecutive lines of one complex.
-
-    Returns
-    -------
-    lead, time, strength : np.ndarray, shape (n_complexes,)
-        Row of each complex, its time (midway between its strongest rising and strongest falling line, in
-        samples) and its largest line strength.
-    """
-    new = np.ones(lead.size, dtype=bool)
-    new[1:] = (lead[1:] != lead[:-1]) | (np.diff(pos) > gap)
-    gid = np.cumsum(new) - 1
-    n_groups = gid[-1] + 1
-    key = 2 * gid + positive
-    order = np.lexsort((strength, key))
-    ends = np.ones(order.size, dtype=bool)
-    ends[:-1] = key[order][1:] != key[order][:-1]
-    best_pos = np.full(2 * n_groups, -1)
-    best_pos[key[order][ends]] = pos[order][ends]
-    neg_pos, pos_pos = best_pos[0::2], best_pos[1::2]
-    both = (neg_pos >= 0) & (pos_pos >= 0)
-    group_strength = np.zeros(n_groups)
-    np.maximum.at(group_strength, gid, strength)
-    group_lead = lead[new]
-    return group_lead[both], 0.5 * (neg_pos + pos_pos)[both], group_strength[both]
-
-
-def fuse_complexes(
-    lead, time, strength, need: int, gap: float, refractory: float, weak_fraction: float
-) -> np.ndarray:
-    """Fuse the QRS complexes of several rows (leads) into one grid of beats.
-
-    Complexes closer than ``gap`` belong to one beat; a beat needs complexes in at least ``need`` rows and
-    a mean strength of at least ``weak_fraction`` times the median beat's; of two beats closer than
-    ``refractory`` the one with the larger (strength x rows) score is kept.
-
-    Parameters
-    ----------
-    lead, time, strength : np.ndarray, shape (n_complexes,)
-        Output of :func:`line_complexes`.
-    need : int
-        Rows that must show the complex.
-    gap, refractory : float
-        In samples.
-    weak_fraction : float
-        Fraction of the median beat strength below which a beat is dropped.
-
-    Returns
-    -------
-    np.ndarray of int, shape (n_beats,)
-        Beat anchors, sorted: strength-weighted mean time of the beat's complexes, in samples.
-    """
-    order = np.argsort(time, kind="stable")
-    lead, time, strength = lead[order], time[order], strength[order]
-    cid = np.concatenate(([0], np.cumsum(np.diff(time) > gap)))
-    n_clusters = cid[-1] + 1
-    pairs = np.unique(cid * (lead.max() + 1) + lead)
-    support = np.bincount(pairs // (lead.max() + 1), minlength=n_clusters)
-    weight = np.bincount(cid, strength, minlength=n_clusters)
-    anchor = np.bincount(cid, strength * time, minlength=n_clusters) / np.maximum(weight, 1e-12)
-    keep = support >= need
-    mean_strength = weight / np.maximum(np.bincount(cid, minlength=n_clusters), 1)
-    if keep.any():
-        keep &= mean_strength >= weak_fraction * np.median(mean_strength[keep])
-    anchor, score = anchor[keep], (weight * support)[keep]
-    accepted = np.zeros(anchor.size, dtype=bool)
-    for i in np.argsort(-score, kind="stable"):
-        if not np.any(accepted & (np.abs(anchor - anchor[i]) < refractory)):
-            accepted[i] = True
-    return np.round(anchor[accepted]).astype(int)
 
 
 def windows(arr: np.ndarray, start: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecgcrnn.delineation import FIDUCIALS, delineate, delineate_leads
+from ecgcrnn.delineation import FIDUCIALS, DelineationConfig, _pull_to_median, delineate, delineate_leads
+from ecgcrnn.qrs import pacing_spikes
 from ecgcrnn.wavelet import quadratic_spline_swt
 
 LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
@@ -258,3 +259,50 @@ def test_ludb_records_meet_qrs_accuracy():
         err = np.concatenate(parts)
         assert err.size >= 0.99 * n_ref[key]
         assert abs(err.mean()) < 10 and err.std() < 20
+
+
+def paced_leads(fs: float = 500.0):
+    """Three synthetic leads, a one-sample pacemaker spike 40 ms before every R; (leads, spike samples)."""
+    x, r_times = synthetic_ecg(fs, bpm=70, duration_s=8.0, with_p=False)
+    leads = np.vstack([x, -0.7 * x, 1.5 * x])
+    spikes = np.round((r_times - 0.04) * fs).astype(int)
+    leads[:, spikes] += np.array([[2.0], [-1.5], [2.5]])
+    return leads, spikes
+
+
+def test_pacing_spikes_are_found_only_at_the_spikes():
+    leads, spikes = paced_leads()
+    found = pacing_spikes(leads, np.ones(3, dtype=bool), DelineationConfig().pace_z)
+    found = np.flatnonzero(found)
+    assert np.all(np.isin(spikes, found))
+    assert np.all(np.min(np.abs(found[:, None] - spikes), axis=1) <= 1)
+    clean, _ = synthetic_ecg(500.0, bpm=70, duration_s=8.0)
+    assert not pacing_spikes(clean[None, :], np.ones(1, dtype=bool), DelineationConfig().pace_z).any()
+
+
+def test_paced_qrs_onset_is_not_before_its_spike():
+    leads, spikes = paced_leads()
+    result = delineate_leads(leads, 500.0)
+    assert result["QRS_on"].shape == (3, spikes.size)
+    assert np.all(result["QRS_on"] >= spikes + 0.005 * 500.0)
+
+
+def test_pull_to_median_clips_then_shrinks_each_leads_deviation():
+    values = np.array([[10.0], [12.0], [20.0], [14.0]])
+    pulled = _pull_to_median(values, limit=4.0, shrink=0.5)
+    np.testing.assert_allclose(pulled[:, 0], [13.0 - 1.5, 13.0 - 0.5, 13.0 + 2.0, 13.0 + 0.5])
+
+
+@pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
+def test_ludb_paced_record_qrs_onset_follows_the_stimulus():
+    from ecgcrnn.ludb import LEADS, compare_lead, read_record, read_reference
+
+    signals, fs = read_record(LUDB / "74")
+    detected = delineate_leads(signals, fs)
+    errors = []
+    for index, lead in enumerate(LEADS):
+        row = {key: detected[key][index] for key in FIDUCIALS}
+        errors.append(
+            compare_lead(read_reference(LUDB / "74", lead), row, 0.15 * fs)["QRS_on"].errors_samples
+        )
+    assert abs(np.mean(np.concatenate(errors)) / fs * 1000) < 15
