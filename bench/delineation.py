@@ -9,7 +9,12 @@ Two tables: the 12-lead form (:func:`ecgcrnn.delineation.delineate_leads`, which
 keeps each lead's boundaries near the median over leads) and the single-lead form
 (:func:`ecgcrnn.delineation.delineate`, each lead alone).
 
-Usage: ``.venv/bin/python bench/delineation.py [--ludb DIR] [--first N] [--last N] [--skip-single-lead]``
+With ``--spread``, also prints how far LUDB's own marks of one beat spread over the 12 leads (each lead's
+mark minus the beat's median mark, :func:`ecgcrnn.ludb.interlead_deviations`): the error SD that a
+delineator placing every lead's boundary at the cardiologists' own consensus would get.
+
+Usage: ``.venv/bin/python bench/delineation.py [--ludb DIR] [--first N] [--last N] [--skip-single-lead]
+[--spread]``
 """
 
 from __future__ import annotations
@@ -24,7 +29,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ecgcrnn.delineation import FIDUCIALS, delineate, delineate_leads  # noqa: E402
-from ecgcrnn.ludb import LEADS, MatchResult, compare_lead, read_record, read_reference  # noqa: E402
+from ecgcrnn.ludb import (  # noqa: E402
+    LEADS,
+    MatchResult,
+    compare_lead,
+    interlead_deviations,
+    read_record,
+    read_reference,
+)
 
 DEFAULT_LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 
@@ -81,7 +93,10 @@ def evaluate(
 
 def format_table(results: dict[str, list[MatchResult]], fs: float) -> str:
     """Render the accuracy table (one row per fiducial) as text."""
-    header = f"{'fiducial':<9} {'n_ref':>6} {'Se %':>7} {'PPV %':>7} {'false':>6} {'mean ms':>8} {'SD ms':>7}"
+    header = (
+        f"{'fiducial':<9} {'n_ref':>6} {'Se %':>7} {'PPV %':>7} {'false':>6} {'mean ms':>8} {'SD ms':>7} "
+        f"{'rMAD ms':>7} {'|e|>30 %':>8}"
+    )
     lines = [header, "-" * len(header)]
     for key, per_lead in results.items():
         n_ref = sum(r.n_reference for r in per_lead)
@@ -91,10 +106,26 @@ def format_table(results: dict[str, list[MatchResult]], fs: float) -> str:
         se = 100.0 * n_tp / max(n_ref, 1)
         ppv = 100.0 * n_tp / max(n_det, 1)
         mean, sd = (errors.mean(), errors.std(ddof=1)) if n_tp > 1 else (np.nan, np.nan)
+        rmad = 1.4826 * np.median(np.abs(errors - np.median(errors))) if n_tp else np.nan
+        tail = 100.0 * np.mean(np.abs(errors) > 30.0) if n_tp else np.nan
         lines.append(
-            f"{key:<9} {n_ref:>6d} {se:>7.2f} {ppv:>7.2f} {n_det - n_tp:>6d} {mean:>+8.1f} {sd:>7.1f}"
-            + _verdict(key, se, sd)
+            f"{key:<9} {n_ref:>6d} {se:>7.2f} {ppv:>7.2f} {n_det - n_tp:>6d} {mean:>+8.1f} {sd:>7.1f} "
+            f"{rmad:>7.1f} {tail:>8.1f}" + _verdict(key, se, sd)
         )
+    return "\n".join(lines)
+
+
+def spread_table(ludb: Path, records: list[int], fs: float = 500.0) -> str:
+    """Inter-lead spread of LUDB's own boundary marks (ms), one row per fiducial with a CSE tolerance."""
+    lines = [f"{'fiducial':<9} {'n':>6} {'SD ms':>7} {'rMAD ms':>8} {'CSE SD ms':>10}"]
+    for key, tolerance in CSE_TOLERANCE_MS.items():
+        parts = []
+        for number in records:
+            references = [read_reference(ludb / str(number), lead) for lead in LEADS]
+            parts.append(interlead_deviations(references, key, 0.1 * fs) * 1000.0 / fs)
+        dev = np.concatenate(parts)
+        rmad = 1.4826 * np.median(np.abs(dev))
+        lines.append(f"{key:<9} {dev.size:>6d} {dev.std(ddof=1):>7.1f} {rmad:>8.1f} {tolerance:>10.1f}")
     return "\n".join(lines)
 
 
@@ -116,6 +147,7 @@ def main() -> None:
     parser.add_argument("--last", type=int, default=200, help="last record number")
     parser.add_argument("--tolerance-ms", type=float, default=150.0, help="matching tolerance")
     parser.add_argument("--skip-single-lead", action="store_true", help="only the 12-lead table")
+    parser.add_argument("--spread", action="store_true", help="also LUDB's inter-lead spread of its marks")
     args = parser.parse_args()
     records = list(range(args.first, args.last + 1))
     print(f"LUDB records {args.first}..{args.last}, {len(LEADS)} leads, tolerance {args.tolerance_ms:g} ms")
@@ -126,6 +158,9 @@ def main() -> None:
         results = evaluate(args.ludb, records, args.tolerance_ms / 1000.0, single_lead)
         print(f"\n{title}")
         print(format_table(results, fs=500.0))
+    if args.spread:
+        print("\nLUDB's own marks: lead minus the beat's median over leads")
+        print(spread_table(args.ludb, records))
     print(f"\ncores: {os.cpu_count()}")
 
 

@@ -191,3 +191,39 @@ def compare_lead(
         det = det[(det >= start) & (det < stop)]
         results[key] = match_fiducials(ref, det, tolerance)
     return results
+
+
+def interlead_deviations(references: list[dict[str, np.ndarray]], key: str, gap: float) -> np.ndarray:
+    """How far each lead's mark of a beat lies from the median of that beat's marks over the leads.
+
+    Marks of one kind from all leads (each inside its lead's :func:`evaluation_span`) are grouped into beats
+    where consecutive marks are closer than ``gap``; beats marked in fewer than three leads are skipped.
+    Computed like a delineator's error against the marks, this is the error of a delineator that put every
+    lead's boundary at the cardiologists' own consensus.
+
+    Parameters
+    ----------
+    references : list of dict of str to np.ndarray
+        :func:`read_reference` of every lead of one record.
+    key : str
+        One of :data:`ecgcrnn.delineation.FIDUCIALS`.
+    gap : float
+        Largest gap between marks of one beat, in samples (e.g. 100 ms times fs).
+
+    Returns
+    -------
+    np.ndarray of float, shape (n_marks,)
+        Mark minus beat median, in samples.
+    """
+    marks = []
+    for reference in references:
+        start, stop = evaluation_span(reference)
+        marks.append(reference[key][(reference[key] >= start) & (reference[key] < stop)])
+    pos = np.sort(np.concatenate(marks)) if marks else np.zeros(0)
+    if pos.size == 0:
+        return np.zeros(0)
+    beat = np.concatenate(([0], np.cumsum(np.diff(pos) > gap)))
+    counts = np.bincount(beat)
+    median = np.array([np.median(pos[beat == b]) for b in range(counts.size)])
+    keep = counts[beat] >= 3
+    return (pos - median[beat])[keep]

@@ -8,7 +8,15 @@ import numpy as np
 import pytest
 
 from ecgcrnn.delineation import FIDUCIALS
-from ecgcrnn.ludb import LEADS, compare_lead, evaluation_span, match_fiducials, read_record, read_reference
+from ecgcrnn.ludb import (
+    LEADS,
+    compare_lead,
+    evaluation_span,
+    interlead_deviations,
+    match_fiducials,
+    read_record,
+    read_reference,
+)
 
 LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 needs_ludb = pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
@@ -76,3 +84,14 @@ def test_read_reference_rejects_unknown_lead():
     with pytest.raises(ValueError, match="v7"):
         read_reference(LUDB / "1", "v7")
     assert "v6" in LEADS
+
+
+def test_interlead_deviations_are_marks_minus_the_beat_median_over_leads():
+    references = []
+    for shift in (0.0, 4.0, -2.0, 10.0):
+        reference = {key: np.zeros(0) for key in FIDUCIALS}
+        reference["R"] = np.array([100.0, 500.0, 900.0, 1300.0])
+        reference["QRS_on"] = np.array([480.0, 880.0]) + shift
+        references.append(reference)
+    deviations = interlead_deviations(references, "QRS_on", gap=50)
+    np.testing.assert_allclose(np.sort(deviations), np.repeat([-4.0, -2.0, 2.0, 8.0], 2))
