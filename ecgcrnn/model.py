@@ -3,11 +3,14 @@
 Branch 1 reads the preprocessed 10 s signal: a strided convolution (125 steps per second) and
 convolutional blocks (Conv1D, batch normalisation, ReLU, max pooling) shorten 5,000 samples to 19 steps
 for a bidirectional GRU. Branch 2 reads the beat feature sequence (values and their mask) through a Conv1D
-block (pooled to 24 steps) into a bidirectional GRU; the record-level
-features, age and sex join after it. Both branches are concatenated into three fully connected layers and
-a sigmoid head with one output per scored class. The GRUs are unrolled (their sequences have fixed, short
-lengths), which makes inference on the CPU about twice as fast. Only built-in layers are used, so a saved
-model loads in Keras' safe mode.
+block (pooled to 24 steps) into a bidirectional GRU; the record-level features, age and sex join after it.
+Both branches are concatenated into three fully connected layers and a sigmoid head with one output per
+scored class. A linear "wide" path from the record-level inputs (normalised features, mask, age and sex)
+adds its logits to the head's, so the network can do at least what a logistic regression on those features
+does (training starts it there, see :func:`ecgcrnn.training.warm_start_wide_path`), which matters when
+training data are few. The GRUs are unrolled (their sequences are short and of fixed length), which makes
+inference on the CPU about twice as fast. Only built-in layers are used, so a saved model loads in Keras'
+safe mode.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ def build_model(
     beats = layers.Concatenate(name="beats")(
         [_normalise("beat_values", inputs["beat_values"], stats, layers), inputs["beat_mask"]]
     )
-    beats = _conv_block(beats, config.feature_rnn_units, 3, "beat_conv", layers, pool=True)
+    beats = _conv_block(beats, config.feature_rnn_units, 3, "beat_block", layers, pool=True)
     beats = layers.Bidirectional(layers.GRU(config.feature_rnn_units, unroll=True), name="beat_gru")(beats)
     record = layers.Concatenate(name="record")(
         [
@@ -79,25 +82,26 @@ def build_model(
     features = layers.Concatenate(name="feature_branch")([beats, record])
     x = layers.Concatenate(name="joined")([signal, features])
     for i, units in enumerate(config.dense_units):
-        x = layers.Dense(units, activation="relu", name=f"dense_{i + 1}")(x)
-        x = layers.Dropout(config.dropout, name=f"dropout_{i + 1}")(x)
-    outputs = layers.Dense(len(classes), activation="sigmoid", name="classes")(x)
+        x = layers.Dense(units, activation="relu", name=f"fc_{i + 1}_dense")(x)
+        x = layers.Dropout(config.dropout, name=f"fc_{i + 1}_dropout")(x)
+    deep = layers.Dense(len(classes), name="deep_logits")(x)
+    wide = layers.Dense(len(classes), name="wide_logits")(record)
+    logits = layers.Add(name="logits")([deep, wide])
+    outputs = layers.Activation("sigmoid", name="classes")(logits)
     return keras.Model(inputs=inputs, outputs=outputs, name=f"crnn_{len(leads)}_leads")
 
 
 def _signal_branch(x, config: TrainingConfig, layers):
     first, *rest = config.conv_filters
-    x = layers.Conv1D(first, 9, strides=4, padding="same", use_bias=False, name="signal_conv_0")(x)
-    x = layers.BatchNormalization(name="signal_bn_0")(x)
-    x = layers.ReLU(name="signal_relu_0")(x)
+    x = _conv_block(x, first, 9, "signal_0", layers, pool=False, strides=4)
     for i, filters in enumerate(rest, start=1):
         x = _conv_block(x, filters, 5, f"signal_{i}", layers, pool=True)
-    x = layers.MaxPooling1D(2, name="signal_pool_final")(x)
+    x = layers.MaxPooling1D(2, name="signal_final_pool")(x)
     return layers.Bidirectional(layers.GRU(config.signal_rnn_units, unroll=True), name="signal_gru")(x)
 
 
-def _conv_block(x, filters: int, kernel: int, name: str, layers, pool: bool):
-    x = layers.Conv1D(filters, kernel, padding="same", use_bias=False, name=f"{name}_conv")(x)
+def _conv_block(x, filters: int, kernel: int, name: str, layers, pool: bool, strides: int = 1):
+    x = layers.Conv1D(filters, kernel, strides, padding="same", use_bias=False, name=f"{name}_conv")(x)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     x = layers.ReLU(name=f"{name}_relu")(x)
     return layers.MaxPooling1D(2, name=f"{name}_pool")(x) if pool else x

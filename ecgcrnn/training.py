@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import keras
@@ -67,15 +68,27 @@ def split_records(labels: np.ndarray, usable: np.ndarray, config: TrainingConfig
     return np.sort(usable[train_index]), np.sort(usable[validation_index])
 
 
-def _train_lead_set(cache, lead_set, train_records, validation_records, config, preprocess_config, root):
+@dataclass
+class FittedModel:
+    """One lead set's trained network (uncompiled, ready to save) and what was learnt with it."""
+
+    network: keras.Model
+    thresholds: np.ndarray
+    validation_metric: float
+    history: list
+
+
+def fit_lead_set(cache, lead_set, train_records, validation_records, config, preprocess_config, checkpoint):
+    """Train one lead set's network, keeping the epoch with the best validation Challenge metric.
+
+    ``checkpoint`` is the folder for the per-epoch checkpoint; a run that finds one there resumes from it.
+    """
     from .dataset import WindowBatches, feature_statistics
-    from .inference import save_model
     from .losses import make_loss
     from .model import build_model
 
     table = default_class_table()
     leads = LEAD_SETS[lead_set]
-    checkpoint = root / CHECKPOINTS / lead_set
     state = _read_state(checkpoint)
     training = WindowBatches(cache, lead_set, train_records, config.batch_size, config.seed, training=True)
     validation = WindowBatches(cache, lead_set, validation_records, config.batch_size, config.seed, False)
@@ -89,6 +102,7 @@ def _train_lead_set(cache, lead_set, train_records, validation_records, config, 
         network = build_model(leads, table.names, config, stats, preprocess_config)
         positives = cache.labels[train_records].mean(axis=0)
         network.compile(keras.optimizers.Adam(config.learning_rate), make_loss(config.loss, positives))
+        warm_start_wide_path(network, cache, lead_set, train_records, stats, config.seed)
     labels = cache.labels[validation_records] > 0
     monitor = ChallengeMonitor(validation, labels, table, config, checkpoint, state)
     network.fit(
@@ -99,13 +113,33 @@ def _train_lead_set(cache, lead_set, train_records, validation_records, config, 
         verbose=2 if log.isEnabledFor(logging.INFO) else 0,
     )
     network.load_weights(checkpoint / "best.weights.h5")
-    thresholds, metric = tuned_metric(labels, monitor.predict(network), table)
+    thresholds, metric = tuned_metric(labels, predict_records(network, validation), table)
     inference_network = build_model(leads, table.names, config, stats, preprocess_config)
     inference_network.set_weights(network.get_weights())
-    extra = {"validation_challenge_metric": metric, "history": monitor.history, "config": config.to_json()}
-    save_model(root, lead_set, inference_network, thresholds, table.names, preprocess_config, extra)
-    log.info("%s leads: validation challenge metric %.3f", lead_set, metric)
-    return metric
+    return FittedModel(inference_network, thresholds, metric, monitor.history)
+
+
+def predict_records(network, batches) -> np.ndarray:
+    """Per-record probabilities (records, C): the mean over each record's windows, as ``run_model`` does."""
+    from .dataset import average_by_owner
+
+    windows = network.predict(batches, verbose=0)
+    return average_by_owner(windows, batches.owners, batches.records)
+
+
+def _train_lead_set(cache, lead_set, train_records, validation_records, config, preprocess_config, root):
+    from .inference import save_model
+
+    checkpoint = root / CHECKPOINTS / lead_set
+    fitted = fit_lead_set(
+        cache, lead_set, train_records, validation_records, config, preprocess_config, checkpoint
+    )
+    extra = {"validation_challenge_metric": fitted.validation_metric, "history": fitted.history}
+    extra["config"] = config.to_json()
+    names = default_class_table().names
+    save_model(root, lead_set, fitted.network, fitted.thresholds, names, preprocess_config, extra)
+    log.info("%s leads: validation challenge metric %.3f", lead_set, fitted.validation_metric)
+    return fitted.validation_metric
 
 
 def tuned_metric(labels: np.ndarray, probabilities: np.ndarray, table) -> tuple[np.ndarray, float]:
@@ -113,6 +147,40 @@ def tuned_metric(labels: np.ndarray, probabilities: np.ndarray, table) -> tuple[
     thresholds = choose_thresholds(labels, probabilities, table.weights, table.normal_index)
     outputs = apply_thresholds(probabilities, thresholds)
     return thresholds, compute_challenge_metric(table.weights, labels, outputs, table.normal_index)
+
+
+def warm_start_wide_path(network, cache, lead_set, records, stats, seed: int, max_windows=20_000) -> None:
+    """Set the wide path to a logistic regression on the record-level inputs, and the deep path's output
+    layer to zero, so that training starts from what the record features alone can do.
+
+    One L2-regularised logistic regression per class is fitted (scikit-learn) on the records' windows (at
+    most ``max_windows``, drawn at random), with the inputs the wide path sees: the normalised record
+    features, their mask, age and sex. A class without positives gets a strongly negative bias.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    windows, owners = cache.windows_of(np.asarray(records))
+    if len(windows) > max_windows:
+        chosen = np.sort(np.random.default_rng(seed).choice(len(windows), max_windows, replace=False))
+        windows, owners = windows[chosen], owners[chosen]
+    features = cache.features(lead_set)
+    mean, variance = stats["record_values"]
+    values = (np.asarray(features["record_values"][windows], np.float64) - mean) / np.sqrt(
+        np.maximum(variance, 1e-6)
+    )
+    inputs = np.hstack([values, features["record_mask"][windows], cache.demographics[owners]])
+    labels = cache.labels[owners] > 0
+    kernel = np.zeros((inputs.shape[1], labels.shape[1]), np.float32)
+    bias = np.full(labels.shape[1], -7.0, np.float32)
+    for k in range(labels.shape[1]):
+        if labels[:, k].all() or not labels[:, k].any():
+            bias[k] = 7.0 if labels[:, k].all() else -7.0
+            continue
+        model = LogisticRegression(C=0.1, max_iter=1000, random_state=seed).fit(inputs, labels[:, k])
+        kernel[:, k], bias[k] = model.coef_[0], model.intercept_[0]
+    network.get_layer("wide_logits").set_weights([kernel, bias])
+    deep = network.get_layer("deep_logits")
+    deep.set_weights([np.zeros_like(w) for w in deep.get_weights()])
 
 
 def _read_state(checkpoint: Path) -> dict | None:
@@ -140,14 +208,15 @@ class ChallengeMonitor(keras.callbacks.Callback):
         state = state or {"epoch": -1, "best": -np.inf, "wait": 0, "history": []}
         self.best, self.wait, self.history = state["best"], state["wait"], state["history"]
 
-    def predict(self, network) -> np.ndarray:
-        from .dataset import average_by_owner
-
-        windows = network.predict(self.validation, verbose=0)
-        return average_by_owner(windows, self.validation.owners, self.validation.records)
+    def on_train_begin(self, logs=None):
+        if not self.history:  # a fresh start: score the initial (warm-started) network as epoch 0
+            _, metric = tuned_metric(self.labels, predict_records(self.model, self.validation), self.table)
+            self.best = metric
+            self.model.save_weights(self.checkpoint / "best.weights.h5")
+            log.info("epoch 0: validation challenge metric %.3f", metric)
 
     def on_epoch_end(self, epoch, logs=None):
-        _, metric = tuned_metric(self.labels, self.predict(self.model), self.table)
+        _, metric = tuned_metric(self.labels, predict_records(self.model, self.validation), self.table)
         logs = dict(logs or {}, val_challenge_metric=metric)
         self.history.append({key: float(value) for key, value in logs.items()})
         if metric > self.best:

@@ -1,0 +1,171 @@
+"""Quality: k-fold cross-validation of the CRNN against two references, for every lead set.
+
+Usage: python bench/quality.py DATA_DIR [--folds 5] [--epochs 15] [--seed 2021] [--lead-sets twelve two]
+
+The records are split into k multilabel-stratified folds. For each fold and lead set, three classifiers
+learn from the other folds (a multilabel-stratified share of them held out for early stopping and the
+per-class thresholds) and are scored on the fold with the Challenge's metrics:
+- the CRNN (ecgcrnn.training.fit_lead_set, the same code as train_model.py, quick settings);
+- always normal: sinus rhythm for every recording, the Challenge's inactive classifier;
+- logistic regression on the record-level features alone (per-record mean over windows, their mask, age
+  and sex), one per class, with thresholds chosen the same way as the CRNN's.
+Prints the Challenge metric, AUROC, AUPRC and F-measure per lead set as mean ± SD over the folds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ecgcrnn.cache import build_cache  # noqa: E402
+from ecgcrnn.classes import default_class_table  # noqa: E402
+from ecgcrnn.config import config_from_dict  # noqa: E402
+from ecgcrnn.leads import LEAD_SETS  # noqa: E402
+from ecgcrnn.preprocessing import PreprocessConfig  # noqa: E402
+from ecgcrnn.scoring import compute_scores  # noqa: E402
+from ecgcrnn.thresholds import apply_thresholds, choose_thresholds  # noqa: E402
+
+METRICS = ("challenge_metric", "auroc", "auprc", "f_measure")
+CLASSIFIERS = ("CRNN", "always normal", "logistic regression")
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_directory")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--lead-sets", nargs="+", default=list(LEAD_SETS), choices=list(LEAD_SETS))
+    parser.add_argument("--cache", type=Path, default=None, help="cache folder (default: a temporary one)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    config = config_from_dict(
+        {
+            "epochs": args.epochs,
+            "batch_size": 32,
+            "patience_epochs": 5,
+            "seed": args.seed,
+            "lead_sets": args.lead_sets,
+        }
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        cache = build_cache(
+            args.data_directory, args.cache or Path(scratch, "cache"), lead_sets=args.lead_sets
+        )
+        scores = cross_validate(cache, config, args.folds, Path(scratch))
+    print_table(scores, args, len(cache.usable))
+
+
+def cross_validate(cache, config, folds: int, scratch: Path) -> dict:
+    """scores[lead_set][classifier][metric] = list over folds."""
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+    from ecgcrnn.training import split_records
+
+    usable = cache.usable
+    splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
+    scores = {s: {c: {m: [] for m in METRICS} for c in CLASSIFIERS} for s in config.lead_sets}
+    for fold, (learn, test) in enumerate(splitter.split(np.zeros(len(usable)), cache.labels[usable])):
+        train_records, validation_records = split_records(cache.labels, usable[learn], config)
+        test_records = usable[test]
+        for lead_set in config.lead_sets:
+            split = (train_records, validation_records, test_records)
+            results = {
+                "CRNN": crnn(cache, lead_set, split, config, scratch / f"fold{fold}" / lead_set),
+                "always normal": always_normal(len(test_records)),
+                "logistic regression": logistic_regression(cache, lead_set, split, config.seed),
+            }
+            labels = cache.labels[test_records] > 0
+            for classifier, (binary, scalar) in results.items():
+                result = compute_scores(labels, binary, scalar)
+                for metric in METRICS:
+                    scores[lead_set][classifier][metric].append(getattr(result, metric))
+            crnn_metric = scores[lead_set]["CRNN"]["challenge_metric"][-1]
+            print(f"fold {fold + 1}/{folds} {lead_set}: CRNN challenge metric {crnn_metric:.3f}", flush=True)
+    return scores
+
+
+def crnn(cache, lead_set, split, config, checkpoint: Path):
+    from ecgcrnn.dataset import WindowBatches
+    from ecgcrnn.training import fit_lead_set, predict_records
+
+    train_records, validation_records, test_records = split
+    fitted = fit_lead_set(
+        cache, lead_set, train_records, validation_records, config, PreprocessConfig(), checkpoint
+    )
+    batches = WindowBatches(cache, lead_set, test_records, config.batch_size, config.seed, training=False)
+    probabilities = predict_records(fitted.network, batches)
+    return apply_thresholds(probabilities, fitted.thresholds), probabilities
+
+
+def always_normal(count: int):
+    table = default_class_table()
+    binary = np.zeros((count, len(table)), dtype=bool)
+    binary[:, table.normal_index] = True
+    return binary, binary.astype(float)
+
+
+def logistic_regression(cache, lead_set, split, seed: int):
+    """One logistic regression per class on standardised record-level features."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    table = default_class_table()
+    train_records, validation_records, test_records = split
+    x_train, x_validation, x_test = (record_features(cache, lead_set, r) for r in split)
+    scaler = StandardScaler().fit(x_train)
+    x_train, x_validation, x_test = (scaler.transform(x) for x in (x_train, x_validation, x_test))
+    y_train = cache.labels[train_records] > 0
+    probabilities = {"validation": [], "test": []}
+    for k in range(len(table)):
+        if y_train[:, k].all() or not y_train[:, k].any():
+            constant = float(y_train[:, k].mean())
+            probabilities["validation"].append(np.full(len(x_validation), constant))
+            probabilities["test"].append(np.full(len(x_test), constant))
+            continue
+        model = LogisticRegression(C=0.1, max_iter=2000, random_state=seed).fit(x_train, y_train[:, k])
+        probabilities["validation"].append(model.predict_proba(x_validation)[:, 1])
+        probabilities["test"].append(model.predict_proba(x_test)[:, 1])
+    validation, test = (np.stack(probabilities[name], axis=1) for name in ("validation", "test"))
+    labels = cache.labels[validation_records] > 0
+    thresholds = choose_thresholds(labels, validation, table.weights, table.normal_index)
+    return apply_thresholds(test, thresholds), test
+
+
+def record_features(cache, lead_set: str, records: np.ndarray) -> np.ndarray:
+    """Per record: mean over its windows of the record features and their mask, then the demographics."""
+    features = cache.features(lead_set)
+    rows = []
+    for record in records:
+        window = slice(cache.offsets[record], cache.offsets[record + 1])
+        values = np.asarray(features["record_values"][window], dtype=np.float64).mean(axis=0)
+        mask = np.asarray(features["record_mask"][window], dtype=np.float64).mean(axis=0)
+        rows.append(np.concatenate([values, mask, cache.demographics[record]]))
+    return np.array(rows)
+
+
+def print_table(scores: dict, args, records: int) -> None:
+    print(
+        f"\n{records} records, {args.folds}-fold multilabel-stratified cross-validation, "
+        f"CRNN {args.epochs} epochs at most, seed {args.seed}, {os.cpu_count()} CPU cores"
+    )
+    header = f"{'lead set':<8} {'classifier':<20}" + "".join(f"{m:>18}" for m in METRICS)
+    print(header)
+    for lead_set, by_classifier in scores.items():
+        for classifier, by_metric in by_classifier.items():
+            cells = "".join(
+                f"{np.nanmean(v):>11.3f} ± {np.nanstd(v):.3f}" for v in (by_metric[m] for m in METRICS)
+            )
+            print(f"{lead_set:<8} {classifier:<20}{cells}")
+
+
+if __name__ == "__main__":
+    main()
