@@ -46,6 +46,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from ecgcrnn import qrs, wavelet
+from ecgcrnn.preprocessing import repair_missing
 from ecgcrnn.qrs import R_WAVE_FRACTION  # noqa: F401  (re-exported: part of the documented output format)
 from ecgcrnn.wavelet import quadratic_spline_swt
 
@@ -264,13 +265,9 @@ def _prepare(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"delineate_leads: signals must be (n_leads, n_samples), got shape {x.shape}")
     if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool) or np.iscomplexobj(x):
         raise ValueError(f"delineate_leads: signals must be real numbers, got dtype {x.dtype}")
-    x = x.astype(float, copy=True)
-    finite = np.isfinite(x)
-    usable = finite.sum(axis=-1) >= 2
-    for lead in np.flatnonzero(usable & ~finite.all(axis=-1)):
-        good = np.flatnonzero(finite[lead])
-        x[lead] = np.interp(np.arange(x.shape[1]), good, x[lead, good])
-    x[~usable] = 0.0
+    x, missing = repair_missing(x)
+    x = x.astype(float)
+    usable = missing < 1
     if x.size:
         x -= np.median(x, axis=-1, keepdims=True)
         usable &= np.ptp(x, axis=-1) > _TINY
