@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ecgcrnn.cache import build_cache  # noqa: E402
 from ecgcrnn.classes import default_class_table  # noqa: E402
-from ecgcrnn.config import config_from_dict  # noqa: E402
+from ecgcrnn.config import TrainingConfig, config_from_dict  # noqa: E402
 from ecgcrnn.leads import LEAD_SETS  # noqa: E402
 from ecgcrnn.preprocessing import PreprocessConfig  # noqa: E402
 from ecgcrnn.scoring import compute_scores  # noqa: E402
@@ -43,7 +43,7 @@ def main(argv=None) -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=2021)
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
+    parser.add_argument("--learning-rate", type=float, default=TrainingConfig().learning_rate)
     parser.add_argument("--lead-sets", nargs="+", default=list(LEAD_SETS), choices=list(LEAD_SETS))
     parser.add_argument("--cache", type=Path, default=None, help="cache folder (default: a temporary one)")
     args = parser.parse_args(argv)

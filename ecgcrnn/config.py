@@ -53,7 +53,7 @@ class TrainingConfig:
     lead_sets: tuple[str, ...] = tuple(LEAD_SETS)
     epochs: int = 40
     batch_size: int = 64
-    learning_rate: float = 1e-3
+    learning_rate: float = 3e-4
     patience_epochs: int = 6
     validation_fraction: float = 0.15
     loss: str = "weighted_bce"
