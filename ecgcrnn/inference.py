@@ -5,11 +5,16 @@ JSON and weights, no pickle, loaded in safe mode) and ``model.json`` (classes, l
 preprocessing settings, versions, and the SHA-256 of ``model.keras``). Both are written into a temporary
 folder that is renamed into place, so a crash never leaves a half-written model that loads; a tampered or
 truncated file fails its checksum with a clear error.
+
+``run_model`` is two stages: :func:`prepare_inputs` (numpy only: preprocessing, windows, delineation,
+features; picklable through :attr:`LoadedModel.prepare`, so it can run in another process) and
+:meth:`LoadedModel.finish` (one call of the traced network on all windows, mean, thresholds).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -44,6 +49,17 @@ class LoadedModel:
     preprocess_config: PreprocessConfig
     network: object  # keras.Model
     predict: object  # a tf.function from the inputs dict to probabilities (B, C)
+
+    @property
+    def prepare(self) -> functools.partial:
+        """``prepare(header, recording) -> inputs``: :func:`prepare_inputs` for this model (picklable)."""
+        return functools.partial(prepare_inputs, self.leads, self.preprocess_config)
+
+    def finish(self, inputs: dict) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Classes, 0/1 labels and probabilities (C,) from one record's inputs: the windows' mean."""
+        probabilities = np.asarray(self.predict(inputs)).mean(axis=0)
+        labels = (probabilities >= self.thresholds).astype(np.int64)
+        return list(self.classes), labels, probabilities.astype(np.float32)
 
 
 def save_model(model_directory, lead_set: str, network, thresholds, classes, preprocess_config, extra=None):
@@ -104,13 +120,15 @@ def load_model(model_directory, leads) -> LoadedModel:
         network = keras.saving.load_model(folder / MODEL_FILE, compile=False, safe_mode=True)
     except Exception as error:
         raise ModelError(f"{folder / MODEL_FILE}: cannot be loaded ({error})") from None
+    predict = prediction_function(network)
+    predict(_empty_inputs(network))  # traced here, once, rather than in the first run_model
     return LoadedModel(
         leads=tuple(meta["leads"]),
         classes=tuple(meta["classes"]),
         thresholds=np.asarray(meta["thresholds"], dtype=np.float32),
         preprocess_config=PreprocessConfig(**_tuples(meta["preprocess"])),
         network=network,
-        predict=prediction_function(network),
+        predict=predict,
     )
 
 
@@ -120,15 +138,25 @@ def run_model(model: LoadedModel, header, recording) -> tuple[list[str], np.ndar
     A recording longer than one window is scored over all the windows that cover it and their
     probabilities averaged; a shorter one is zero-padded.
     """
-    parsed = parse_header(header)
-    config = model.preprocess_config
-    prepared = preprocess(parsed, recording, model.leads, config)
-    batch = windows(prepared.signal, config)
-    features = [extract_features(window, config.fs_hz, model.leads) for window in batch]
-    inputs = assemble_inputs(batch, features, demographics(get_age(parsed), get_sex(parsed)))
-    probabilities = np.asarray(model.predict(inputs)).mean(axis=0)
-    labels = (probabilities >= model.thresholds).astype(np.int64)
-    return list(model.classes), labels, probabilities.astype(np.float32)
+    return model.finish(model.prepare(header, recording))
+
+
+def prepare_inputs(leads, config: PreprocessConfig, header, recording) -> dict:
+    """The network's inputs for every window of one recording (see :mod:`ecgcrnn.inputs`); numpy only.
+
+    Parameters
+    ----------
+    leads : sequence of str
+        The model's leads, in the order of its ``signal`` channels.
+    config : PreprocessConfig
+    header : str or Header
+    recording : numpy.ndarray
+        Shape (header leads, samples), leads in file order, ADC units.
+    """
+    parsed = parse_header(header) if isinstance(header, str) else header
+    batch = windows(preprocess(parsed, recording, leads, config).signal, config)
+    features = [extract_features(window, config.fs_hz, leads) for window in batch]
+    return assemble_inputs(batch, features, demographics(get_age(parsed), get_sex(parsed)))
 
 
 def prediction_function(network):
@@ -140,6 +168,12 @@ def prediction_function(network):
         for name in INPUT_NAMES
     }
     return tf.function(lambda inputs: network(inputs, training=False), input_signature=[signature])
+
+
+def _empty_inputs(network) -> dict:
+    """Zeros of batch size 1 for every input (the shapes the network reads)."""
+    shapes = {name: network.get_layer(name).output.shape[1:] for name in INPUT_NAMES}
+    return {name: np.zeros((1, *shape), np.float32) for name, shape in shapes.items()}
 
 
 def _read_meta(folder: Path) -> dict:

@@ -4,12 +4,23 @@ The recordings are grouped by lead set (sorted into the standard order); ``load_
 lead set and ``run_model(model, header, recording)`` once per recording, with the header's text and the
 matrix as stored in the .mat file (leads in file order, ADC units). A recording that cannot be read or
 run is logged with the reason and gets a valid all-negative output file; the run carries on.
+
+A model that offers two stages, ``model.prepare(header, recording) -> inputs`` (picklable, no network) and
+``model.finish(inputs) -> (classes, labels, probabilities)``, whose composition is ``run_model`` (as
+:class:`ecgcrnn.inference.LoadedModel` does), is run as a pipeline when more than one core is usable:
+worker processes read and prepare the next recordings while this process runs the network, in order.
+Any other model is run one recording at a time, in this thread.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import numpy as np
@@ -21,12 +32,21 @@ from .outputs import save_outputs
 from .records import find_challenge_files, load_header, load_recording, parse_header
 
 log = logging.getLogger(__name__)
+WORKERS_VARIABLE = "ECGCRNN_WORKERS"
 
 
 def run_test_set(
-    model_directory, data_directory, output_directory, load_model: Callable, run_model: Callable
+    model_directory,
+    data_directory,
+    output_directory,
+    load_model: Callable,
+    run_model: Callable,
+    workers: int | None = None,
 ) -> tuple[int, int]:
     """Write one output file per recording of ``data_directory`` into ``output_directory``.
+
+    ``workers`` is the number of processes that prepare recordings for a two-stage model (default: the
+    environment's ``ECGCRNN_WORKERS``, else the usable cores); 1 runs every recording in this process.
 
     Returns
     -------
@@ -58,6 +78,7 @@ def run_test_set(
             (header, recording_file, str(output_file))
         )
 
+    workers = _default_workers() if workers is None else workers
     progress = tqdm(total=len(header_files) - failed, desc="recordings", unit="rec", disable=None)
     for leads, members in groups.items():
         try:
@@ -68,23 +89,93 @@ def run_test_set(
                 failed += _fail(Path(output_file), parse_header(header).record_name, error, quiet=True)
             progress.update(len(members))
             continue
-        for header, recording_file, output_file in members:
-            failed += _run_one(model, run_model, header, recording_file, Path(output_file))
-            progress.update()
+        staged = workers > 1 and callable(getattr(model, "finish", None)) and hasattr(model, "prepare")
+        run = _run_staged if staged else _run_in_turn
+        failed += run(model, run_model, members, workers, progress)
     progress.close()
     return len(header_files), failed
 
 
-def _run_one(model, run_model: Callable, header: str, recording_file: str, output_file: Path) -> int:
-    """Run and save one recording; 1 if it failed (and got an all-negative output), else 0."""
+def _run_in_turn(model, run_model: Callable, members, workers: int, progress) -> int:
+    """Read, run and save each recording in this thread; the number that failed."""
+    failed = 0
+    for header, recording_file, output_file in members:
+        failed += _run_one(model, run_model, header, recording_file, output_file)
+        progress.update()
+    return failed
+
+
+def _run_staged(model, run_model: Callable, members, workers: int, progress) -> int:
+    """Prepare recordings in ``workers`` processes, up to ``4 * workers`` ahead; finish them here, in order.
+
+    A recording whose worker died is run again in this process with ``run_model``.
+    """
+    failed = 0
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    except (OSError, NotImplementedError) as error:  # no process support here: run in turn
+        log.warning("cannot start worker processes (%s); running recordings one at a time", error)
+        return _run_in_turn(model, run_model, members, workers, progress)
+    with pool:
+        tasks = ((model.prepare, header, recording_file) for header, recording_file, _ in members)
+        for (header, recording_file, output_file), future in zip(
+            members, _submit_ahead(pool, _prepare, tasks, 4 * workers), strict=True
+        ):
+            error = future.exception()
+            if isinstance(error, BrokenProcessPool):
+                failed += _run_one(model, run_model, header, recording_file, output_file)
+            else:
+                failed += _save(output_file, header, lambda f=future: model.finish(f.result()))
+            progress.update()
+    return failed
+
+
+def _prepare(prepare: Callable, header: str, recording_file: str):
+    """In a worker process: read one recording and prepare it."""
+    return prepare(header, load_recording(recording_file, header))
+
+
+def _submit_ahead(pool, function: Callable, tasks: Iterable[tuple], depth: int) -> Iterator[Future]:
+    """Futures of ``function(*task)`` in the order of ``tasks``, with at most ``depth`` submitted ahead."""
+    pending: deque[Future] = deque()
+    for task in tasks:
+        try:
+            pending.append(pool.submit(function, *task))
+        except BrokenProcessPool as error:
+            broken: Future = Future()
+            broken.set_exception(error)
+            pending.append(broken)
+        if len(pending) >= depth:
+            yield pending.popleft()
+    yield from pending
+
+
+def _run_one(model, run_model: Callable, header: str, recording_file: str, output_file: str) -> int:
+    """Read, run and save one recording; 1 if it failed (and got an all-negative output), else 0."""
+    return _save(
+        output_file, header, lambda: run_model(model, header, load_recording(recording_file, header))
+    )
+
+
+def _save(output_file: str, header: str, compute: Callable) -> int:
+    """Save ``compute()``'s (classes, labels, probabilities); 1 if it failed (all-negative output), else 0."""
     record_name = parse_header(header).record_name
     try:
-        recording = load_recording(recording_file, header)
-        classes, labels, probabilities = run_model(model, header, recording)
-        save_outputs(output_file, record_name, classes, _as_binary(labels), _as_float(probabilities))
+        classes, labels, probabilities = compute()
+        save_outputs(Path(output_file), record_name, classes, _as_binary(labels), _as_float(probabilities))
     except Exception as error:  # the entry's own code: a failure is that recording's failure
-        return _fail(output_file, record_name, error)
+        return _fail(Path(output_file), record_name, error)
     return 0
+
+
+def _default_workers() -> int:
+    text = os.environ.get(WORKERS_VARIABLE, "")
+    if text.strip():
+        try:
+            return max(int(text), 1)
+        except ValueError:
+            raise ValueError(f"{WORKERS_VARIABLE}={text!r}: expected a whole number of processes") from None
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def _fail(output_file: Path, record_name: str, error: Exception, quiet: bool = False) -> int:
