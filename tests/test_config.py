@@ -1,0 +1,134 @@
+"""Training settings: defaults, the JSON file in ECGCRNN_CONFIG, ECGCRNN_<FIELD> overrides, and errors."""
+
+import json
+
+import pytest
+
+from ecgcrnn.config import TrainingConfig, config_from_dict, load_config
+from ecgcrnn.leads import LEAD_SETS
+
+
+def test_defaults_without_environment_are_the_dataclass_defaults():
+    config = load_config({})
+
+    assert config == TrainingConfig()
+    assert config.lead_sets == tuple(LEAD_SETS)
+    assert config.epochs == 40
+    assert config.loss == "weighted_bce"
+
+
+def test_json_file_overrides_the_defaults(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"epochs": 3, "conv_filters": [8, 16], "lead_sets": ["two"]}))
+
+    config = load_config({"ECGCRNN_CONFIG": str(path)})
+
+    assert config.epochs == 3
+    assert config.conv_filters == (8, 16)
+    assert config.lead_sets == ("two",)
+    assert config.batch_size == TrainingConfig().batch_size
+
+
+def test_environment_overrides_the_json_file(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"epochs": 3, "batch_size": 8}))
+
+    config = load_config({"ECGCRNN_CONFIG": str(path), "ECGCRNN_EPOCHS": "5"})
+
+    assert config.epochs == 5
+    assert config.batch_size == 8
+
+
+def test_environment_parses_ints_floats_lists_and_strings():
+    environ = {
+        "ECGCRNN_BATCH_SIZE": "16",
+        "ECGCRNN_LEARNING_RATE": "0.0005",
+        "ECGCRNN_DENSE_UNITS": "[32, 16, 8]",
+        "ECGCRNN_LEAD_SETS": '["twelve", "two"]',
+        "ECGCRNN_LOSS": "focal",
+        "ECGCRNN_CACHE_DIRECTORY": "/tmp/some cache",
+    }
+
+    config = load_config(environ)
+
+    assert config.batch_size == 16 and isinstance(config.batch_size, int)
+    assert config.learning_rate == pytest.approx(5e-4) and isinstance(config.learning_rate, float)
+    assert config.dense_units == (32, 16, 8)
+    assert config.lead_sets == ("twelve", "two")
+    assert config.loss == "focal"
+    assert config.cache_directory == "/tmp/some cache"
+
+
+def test_environment_lead_sets_may_be_comma_separated():
+    assert load_config({"ECGCRNN_LEAD_SETS": "six, three"}).lead_sets == ("six", "three")
+
+
+def test_environment_int_given_for_a_float_field_becomes_a_float():
+    config = load_config({"ECGCRNN_DROPOUT": "0"})
+
+    assert config.dropout == 0.0 and isinstance(config.dropout, float)
+
+
+def test_config_from_dict_turns_lists_into_tuples():
+    config = config_from_dict({"conv_filters": [4, 8, 8], "lead_sets": ["four"]})
+
+    assert config.conv_filters == (4, 8, 8)
+    assert config.lead_sets == ("four",)
+
+
+def test_config_round_trips_through_to_json():
+    config = config_from_dict({"epochs": 2, "conv_filters": [4, 8]})
+
+    assert config_from_dict(json.loads(json.dumps(config.to_json()))) == config
+
+
+def test_unknown_key_raises_value_error_naming_it():
+    with pytest.raises(ValueError, match="epoch_count"):
+        config_from_dict({"epoch_count": 3})
+
+
+def test_unknown_key_in_json_file_raises_value_error_naming_it(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps({"learning_rat": 0.1}))
+
+    with pytest.raises(ValueError, match="learning_rat"):
+        load_config({"ECGCRNN_CONFIG": str(path)})
+
+
+def test_unparsable_environment_value_raises_value_error_naming_the_variable():
+    with pytest.raises(ValueError, match="ECGCRNN_EPOCHS"):
+        load_config({"ECGCRNN_EPOCHS": "many"})
+
+
+def test_non_numeric_value_for_an_int_field_raises_value_error():
+    with pytest.raises(ValueError, match="ten"):
+        config_from_dict({"batch_size": "ten"})
+
+
+def test_unknown_lead_set_raises_value_error_naming_it():
+    with pytest.raises(ValueError, match="seven"):
+        load_config({"ECGCRNN_LEAD_SETS": '["twelve", "seven"]'})
+
+
+def test_unknown_loss_raises_value_error_naming_it():
+    with pytest.raises(ValueError, match="hinge"):
+        load_config({"ECGCRNN_LOSS": "hinge"})
+
+
+@pytest.mark.parametrize("fraction", ["0", "1", "1.5"])
+def test_validation_fraction_outside_zero_one_raises_value_error(fraction):
+    with pytest.raises(ValueError, match="validation_fraction"):
+        load_config({"ECGCRNN_VALIDATION_FRACTION": fraction})
+
+
+def test_unreadable_json_file_raises_value_error_naming_the_file(tmp_path):
+    path = tmp_path / "config.json"
+    path.write_text("{epochs: 3")
+
+    with pytest.raises(ValueError, match="config.json"):
+        load_config({"ECGCRNN_CONFIG": str(path)})
+
+
+def test_missing_json_file_raises_value_error_naming_the_file(tmp_path):
+    with pytest.raises(ValueError, match="absent.json"):
+        load_config({"ECGCRNN_CONFIG": str(tmp_path / "absent.json")})

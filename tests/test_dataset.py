@@ -1,0 +1,188 @@
+"""The input pipeline: batches for build_model, window sampling, averaging per record, feature statistics."""
+
+import json
+
+import numpy as np
+import pytest
+from model_fixtures import CACHE_WINDOWS, small_cache_fixture, tiny_config  # noqa: F401
+
+from ecgcrnn.cache import Cache
+from ecgcrnn.classes import default_class_table
+from ecgcrnn.dataset import WindowBatches, average_by_owner, feature_statistics
+from ecgcrnn.inputs import INPUT_NAMES
+from ecgcrnn.leads import LEAD_SETS
+from ecgcrnn.model import build_model
+
+TOTAL_WINDOWS = sum(CACHE_WINDOWS.values())
+
+
+def _batches(cache, lead_set="two", training=True, seed=7, batch_size=4):
+    return WindowBatches(cache, lead_set, cache.usable, batch_size, seed, training)
+
+
+@pytest.mark.parametrize("lead_set", list(LEAD_SETS))
+def test_batch_inputs_match_the_models_inputs_in_name_shape_and_dtype(small_cache, lead_set):
+    network = build_model(LEAD_SETS[lead_set], default_class_table().names, tiny_config())
+    inputs, _ = _batches(small_cache, lead_set, training=False)[0]
+
+    assert set(inputs) == set(INPUT_NAMES) == {tensor.name for tensor in network.inputs}
+    for tensor in network.inputs:
+        assert inputs[tensor.name].shape == (4, *tensor.shape[1:]), tensor.name
+        assert inputs[tensor.name].dtype == np.float32, tensor.name
+
+
+def test_batch_labels_are_float32_of_26_classes(small_cache):
+    _, labels = _batches(small_cache)[0]
+
+    assert labels.shape == (4, 26) and labels.dtype == np.float32
+
+
+def test_batch_labels_and_demographics_are_those_of_each_windows_record(small_cache):
+    batches = _batches(small_cache, training=False, batch_size=TOTAL_WINDOWS)
+    inputs, labels = batches[0]
+
+    np.testing.assert_array_equal(labels, small_cache.labels[batches.owners])
+    np.testing.assert_array_equal(inputs["demographics"], small_cache.demographics[batches.owners])
+
+
+def test_batch_signal_is_the_lead_sets_rows_of_the_cache_channels_last(small_cache):
+    batches = _batches(small_cache, "three", training=False, batch_size=TOTAL_WINDOWS)
+    inputs, _ = batches[0]
+
+    expected = np.asarray(small_cache.signals, np.float32)[:, [0, 1, 7]].transpose(0, 2, 1)
+    np.testing.assert_array_equal(inputs["signal"], expected)
+
+
+def test_last_batch_holds_the_remainder(small_cache):
+    batches = _batches(small_cache, training=False, batch_size=4)
+
+    assert len(batches) == -(-TOTAL_WINDOWS // 4)
+    assert len(batches[len(batches) - 1][1]) == TOTAL_WINDOWS - 4 * (len(batches) - 1)
+
+
+def test_training_epoch_takes_one_window_of_each_record(small_cache):
+    batches = _batches(small_cache)
+
+    assert sorted(batches.owners.tolist()) == small_cache.usable.tolist()
+    starts, stops = small_cache.offsets[batches.owners], small_cache.offsets[batches.owners + 1]
+    assert np.all((starts <= batches.windows) & (batches.windows < stops))
+
+
+def test_training_epochs_have_one_batch_per_batch_of_records(small_cache):
+    assert len(_batches(small_cache, batch_size=4)) == -(-len(small_cache.usable) // 4)
+
+
+def test_training_windows_are_the_same_for_the_same_seed(small_cache):
+    first, second = _batches(small_cache, seed=3), _batches(small_cache, seed=3)
+    first.on_epoch_end()
+    second.on_epoch_end()
+
+    np.testing.assert_array_equal(first.windows, second.windows)
+    np.testing.assert_array_equal(first.owners, second.owners)
+
+
+def test_training_windows_differ_between_epochs(small_cache):
+    batches = _batches(small_cache, seed=3)
+    before = batches.windows.copy()
+
+    batches.on_epoch_end()
+
+    assert not np.array_equal(batches.windows, before)
+
+
+def test_training_windows_differ_between_seeds(small_cache):
+    assert not np.array_equal(_batches(small_cache, seed=3).windows, _batches(small_cache, seed=4).windows)
+
+
+def test_training_windows_reach_every_window_of_a_long_record_over_epochs(small_cache):
+    batches = _batches(small_cache, seed=3)
+    long_record = small_cache.record_ids.index("S0008")
+    seen = set()
+    for _ in range(200):
+        seen.add(int(batches.windows[batches.owners == long_record][0]))
+        batches.on_epoch_end()
+
+    assert seen == set(range(small_cache.offsets[long_record], small_cache.offsets[long_record + 1]))
+
+
+def test_validation_covers_every_window_once_in_order(small_cache):
+    batches = _batches(small_cache, training=False)
+
+    np.testing.assert_array_equal(batches.windows, np.arange(TOTAL_WINDOWS))
+    np.testing.assert_array_equal(batches.owners, np.repeat(small_cache.usable, np.diff(small_cache.offsets)))
+
+
+def test_validation_windows_do_not_change_at_epoch_end(small_cache):
+    batches = _batches(small_cache, training=False)
+
+    batches.on_epoch_end()
+
+    np.testing.assert_array_equal(batches.windows, np.arange(TOTAL_WINDOWS))
+
+
+def test_average_by_owner_is_the_mean_of_each_records_windows_in_records_order():
+    predictions = np.array([[0.2, 1.0], [0.4, 0.0], [0.9, 0.5], [0.1, 0.3], [0.3, 0.6]])
+    owners = np.array([5, 5, 2, 5, 2])
+
+    averaged = average_by_owner(predictions, owners, np.array([2, 5, 8]))
+
+    np.testing.assert_allclose(averaged, [[0.6, 0.55], [0.7 / 3, 1.3 / 3], [0.0, 0.0]])
+
+
+@pytest.fixture
+def hand_cache(tmp_path):
+    """A cache folder written by hand: lead set ``x``, two records owning windows 0:2 and 2:3."""
+    record_values = np.array([[1.0, 100.0, 4.0], [3.0, 5.0, 9.0], [5.0, 7.0, 2.0]], np.float32)
+    record_mask = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1]], np.uint8)
+    beat_values = np.array([[[2.0], [50.0]], [[4.0], [0.0]], [[9.0], [6.0]]], np.float16)
+    beat_mask = np.array([[[1], [0]], [[1], [0]], [[0], [0]]], np.uint8)
+    for name, array in {
+        "record_values": record_values,
+        "record_mask": record_mask,
+        "beat_values": beat_values,
+        "beat_mask": beat_mask,
+    }.items():
+        np.save(tmp_path / f"x_{name}.npy", array)
+    (tmp_path / "meta.json").write_text(json.dumps({"record_ids": ["a", "b"]}))
+    return Cache(
+        directory=tmp_path,
+        record_ids=["a", "b"],
+        labels=np.zeros((2, 26), np.uint8),
+        demographics=np.zeros((2, 4), np.float32),
+        offsets=np.array([0, 2, 3]),
+        status=np.ones(2, np.uint8),
+    )
+
+
+def test_feature_statistics_average_only_measured_values(hand_cache):
+    mean, variance = feature_statistics(hand_cache, "x", [0, 1])["record_values"]
+
+    np.testing.assert_allclose(mean, [3.0, 6.0, 2.0])
+    np.testing.assert_allclose(variance[:2], [8 / 3, 1.0])
+
+
+def test_feature_statistics_give_variance_one_to_a_feature_measured_once(hand_cache):
+    _, variance = feature_statistics(hand_cache, "x", [0, 1])["record_values"]
+
+    assert variance[2] == 1.0
+
+
+def test_feature_statistics_give_mean_zero_variance_one_to_a_feature_never_measured(hand_cache):
+    mean, variance = feature_statistics(hand_cache, "x", [1])["beat_values"]
+
+    np.testing.assert_array_equal(mean, [0.0])
+    np.testing.assert_array_equal(variance, [1.0])
+
+
+def test_feature_statistics_pool_beats_of_all_windows_of_the_records(hand_cache):
+    mean, variance = feature_statistics(hand_cache, "x", [0])["beat_values"]
+
+    np.testing.assert_allclose(mean, [3.0])
+    np.testing.assert_allclose(variance, [1.0])
+
+
+def test_feature_statistics_of_the_real_cache_are_finite(small_cache):
+    stats = feature_statistics(small_cache, "twelve", small_cache.usable)
+
+    for mean, variance in stats.values():
+        assert np.all(np.isfinite(mean)) and np.all(variance > 0)

@@ -1,0 +1,282 @@
+"""Model folders and run_model: atomic, checksummed saving, loading by leads, and scoring real recordings."""
+
+import json
+import os
+import zipfile
+
+import numpy as np
+import pytest
+from model_fixtures import tiny_config
+
+from ecgcrnn.classes import default_class_table
+from ecgcrnn.extract import extract_leads
+from ecgcrnn.features import extract_features
+from ecgcrnn.inference import META_FILE, MODEL_FILE, ModelError, load_model, run_model, save_model
+from ecgcrnn.inputs import assemble_inputs, demographics
+from ecgcrnn.leads import LEAD_SETS
+from ecgcrnn.model import build_model
+from ecgcrnn.preprocessing import PreprocessConfig, preprocess, windows
+from ecgcrnn.records import get_age, get_sex, load_header, load_recording
+
+CLASSES = default_class_table().names
+THRESHOLDS = np.linspace(0.3, 0.7, len(CLASSES))
+
+
+def _save(root, lead_set, network=None):
+    network = network or build_model(LEAD_SETS[lead_set], CLASSES, tiny_config())
+    return save_model(root, lead_set, network, THRESHOLDS, CLASSES, PreprocessConfig(), {"note": "test"})
+
+
+@pytest.fixture(scope="module")
+def saved_models(tmp_path_factory):
+    """A model folder with an untrained tiny network for each of the five lead sets."""
+    root = tmp_path_factory.mktemp("models")
+    for lead_set in LEAD_SETS:
+        _save(root, lead_set)
+    return root
+
+
+@pytest.fixture(scope="module")
+def twelve_lead_model(saved_models):
+    return load_model(saved_models, LEAD_SETS["twelve"])
+
+
+def _run(model, folder, name):
+    header = load_header(folder / f"{name}.hea")
+    return run_model(model, header, load_recording(folder / f"{name}.mat", header))
+
+
+def _window_probabilities(model, folder, name):
+    header = load_header(folder / f"{name}.hea")
+    prepared = preprocess(header, load_recording(folder / f"{name}.mat", header), model.leads)
+    batch = windows(prepared.signal)
+    features = [extract_features(window, 500.0, model.leads) for window in batch]
+    inputs = assemble_inputs(batch, features, demographics(get_age(header), get_sex(header)))
+    return np.asarray(model.network(inputs, training=False))
+
+
+def test_saved_folder_holds_the_model_and_its_description(saved_models):
+    meta = json.loads((saved_models / "two" / META_FILE).read_text())
+
+    assert sorted(path.name for path in (saved_models / "two").iterdir()) == [META_FILE, MODEL_FILE]
+    assert meta["leads"] == ["I", "II"] and meta["classes"] == list(CLASSES)
+    np.testing.assert_allclose(meta["thresholds"], THRESHOLDS)
+    assert meta["note"] == "test"
+
+
+def test_load_model_round_trip_gives_identical_predictions(tmp_path):
+    network = build_model(LEAD_SETS["three"], CLASSES, tiny_config())
+    _save(tmp_path, "three", network)
+    inputs = {
+        tensor.name: np.random.default_rng(1).standard_normal((2, *tensor.shape[1:])).astype(np.float32)
+        for tensor in network.inputs
+    }
+
+    model = load_model(tmp_path, LEAD_SETS["three"])
+
+    np.testing.assert_array_equal(
+        np.asarray(model.predict(inputs)), np.asarray(network(inputs, training=False))
+    )
+    np.testing.assert_array_equal(model.thresholds, THRESHOLDS.astype(np.float32))
+    assert model.classes == tuple(CLASSES) and model.leads == LEAD_SETS["three"]
+
+
+@pytest.mark.parametrize("leads", [("II", "I"), ("i", "ii"), ("v2", "II", "i")])
+def test_load_model_finds_the_lead_set_in_any_order_or_case(saved_models, leads):
+    model = load_model(saved_models, leads)
+
+    assert set(model.leads) == {lead.upper() for lead in leads}
+
+
+def test_load_model_for_leads_without_a_lead_set_raises_model_error_listing_the_lead_sets(saved_models):
+    with pytest.raises(ModelError, match=r"no model for leads I, V5: .*I, II, III, V2"):
+        load_model(saved_models, ("I", "V5"))
+
+
+def test_load_model_of_a_lead_set_never_saved_raises_model_error_naming_the_folder(tmp_path):
+    _save(tmp_path, "twelve")
+
+    with pytest.raises(ModelError, match=r"two: no trained model here"):
+        load_model(tmp_path, ("I", "II"))
+
+
+def test_truncated_model_file_raises_model_error_naming_the_file_and_checksum(tmp_path):
+    folder = _save(tmp_path, "two")
+    data = (folder / MODEL_FILE).read_bytes()
+    (folder / MODEL_FILE).write_bytes(data[: len(data) // 2])
+
+    with pytest.raises(ModelError, match=r"two/model\.keras: checksum differs"):
+        load_model(tmp_path, ("I", "II"))
+
+
+def test_tampered_model_file_raises_model_error_naming_the_file_and_checksum(tmp_path):
+    folder = _save(tmp_path, "two")
+    data = bytearray((folder / MODEL_FILE).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (folder / MODEL_FILE).write_bytes(bytes(data))
+
+    with pytest.raises(ModelError, match=r"two/model\.keras: checksum differs"):
+        load_model(tmp_path, ("I", "II"))
+
+
+def test_missing_model_json_raises_model_error(tmp_path):
+    folder = _save(tmp_path, "two")
+    (folder / META_FILE).unlink()
+
+    with pytest.raises(ModelError, match="model.json"):
+        load_model(tmp_path, ("I", "II"))
+
+
+def test_missing_model_file_raises_model_error_naming_it(tmp_path):
+    folder = _save(tmp_path, "two")
+    (folder / MODEL_FILE).unlink()
+
+    with pytest.raises(ModelError, match="model.keras is missing"):
+        load_model(tmp_path, ("I", "II"))
+
+
+def test_model_json_that_is_not_json_raises_model_error_naming_it(tmp_path):
+    folder = _save(tmp_path, "two")
+    (folder / META_FILE).write_text("{not json")
+
+    with pytest.raises(ModelError, match=r"two/model\.json: not valid JSON"):
+        load_model(tmp_path, ("I", "II"))
+
+
+def test_model_json_without_thresholds_raises_model_error_naming_the_keys(tmp_path):
+    folder = _save(tmp_path, "two")
+    meta = json.loads((folder / META_FILE).read_text())
+    del meta["thresholds"]
+    (folder / META_FILE).write_text(json.dumps(meta))
+
+    with pytest.raises(ModelError, match="thresholds"):
+        load_model(tmp_path, ("I", "II"))
+
+
+def test_model_file_holds_no_pickle_and_no_lambda(saved_models):
+    with zipfile.ZipFile(saved_models / "twelve" / MODEL_FILE) as archive:
+        names = archive.namelist()
+        config = archive.read("config.json").decode()
+
+    assert not [name for name in names if name.endswith((".pkl", ".pickle", ".joblib", ".npy"))]
+    assert "lambda" not in config.lower()
+
+
+def test_crash_while_saving_creates_no_model_folder_and_leaves_no_temporary(tmp_path, monkeypatch):
+    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config())
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(network, "save", crash)
+    with pytest.raises(OSError, match="disk full"):
+        _save(tmp_path, "two", network)
+
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_crash_while_saving_over_a_model_keeps_the_old_one_loadable(tmp_path, monkeypatch):
+    _save(tmp_path, "two")
+    before = (tmp_path / "two" / MODEL_FILE).read_bytes()
+    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config())
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(network, "save", crash)
+    with pytest.raises(OSError):
+        _save(tmp_path, "two", network)
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["two"]
+    assert (tmp_path / "two" / MODEL_FILE).read_bytes() == before
+    load_model(tmp_path, ("I", "II"))
+
+
+def test_saving_again_replaces_the_model(tmp_path):
+    _save(tmp_path, "two")
+    first = json.loads((tmp_path / "two" / META_FILE).read_text())["sha256"]
+
+    _save(tmp_path, "two")
+
+    assert json.loads((tmp_path / "two" / META_FILE).read_text())["sha256"] != first
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["two"]
+
+
+@pytest.mark.parametrize("name", ["A0002", "Q0015", "S0008", "S0001"])
+def test_run_model_outputs_26_probabilities_and_labels_from_the_thresholds(
+    twelve_lead_model, challenge_dir, name
+):
+    classes, labels, probabilities = _run(twelve_lead_model, challenge_dir, name)
+
+    assert classes == list(CLASSES)
+    assert probabilities.shape == labels.shape == (26,)
+    assert np.all((probabilities >= 0) & (probabilities <= 1))
+    assert set(labels.tolist()) <= {0, 1}
+    np.testing.assert_array_equal(labels, (probabilities >= THRESHOLDS).astype(int))
+
+
+@pytest.mark.parametrize(("name", "count"), [("A0002", 1), ("Q0014", 6), ("S0008", 12), ("S0001", 4)])
+def test_run_model_averages_the_probabilities_of_every_window(twelve_lead_model, challenge_dir, name, count):
+    per_window = _window_probabilities(twelve_lead_model, challenge_dir, name)
+
+    _, _, probabilities = _run(twelve_lead_model, challenge_dir, name)
+
+    assert len(per_window) == count
+    np.testing.assert_allclose(probabilities, per_window.mean(axis=0), rtol=1e-5, atol=1e-6)
+
+
+def test_run_model_gives_the_same_probabilities_for_leads_stored_in_another_order(
+    twelve_lead_model, copy_record, tmp_path
+):
+    copy_record("A0001", folder=tmp_path / "original")
+    reordered = tuple(reversed(LEAD_SETS["twelve"]))
+    extract_leads(tmp_path / "original", tmp_path / "reordered", reordered)
+
+    _, _, original = _run(twelve_lead_model, tmp_path / "original", "A0001")
+    _, _, shuffled = _run(twelve_lead_model, tmp_path / "reordered", "A0001")
+
+    assert load_header(tmp_path / "reordered" / "A0001.hea").splitlines()[1].split()[-1] == "V6"
+    np.testing.assert_allclose(shuffled, original, rtol=1e-5, atol=1e-6)
+
+
+def test_run_model_of_a_reduced_lead_set_reads_only_its_leads_from_a_twelve_lead_recording(
+    saved_models, copy_record, tmp_path
+):
+    model = load_model(saved_models, ("I", "II", "V2"))
+    copy_record("E00001", folder=tmp_path / "original")
+    extract_leads(tmp_path / "original", tmp_path / "three", ("V2", "I", "II"))
+
+    _, _, from_twelve = _run(model, tmp_path / "original", "E00001")
+    _, _, from_three = _run(model, tmp_path / "three", "E00001")
+
+    np.testing.assert_allclose(from_three, from_twelve, rtol=1e-5, atol=1e-6)
+
+
+def test_run_model_of_a_recording_without_the_models_leads_raises_value_error(
+    saved_models, copy_record, tmp_path
+):
+    model = load_model(saved_models, LEAD_SETS["twelve"])
+    copy_record("E00001", folder=tmp_path / "original")
+    extract_leads(tmp_path / "original", tmp_path / "two", ("I", "II"))
+
+    with pytest.raises(ValueError, match="lead 'III' not in I, II"):
+        _run(model, tmp_path / "two", "E00001")
+
+
+def test_prediction_function_is_traced_once_for_any_number_of_windows(twelve_lead_model, challenge_dir):
+    _run(twelve_lead_model, challenge_dir, "A0002")
+    _run(twelve_lead_model, challenge_dir, "S0008")
+
+    assert twelve_lead_model.predict.experimental_get_tracing_count() == 1
+
+
+def test_loaded_models_share_no_state_between_lead_sets(saved_models):
+    two, six = load_model(saved_models, LEAD_SETS["two"]), load_model(saved_models, LEAD_SETS["six"])
+
+    assert two.network is not six.network
+    assert two.network.get_layer("signal").output.shape[-1] == 2
+    assert six.network.get_layer("signal").output.shape[-1] == 6
+
+
+def test_saved_model_folder_names_only_the_lead_set(saved_models):
+    assert sorted(os.listdir(saved_models)) == sorted(LEAD_SETS)
