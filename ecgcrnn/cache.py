@@ -188,10 +188,9 @@ def _settings_key(plan: list[_Entry], config: PreprocessConfig, lead_sets) -> st
     settings = [CACHE_VERSION, __version__, dataclasses.asdict(config), list(lead_sets)]
     digest.update(json.dumps(settings).encode())
     for entry in plan:
-        stat = os.stat(entry.recording_file) if os.path.exists(entry.recording_file) else None
-        digest.update(
-            f"{entry.header_file}|{entry.windows}|{stat and (stat.st_size, stat.st_mtime_ns)}".encode()
-        )
+        stats = [os.stat(f) if os.path.exists(f) else None for f in (entry.header_file, entry.recording_file)]
+        stamps = [stat and (stat.st_size, stat.st_mtime_ns) for stat in stats]
+        digest.update(f"{entry.header_file}|{entry.windows}|{stamps}".encode())
     return digest.hexdigest()
 
 

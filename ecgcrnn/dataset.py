@@ -37,7 +37,7 @@ class WindowBatches(keras.utils.PyDataset):
         super().__init__()
         self.cache, self.lead_set, self.training = cache, lead_set, training
         self.records = np.asarray(records, dtype=np.int64)
-        self.batch_size, self.seed, self.epoch = batch_size, seed, 0
+        self.batch_size, self.seed, self.epoch, self.served = batch_size, seed, 0, False
         self.rows = [STANDARD_LEADS.index(lead) for lead in LEAD_SETS[lead_set]]
         self.signals, self.features = cache.signals, cache.features(lead_set)
         self.windows, self.owners = cache.windows_of(self.records)
@@ -48,6 +48,7 @@ class WindowBatches(keras.utils.PyDataset):
         return math.ceil(len(self.windows) / self.batch_size)
 
     def __getitem__(self, index: int):
+        self.served = True
         chosen = self.windows[index * self.batch_size : (index + 1) * self.batch_size]
         owners = self.owners[index * self.batch_size : (index + 1) * self.batch_size]
         order = np.argsort(chosen, kind="stable")  # read the memory maps in file order
@@ -60,8 +61,15 @@ class WindowBatches(keras.utils.PyDataset):
         return inputs, self.cache.labels[owners].astype(np.float32)
 
     def on_epoch_end(self) -> None:
+        """Draw the next epoch's windows; a call before any batch was served (Keras makes one before the
+        first epoch) changes nothing, so epoch e always uses the draw of epoch e."""
+        if self.training and self.served:
+            self.start_epoch(self.epoch + 1)
+
+    def start_epoch(self, epoch: int) -> None:
+        """Draw the windows of ``epoch`` (used when training resumes)."""
+        self.epoch, self.served = epoch, False
         if self.training:
-            self.epoch += 1
             self._draw()
 
     def _draw(self) -> None:

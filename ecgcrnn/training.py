@@ -96,8 +96,7 @@ def fit_lead_set(cache, lead_set, train_records, validation_records, config, pre
     if state:
         log.info("%s leads: resuming after epoch %d", lead_set, state["epoch"] + 1)
         network = keras.saving.load_model(checkpoint / "last.keras", safe_mode=True)
-        training.epoch = state["epoch"] + 1
-        training.on_epoch_end()
+        training.start_epoch(state["epoch"] + 1)
     else:
         network = build_model(leads, table.names, config, stats, preprocess_config)
         positives = cache.labels[train_records].mean(axis=0)

@@ -85,9 +85,20 @@ def test_training_windows_differ_between_epochs(small_cache):
     batches = _batches(small_cache, seed=3)
     before = batches.windows.copy()
 
+    batches[0]
     batches.on_epoch_end()
 
     assert not np.array_equal(batches.windows, before)
+
+
+def test_epoch_end_before_any_batch_keeps_the_draw(small_cache):
+    batches = _batches(small_cache, seed=3)
+    before = batches.windows.copy()
+
+    batches.on_epoch_end()  # Keras calls this once before the first epoch
+
+    np.testing.assert_array_equal(batches.windows, before)
+    assert batches.epoch == 0
 
 
 def test_training_windows_differ_between_seeds(small_cache):
@@ -100,7 +111,7 @@ def test_training_windows_reach_every_window_of_a_long_record_over_epochs(small_
     seen = set()
     for _ in range(200):
         seen.add(int(batches.windows[batches.owners == long_record][0]))
-        batches.on_epoch_end()
+        batches.start_epoch(batches.epoch + 1)
 
     assert seen == set(range(small_cache.offsets[long_record], small_cache.offsets[long_record + 1]))
 

@@ -289,11 +289,6 @@ def test_resumed_training_saves_a_loadable_model_and_removes_the_checkpoint(resu
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason="training.py sets training.epoch = state + 1 and then calls on_epoch_end(), and Keras' fit calls "
-    "on_epoch_end() once more before its first epoch, so the resumed epoch draws the windows of epoch + 2",
-)
 def test_resumed_training_draws_the_windows_an_uninterrupted_run_would_draw(resumed_training):
     interrupted, resumed = resumed_training["runs"]
 
