@@ -8,11 +8,12 @@ features) -> per-class thresholds chosen for the Challenge metric. One trained m
 from ecgcrnn.inference import load_model as _load_lead_set_model
 from ecgcrnn.inference import run_model
 from ecgcrnn.leads import LEAD_SETS
-from ecgcrnn.training import train
 
 
 def training_code(data_directory, model_directory):
     """Train and save one model per lead set (settings: ecgcrnn.config, overridable from the environment)."""
+    from ecgcrnn.training import train  # imports TensorFlow: not needed to load and run a model
+
     train(data_directory, model_directory)
 
 

@@ -7,6 +7,7 @@ run ends with the line ``N recordings, K failed``.
 
 import argparse
 import logging
+import os
 import sys
 
 from ecgcrnn.runner import run_test_set
@@ -23,6 +24,10 @@ def main(argv=None) -> int:
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
 
+    # The network runs in this process while worker processes prepare recordings on the other cores:
+    # TensorFlow's own thread pool would only compete with them.
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
     from team_code import load_model, run_model
 
     try:

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import shutil
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,14 +42,25 @@ class ModelError(ValueError):
 
 @dataclass
 class LoadedModel:
-    """One lead set's network with everything ``run_model`` needs."""
+    """One lead set's model with everything ``run_model`` needs.
+
+    The network loads in a background thread (importing TensorFlow and tracing take seconds), so that
+    recordings can be prepared meanwhile; :attr:`network` and :attr:`predict` wait for it.
+    """
 
     leads: tuple[str, ...]
     classes: tuple[str, ...]
     thresholds: np.ndarray
     preprocess_config: PreprocessConfig
-    network: object  # keras.Model
-    predict: object  # a tf.function from the inputs dict to probabilities (B, C)
+    loading: Future  # of (keras.Model, tf.function from the inputs dict to probabilities (B, C))
+
+    @property
+    def network(self):
+        return self.loading.result()[0]
+
+    @property
+    def predict(self):
+        return self.loading.result()[1]
 
     @property
     def prepare(self) -> functools.partial:
@@ -114,22 +126,29 @@ def load_model(model_directory, leads) -> LoadedModel:
     meta = _read_meta(folder)
     if _sha256(folder / MODEL_FILE) != meta["sha256"]:
         raise ModelError(f"{folder / MODEL_FILE}: checksum differs from {META_FILE}; the file is damaged")
-    import keras
-
-    try:
-        network = keras.saving.load_model(folder / MODEL_FILE, compile=False, safe_mode=True)
-    except Exception as error:
-        raise ModelError(f"{folder / MODEL_FILE}: cannot be loaded ({error})") from None
-    predict = prediction_function(network)
-    predict(_empty_inputs(network))  # traced here, once, rather than in the first run_model
+    loading = ThreadPoolExecutor(1, thread_name_prefix=f"load-{name}").submit(
+        _load_network, folder / MODEL_FILE
+    )
     return LoadedModel(
         leads=tuple(meta["leads"]),
         classes=tuple(meta["classes"]),
         thresholds=np.asarray(meta["thresholds"], dtype=np.float32),
         preprocess_config=PreprocessConfig(**_tuples(meta["preprocess"])),
-        network=network,
-        predict=predict,
+        loading=loading,
     )
+
+
+def _load_network(path: Path):
+    """The Keras network (safe mode) and its traced prediction function, traced here once."""
+    import keras
+
+    try:
+        network = keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as error:
+        raise ModelError(f"{path}: cannot be loaded ({error})") from None
+    predict = prediction_function(network)
+    predict(_empty_inputs(network))
+    return network, predict
 
 
 def run_model(model: LoadedModel, header, recording) -> tuple[list[str], np.ndarray, np.ndarray]:

@@ -106,7 +106,7 @@ def _run_in_turn(model, run_model: Callable, members, workers: int, progress) ->
 
 
 def _run_staged(model, run_model: Callable, members, workers: int, progress) -> int:
-    """Prepare recordings in ``workers`` processes, up to ``4 * workers`` ahead; finish them here, in order.
+    """Prepare recordings in ``workers`` processes, up to ``64 * workers`` ahead; finish them here, in order.
 
     A recording whose worker died is run again in this process with ``run_model``.
     """
@@ -119,7 +119,7 @@ def _run_staged(model, run_model: Callable, members, workers: int, progress) -> 
     with pool:
         tasks = ((model.prepare, header, recording_file) for header, recording_file, _ in members)
         for (header, recording_file, output_file), future in zip(
-            members, _submit_ahead(pool, _prepare, tasks, 4 * workers), strict=True
+            members, _submit_ahead(pool, _prepare, tasks, 64 * workers), strict=True
         ):
             error = future.exception()
             if isinstance(error, BrokenProcessPool):
