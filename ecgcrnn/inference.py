@@ -69,7 +69,7 @@ class LoadedModel:
 
     def finish(self, inputs: dict) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Classes, 0/1 labels and probabilities (C,) from one record's inputs: the windows' mean."""
-        probabilities = np.asarray(self.predict(inputs)).mean(axis=0)
+        probabilities = self.predict(inputs).numpy().mean(axis=0)
         labels = (probabilities >= self.thresholds).astype(np.int64)
         return list(self.classes), labels, probabilities.astype(np.float32)
 
