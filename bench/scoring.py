@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from ecgcrnn import scoring  # noqa: E402
 from ecgcrnn.classes import default_class_table  # noqa: E402
+from ecgcrnn.leads import STANDARD_LEADS  # noqa: E402
 from ecgcrnn.outputs import save_outputs  # noqa: E402
 
 # Recordings per scored class in the 2021 training set (dx_mapping_scored.csv, pairs summed), weights order.
@@ -31,7 +32,6 @@ CLASS_COUNTS = (5255, 8374, 522, 295, 1494, 4830, 3534, 1857, 7631, 2186, 392, 1
 CLASS_COUNTS += (1768, 28971, 3265, 1481, 638, 1938, 2076, 1280, 3790, 18918, 9657, 11716, 3989)
 TRAINING_RECORDINGS = 88253
 TOLERANCE = 1e-10
-LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 
 
 def main(argv=None) -> None:
@@ -118,7 +118,7 @@ def write_files(label_directory: Path, output_directory: Path, labels, binary, s
     for i, (row, binary_row, scalar_row) in enumerate(zip(labels, binary, scalar, strict=True)):
         record = f"B{i:05d}"
         codes = [sorted(table.codes[j])[0] for j in np.flatnonzero(row)]
-        signal_lines = "".join(f"{record}.mat 16+24 1000/mV 16 0 0 0 0 {lead}\n" for lead in LEADS)
+        signal_lines = "".join(f"{record}.mat 16+24 1000/mV 16 0 0 0 0 {lead}\n" for lead in STANDARD_LEADS)
         header = f"{record} 12 500 5000\n{signal_lines}#Age: 60\n#Sex: Female\n#Dx: {','.join(codes)}\n"
         (label_directory / f"{record}.hea").write_text(header)
         save_outputs(
