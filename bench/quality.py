@@ -44,6 +44,12 @@ def main(argv=None) -> None:
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--learning-rate", type=float, default=TrainingConfig().learning_rate)
+    parser.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=TrainingConfig().validation_fraction,
+        help="share of each fold's training records held out for early stopping and thresholds",
+    )
     parser.add_argument("--lead-sets", nargs="+", default=list(LEAD_SETS), choices=list(LEAD_SETS))
     parser.add_argument("--cache", type=Path, default=None, help="cache folder (default: a temporary one)")
     args = parser.parse_args(argv)
@@ -156,7 +162,8 @@ def record_features(cache, lead_set: str, records: np.ndarray) -> np.ndarray:
 def print_table(scores: dict, args, records: int) -> None:
     print(
         f"\n{records} records, {args.folds}-fold multilabel-stratified cross-validation, "
-        f"CRNN {args.epochs} epochs at most, learning rate {args.learning_rate:g}, seed {args.seed}, "
+        f"CRNN {args.epochs} epochs at most, learning rate {args.learning_rate:g}, "
+        f"validation fraction {args.validation_fraction:g}, seed {args.seed}, "
         f"{os.cpu_count()} CPU cores"
     )
     header = f"{'lead set':<8} {'classifier':<20}" + "".join(f"{m:>18}" for m in METRICS)
