@@ -61,6 +61,8 @@ def main(argv=None) -> None:
             "patience_epochs": 5,
             "seed": args.seed,
             "lead_sets": args.lead_sets,
+            "learning_rate": args.learning_rate,
+            "validation_fraction": args.validation_fraction,
         }
     )
     with tempfile.TemporaryDirectory() as scratch:
