@@ -5,9 +5,10 @@ PQRST, Martínez et al. 2004) -> features (beat sequence and record vector) -> d
 features) -> per-class thresholds chosen for the Challenge metric. One trained model per lead set.
 """
 
-from ecgcrnn.inference import load_model as _load_lead_set_model
-from ecgcrnn.inference import run_model
+from ecgcrnn.inference import load_model, run_model
 from ecgcrnn.leads import LEAD_SETS
+
+__all__ = ["training_code", "load_model", "run_model"]
 
 
 def training_code(data_directory, model_directory):
@@ -17,12 +18,8 @@ def training_code(data_directory, model_directory):
     train(data_directory, model_directory)
 
 
-def load_model(model_directory, leads):
-    """The trained model for the lead set made of ``leads`` (any order or case)."""
-    return _load_lead_set_model(model_directory, leads)
-
-
-# run_model(model, header, recording) -> (classes, labels, probabilities) is ecgcrnn.inference.run_model.
+# load_model(model_directory, leads): the model of the lead set made of ``leads`` (any order or case).
+# run_model(model, header, recording) -> (classes, labels, probabilities), over all the record's windows.
 
 
 def _loader(lead_set):
