@@ -211,6 +211,8 @@ class ChallengeMonitor(keras.callbacks.Callback):
         if not self.history:  # a fresh start: score the initial (warm-started) network as epoch 0
             _, metric = tuned_metric(self.labels, predict_records(self.model, self.validation), self.table)
             self.best = metric
+            if not self.model.optimizer.built:  # so that every saved weights file has the same variables
+                self.model.optimizer.build(self.model.trainable_variables)
             self.model.save_weights(self.checkpoint / "best.weights.h5")
             log.info("epoch 0: validation challenge metric %.3f", metric)
 
