@@ -145,11 +145,6 @@ def default_class_table() -> ClassTable:
     return load_class_table(WEIGHTS_FILE)
 
 
-def encode_labels(dx_codes: Iterable[str], dtype=np.float32) -> np.ndarray:
-    """Multi-hot vector of shape (26,) over the default scored classes; see :meth:`ClassTable.encode`."""
-    return default_class_table().encode(dx_codes, dtype=dtype)
-
-
 def class_string(codes: Iterable[str]) -> str:
     """A class as the Challenge's scores files write it: codes sorted as strings, ``|``-joined."""
     return "|".join(sorted(codes))

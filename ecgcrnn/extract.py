@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .records import RecordError, find_challenge_files, load_recording, parse_header, write_record
+from .records import find_challenge_files, load_recording, parse_header, write_record
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +43,3 @@ def extract_leads(input_directory, output_directory, leads) -> int:
         write_record(folder, header, recording, leads)
     log.info("wrote %d records with leads %s to %s", len(header_files), ", ".join(leads), target)
     return len(header_files)
-
-
-__all__ = ["RecordError", "extract_leads"]

@@ -204,16 +204,6 @@ def window_starts(samples: int, size: int) -> np.ndarray:
     return np.round(np.linspace(0, samples - size, count)).astype(np.int64)
 
 
-def random_window(signal: np.ndarray, rng: np.random.Generator, config=PreprocessConfig()) -> np.ndarray:
-    """One window at a uniformly random position (for training crops), shape (leads, window samples)."""
-    size = config.window_samples
-    samples = signal.shape[-1]
-    if samples <= size:
-        return windows(signal, config)[0]
-    start = int(rng.integers(0, samples - size + 1))
-    return np.asarray(signal[:, start : start + size], dtype=np.float32)
-
-
 @functools.lru_cache(maxsize=8)
 def _filter_sections(config: PreprocessConfig) -> np.ndarray:
     nyquist = config.fs_hz / 2

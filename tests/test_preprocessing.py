@@ -6,7 +6,6 @@ from ecgcrnn.preprocessing import (
     PreprocessConfig,
     filter_signal,
     preprocess,
-    random_window,
     repair_missing,
     resample,
     resampled_length,
@@ -90,13 +89,6 @@ def test_window_starts_are_evenly_spaced_from_first_to_last():
     np.testing.assert_array_equal(window_starts(7500, 5000), [0, 2500])
     np.testing.assert_array_equal(window_starts(15000, 5000), [0, 5000, 10000])
     np.testing.assert_array_equal(window_starts(100, 5000), [0])
-
-
-def test_random_window_is_a_contiguous_crop():
-    signal = np.arange(12000, dtype=np.float32)[None]
-    crop = random_window(signal, np.random.default_rng(0))
-    assert crop.shape == (1, 5000)
-    np.testing.assert_array_equal(np.diff(crop[0]), 1)
 
 
 def test_preprocess_real_1000_hz_record_in_requested_lead_order(challenge_dir):
