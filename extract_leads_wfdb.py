@@ -2,9 +2,9 @@
 """Reduced-lead copies of Challenge records: ``python extract_leads_wfdb.py -i IN -o OUT -l I II V2``."""
 
 import argparse
-import logging
 import sys
 
+from ecgcrnn.cli import add_verbosity, configure_logging
 from ecgcrnn.extract import extract_leads
 
 
@@ -13,9 +13,9 @@ def main(argv=None) -> int:
     parser.add_argument("-i", "--input_directory", required=True, help="folder of .hea/.mat records")
     parser.add_argument("-o", "--output_directory", required=True, help="folder for the reduced records")
     parser.add_argument("-l", "--leads", required=True, nargs="+", help="leads to keep, in this order")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    add_verbosity(parser)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
+    configure_logging(args)
     try:
         extract_leads(args.input_directory, args.output_directory, args.leads)
     except (OSError, ValueError) as error:

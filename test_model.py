@@ -6,10 +6,10 @@ run ends with the line ``N recordings, K failed``.
 """
 
 import argparse
-import logging
 import os
 import sys
 
+from ecgcrnn.cli import add_verbosity, configure_logging
 from ecgcrnn.runner import run_test_set
 
 
@@ -18,11 +18,9 @@ def main(argv=None) -> int:
     parser.add_argument("model_directory")
     parser.add_argument("data_directory")
     parser.add_argument("output_directory")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug messages")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    add_verbosity(parser)
     args = parser.parse_args(argv)
-    level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    configure_logging(args)
 
     # The network runs in this process while worker processes prepare recordings on the other cores:
     # TensorFlow's own thread pool would only compete with them.

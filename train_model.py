@@ -2,9 +2,9 @@
 """Train the entry's models: ``python train_model.py TRAIN_DIR MODEL_DIR``."""
 
 import argparse
-import logging
 import sys
 
+from ecgcrnn.cli import add_verbosity, configure_logging
 from ecgcrnn.records import find_challenge_files
 
 
@@ -12,11 +12,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("data_directory")
     parser.add_argument("model_directory")
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug messages")
-    parser.add_argument("-q", "--quiet", action="store_true", help="only errors")
+    add_verbosity(parser)
     args = parser.parse_args(argv)
-    level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+    configure_logging(args)
     try:
         if not find_challenge_files(args.data_directory)[0]:
             raise ValueError(f"{args.data_directory}: no records (.hea with a .mat beside it) found")
