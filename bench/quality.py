@@ -1,6 +1,7 @@
 """Quality: k-fold cross-validation of the CRNN against two references, for every lead set.
 
 Usage: python bench/quality.py DATA_DIR [--folds 5] [--epochs 15] [--seed 2021] [--lead-sets twelve two]
+                               [--masked]
 
 The records are split into k multilabel-stratified folds. For each fold and lead set, three classifiers
 learn from the other folds (a multilabel-stratified share of them held out for early stopping and the
@@ -10,6 +11,11 @@ per-class thresholds) and are scored on the fold with the Challenge's metrics:
 - logistic regression on the record-level features alone (per-record mean over windows, their mask, age
   and sex), one per class, with thresholds chosen the same way as the CRNN's.
 Prints the Challenge metric, AUROC, AUPRC and F-measure per lead set as mean ± SD over the folds.
+
+With ``--masked`` a fourth classifier is trained on each fold: one twelve-lead network that serves every lead
+set, trained with the leads of a lead set drawn at random for each batch (the others' signals zeroed, their
+features imputed and masked, the record features those the lead set gives), with thresholds chosen per lead
+set. It is the alternative to one network per lead set that the README weighs.
 """
 
 from __future__ import annotations
@@ -28,13 +34,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ecgcrnn.cache import build_cache  # noqa: E402
 from ecgcrnn.classes import default_class_table  # noqa: E402
 from ecgcrnn.config import TrainingConfig, config_from_dict  # noqa: E402
-from ecgcrnn.leads import LEAD_SETS  # noqa: E402
+from ecgcrnn.dataset import WindowBatches  # noqa: E402
+from ecgcrnn.features import BEAT_FEATURES, LEAD_FEATURES, RECORD_FEATURES  # noqa: E402
+from ecgcrnn.leads import LEAD_SETS, STANDARD_LEADS  # noqa: E402
 from ecgcrnn.preprocessing import PreprocessConfig  # noqa: E402
 from ecgcrnn.scoring import compute_scores  # noqa: E402
 from ecgcrnn.thresholds import apply_thresholds, choose_thresholds  # noqa: E402
 
 METRICS = ("challenge_metric", "auroc", "auprc", "f_measure")
 CLASSIFIERS = ("CRNN", "always normal", "logistic regression")
+MASKED = "CRNN, one masked net"
 
 
 def main(argv=None) -> None:
@@ -43,6 +52,8 @@ def main(argv=None) -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--patience", type=int, default=5, help="early stopping: epochs without progress")
     parser.add_argument("--learning-rate", type=float, default=TrainingConfig().learning_rate)
     parser.add_argument(
         "--validation-fraction",
@@ -52,13 +63,14 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--lead-sets", nargs="+", default=list(LEAD_SETS), choices=list(LEAD_SETS))
     parser.add_argument("--cache", type=Path, default=None, help="cache folder (default: a temporary one)")
+    parser.add_argument("--masked", action="store_true", help="also train one lead-masked network per fold")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     config = config_from_dict(
         {
             "epochs": args.epochs,
-            "batch_size": 32,
-            "patience_epochs": 5,
+            "batch_size": args.batch_size,
+            "patience_epochs": args.patience,
             "seed": args.seed,
             "lead_sets": args.lead_sets,
             "learning_rate": args.learning_rate,
@@ -66,14 +78,13 @@ def main(argv=None) -> None:
         }
     )
     with tempfile.TemporaryDirectory() as scratch:
-        cache = build_cache(
-            args.data_directory, args.cache or Path(scratch, "cache"), lead_sets=args.lead_sets
-        )
-        scores = cross_validate(cache, config, args.folds, Path(scratch))
+        lead_sets = list(LEAD_SETS) if args.masked else args.lead_sets
+        cache = build_cache(args.data_directory, args.cache or Path(scratch, "cache"), lead_sets=lead_sets)
+        scores = cross_validate(cache, config, args.folds, Path(scratch), args.masked)
     print_table(scores, args, len(cache.usable))
 
 
-def cross_validate(cache, config, folds: int, scratch: Path) -> dict:
+def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = False) -> dict:
     """scores[lead_set][classifier][metric] = list over folds."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
@@ -81,17 +92,22 @@ def cross_validate(cache, config, folds: int, scratch: Path) -> dict:
 
     usable = cache.usable
     splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
-    scores = {s: {c: {m: [] for m in METRICS} for c in CLASSIFIERS} for s in config.lead_sets}
+    classifiers = CLASSIFIERS + (MASKED,) if masked else CLASSIFIERS
+    scores = {s: {c: {m: [] for m in METRICS} for c in classifiers} for s in config.lead_sets}
     for fold, (learn, test) in enumerate(splitter.split(np.zeros(len(usable)), cache.labels[usable])):
         train_records, validation_records = split_records(cache.labels, usable[learn], config)
         test_records = usable[test]
+        split = (train_records, validation_records, test_records)
+        if masked:
+            masked_results = masked_crnn(cache, split, config, scratch / f"fold{fold}" / "masked")
         for lead_set in config.lead_sets:
-            split = (train_records, validation_records, test_records)
             results = {
                 "CRNN": crnn(cache, lead_set, split, config, scratch / f"fold{fold}" / lead_set),
                 "always normal": always_normal(len(test_records)),
                 "logistic regression": logistic_regression(cache, lead_set, split, config.seed),
             }
+            if masked:
+                results[MASKED] = masked_results[lead_set]
             labels = cache.labels[test_records] > 0
             for classifier, (binary, scalar) in results.items():
                 result = compute_scores(labels, binary, scalar)
@@ -113,6 +129,81 @@ def crnn(cache, lead_set, split, config, checkpoint: Path):
     batches = WindowBatches(cache, lead_set, test_records, config.batch_size, config.seed, training=False)
     probabilities = predict_records(fitted.network, batches)
     return apply_thresholds(probabilities, fitted.thresholds), probabilities
+
+
+def masked_crnn(cache, split, config, checkpoint: Path) -> dict:
+    """One twelve-lead network trained with random lead masking; binary and scalar outputs per lead set."""
+    from ecgcrnn.training import fit_lead_set, predict_records
+
+    train_records, validation_records, test_records = split
+    fitted = fit_lead_set(
+        cache,
+        "twelve",
+        train_records,
+        validation_records,
+        config,
+        PreprocessConfig(),
+        checkpoint,
+        batches=MaskedLeadBatches,
+    )
+    table = default_class_table()
+    labels = cache.labels[validation_records] > 0
+    results = {}
+    for lead_set in config.lead_sets:
+
+        def served(records, lead_set=lead_set):
+            return MaskedLeadBatches(
+                cache, "twelve", records, config.batch_size, config.seed, False, serve=lead_set
+            )
+
+        validation = predict_records(fitted.network, served(validation_records))
+        thresholds = choose_thresholds(labels, validation, table.weights, table.normal_index)
+        probabilities = predict_records(fitted.network, served(test_records))
+        results[lead_set] = apply_thresholds(probabilities, thresholds), probabilities
+    return results
+
+
+class MaskedLeadBatches(WindowBatches):
+    """Twelve-lead batches in which only one lead set's leads are present: the other leads' signals are
+    zero and their features are imputed (the features' defaults) with mask 0; the record features are the
+    lead set's own. The lead set is ``serve``, or, where that is None, drawn at random for each batch (per
+    epoch in training, fixed for evaluation)."""
+
+    def __init__(self, cache, lead_set, records, batch_size, seed, training, serve=None, **augmentation):
+        super().__init__(cache, "twelve", records, batch_size, seed, training, **augmentation)
+        self.serve = serve
+        defaults = [d for *_, d in LEAD_FEATURES] * len(STANDARD_LEADS)
+        self.defaults = {
+            "beat_values": np.array([d for *_, d in BEAT_FEATURES] + defaults, np.float32),
+            "record_values": np.array([d for *_, d in RECORD_FEATURES] + defaults, np.float32),
+        }
+
+    def __getitem__(self, index: int):
+        inputs, labels = super().__getitem__(index)
+        if self.serve:
+            lead_set = self.serve
+        else:
+            key = [self.seed, self.epoch, index] if self.training else [self.seed, index]
+            lead_set = list(LEAD_SETS)[np.random.default_rng(key).integers(len(LEAD_SETS))]
+        if lead_set == "twelve":
+            return inputs, labels
+        present = [STANDARD_LEADS.index(lead) for lead in LEAD_SETS[lead_set]]
+        absent = [i for i in range(len(STANDARD_LEADS)) if i not in present]
+        inputs["signal"][:, :, absent] = 0
+        rows = self.windows[index * self.batch_size : (index + 1) * self.batch_size]
+        order = np.argsort(rows, kind="stable")
+        own = self.cache.features(lead_set)
+        for name, shared in (("beat_values", len(BEAT_FEATURES)), ("record_values", len(RECORD_FEATURES))):
+            columns = list(range(shared)) + [
+                shared + len(LEAD_FEATURES) * lead + f for lead in present for f in range(len(LEAD_FEATURES))
+            ]
+            mask_name = name.replace("values", "mask")
+            values = np.broadcast_to(self.defaults[name], inputs[name].shape).copy()
+            mask = np.zeros_like(inputs[mask_name])
+            values[..., columns] = np.asarray(own[name][rows[order]], np.float32)[np.argsort(order)]
+            mask[..., columns] = np.asarray(own[mask_name][rows[order]], np.float32)[np.argsort(order)]
+            inputs[name], inputs[mask_name] = values, mask
+        return inputs, labels
 
 
 def always_normal(count: int):
@@ -164,7 +255,8 @@ def record_features(cache, lead_set: str, records: np.ndarray) -> np.ndarray:
 def print_table(scores: dict, args, records: int) -> None:
     print(
         f"\n{records} records, {args.folds}-fold multilabel-stratified cross-validation, "
-        f"CRNN {args.epochs} epochs at most, learning rate {args.learning_rate:g}, "
+        f"CRNN {args.epochs} epochs at most (patience {args.patience}, batch {args.batch_size}), "
+        f"learning rate {args.learning_rate:g}, "
         f"validation fraction {args.validation_fraction:g}, seed {args.seed}, "
         f"{os.cpu_count()} CPU cores"
     )

@@ -43,6 +43,9 @@ class TrainingConfig:
     dense_units : tuple of int
         The three fully connected layers after the branches are joined.
     dropout : float
+    gain_jitter, noise_mv : float
+        Augmentation of the training signal (see :class:`ecgcrnn.dataset.WindowBatches`): each lead's gain
+        drawn from 1 ± ``gain_jitter``, and white noise of ``noise_mv`` millivolts.
     cache_directory : str
         Where the preprocessed cache lives; empty means ``<model folder>/cache``.
     n_jobs : int
@@ -62,6 +65,8 @@ class TrainingConfig:
     feature_rnn_units: int = 32
     dense_units: tuple[int, ...] = (128, 64, 64)
     dropout: float = 0.3
+    gain_jitter: float = 0.1
+    noise_mv: float = 0.02
     cache_directory: str = ""
     n_jobs: int = 0
 

@@ -31,11 +31,26 @@ class WindowBatches(keras.utils.PyDataset):
     seed : int
     training : bool
         One random window per record per epoch, shuffled (True), or every window in order (False).
+    gain_jitter, noise_mv : float
+        Training only, augmentation of the signal: each lead of each window is scaled by a factor drawn
+        uniformly from [1 - gain_jitter, 1 + gain_jitter], and white Gaussian noise of this standard
+        deviation (mV) is added. The features, measured on the clean signal, are left as they are.
     """
 
-    def __init__(self, cache: Cache, lead_set: str, records, batch_size: int, seed: int, training: bool):
+    def __init__(
+        self,
+        cache: Cache,
+        lead_set: str,
+        records,
+        batch_size: int,
+        seed: int,
+        training: bool,
+        gain_jitter: float = 0.0,
+        noise_mv: float = 0.0,
+    ):
         super().__init__()
         self.cache, self.lead_set, self.training = cache, lead_set, training
+        self.gain_jitter, self.noise_mv = gain_jitter, noise_mv
         self.records = np.asarray(records, dtype=np.int64)
         self.batch_size, self.seed, self.epoch, self.served = batch_size, seed, 0, False
         self.rows = [STANDARD_LEADS.index(lead) for lead in LEAD_SETS[lead_set]]
@@ -54,6 +69,8 @@ class WindowBatches(keras.utils.PyDataset):
         order = np.argsort(chosen, kind="stable")  # read the memory maps in file order
         rows, back = chosen[order], np.argsort(order, kind="stable")
         signal = np.asarray(self.signals[rows][:, self.rows], dtype=np.float32)[back]
+        if self.training and (self.gain_jitter or self.noise_mv):
+            signal = self._augment(signal, index)
         inputs = {"signal": np.ascontiguousarray(signal.transpose(0, 2, 1))}
         for name, array in self.features.items():
             inputs[name] = np.asarray(array[rows], dtype=np.float32)[back]
@@ -71,6 +88,13 @@ class WindowBatches(keras.utils.PyDataset):
         self.epoch, self.served = epoch, False
         if self.training:
             self._draw()
+
+    def _augment(self, signal: np.ndarray, index: int) -> np.ndarray:
+        """Random per-lead gain and white noise for the windows (B, leads, samples) of batch ``index``."""
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        gain = rng.uniform(1 - self.gain_jitter, 1 + self.gain_jitter, signal.shape[:2] + (1,))
+        noise = rng.standard_normal(signal.shape, dtype=np.float32) * np.float32(self.noise_mv)
+        return (signal * gain.astype(np.float32) + noise).astype(np.float32)
 
     def _draw(self) -> None:
         """One window per record, at random, in a shuffled order."""

@@ -30,6 +30,7 @@ from .thresholds import apply_thresholds, choose_thresholds
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = ".checkpoints"
+WARM_START_RECORDS = 20_000  # records (all their windows) the wide path's logistic regression learns from
 
 
 def train(data_directory, model_directory, config: TrainingConfig | None = None) -> dict[str, float]:
@@ -78,20 +79,26 @@ class FittedModel:
     history: list
 
 
-def fit_lead_set(cache, lead_set, train_records, validation_records, config, preprocess_config, checkpoint):
+def fit_lead_set(
+    cache, lead_set, train_records, validation_records, config, preprocess_config, checkpoint, batches=None
+):
     """Train one lead set's network, keeping the epoch with the best validation Challenge metric.
 
     ``checkpoint`` is the folder for the per-epoch checkpoint; a run that finds one there resumes from it.
+    ``batches`` makes the input pipeline (called as :class:`ecgcrnn.dataset.WindowBatches` is, the default).
     """
     from .dataset import WindowBatches, feature_statistics
     from .losses import make_loss
     from .model import build_model
 
+    batches = batches or WindowBatches
     table = default_class_table()
     leads = LEAD_SETS[lead_set]
     state = _read_state(checkpoint)
-    training = WindowBatches(cache, lead_set, train_records, config.batch_size, config.seed, training=True)
-    validation = WindowBatches(cache, lead_set, validation_records, config.batch_size, config.seed, False)
+    batch, seed = config.batch_size, config.seed
+    augmentation = {"gain_jitter": config.gain_jitter, "noise_mv": config.noise_mv}
+    training = batches(cache, lead_set, train_records, batch, seed, True, **augmentation)
+    validation = batches(cache, lead_set, validation_records, batch, seed, False)
     stats = feature_statistics(cache, lead_set, train_records)
     if state:
         log.info("%s leads: resuming after epoch %d", lead_set, state["epoch"] + 1)
@@ -99,9 +106,11 @@ def fit_lead_set(cache, lead_set, train_records, validation_records, config, pre
         training.start_epoch(state["epoch"] + 1)
     else:
         network = build_model(leads, table.names, config, stats, preprocess_config)
+        sample = np.random.default_rng(seed).permutation(train_records)[:WARM_START_RECORDS]
+        warm_start_wide_path(network, batches(cache, lead_set, np.sort(sample), batch, seed, False), seed)
+        network.get_layer("wide_logits").trainable = False
         positives = cache.labels[train_records].mean(axis=0)
         network.compile(keras.optimizers.Adam(config.learning_rate), make_loss(config.loss, positives))
-        warm_start_wide_path(network, cache, lead_set, train_records, stats, config.seed)
     labels = cache.labels[validation_records] > 0
     monitor = ChallengeMonitor(validation, labels, table, config, checkpoint, state)
     network.fit(
@@ -114,7 +123,8 @@ def fit_lead_set(cache, lead_set, train_records, validation_records, config, pre
     network.load_weights(checkpoint / "best.weights.h5")
     thresholds, metric = tuned_metric(labels, predict_records(network, validation), table)
     inference_network = build_model(leads, table.names, config, stats, preprocess_config)
-    inference_network.set_weights(network.get_weights())
+    for layer in network.layers:
+        inference_network.get_layer(layer.name).set_weights(layer.get_weights())
     return FittedModel(inference_network, thresholds, metric, monitor.history)
 
 
@@ -148,27 +158,24 @@ def tuned_metric(labels: np.ndarray, probabilities: np.ndarray, table) -> tuple[
     return thresholds, compute_challenge_metric(table.weights, labels, outputs, table.normal_index)
 
 
-def warm_start_wide_path(network, cache, lead_set, records, stats, seed: int, max_windows=20_000) -> None:
+def warm_start_wide_path(network, batches, seed: int) -> None:
     """Set the wide path to a logistic regression on the record-level inputs, and the deep path's output
-    layer to zero, so that training starts from what the record features alone can do.
+    layer to zero, so that training starts from what the record features alone can do. Training then keeps
+    the wide path fixed (it is already fitted, with regularisation) and the deep path learns what it misses.
 
-    One L2-regularised logistic regression per class is fitted (scikit-learn) on the records' windows (at
-    most ``max_windows``, drawn at random), with the inputs the wide path sees: the normalised record
-    features, their mask, age and sex. A class without positives gets a strongly negative bias.
+    One L2-regularised logistic regression per class is fitted (scikit-learn) on every window of
+    ``batches``, with exactly the inputs the wide path sees (the network's own ``record`` layer: normalised
+    record features, their mask, age and sex). A class without positives gets a strongly negative bias.
     """
     from sklearn.linear_model import LogisticRegression
 
-    windows, owners = cache.windows_of(np.asarray(records))
-    if len(windows) > max_windows:
-        chosen = np.sort(np.random.default_rng(seed).choice(len(windows), max_windows, replace=False))
-        windows, owners = windows[chosen], owners[chosen]
-    features = cache.features(lead_set)
-    mean, variance = stats["record_values"]
-    values = (np.asarray(features["record_values"][windows], np.float64) - mean) / np.sqrt(
-        np.maximum(variance, 1e-6)
-    )
-    inputs = np.hstack([values, features["record_mask"][windows], cache.demographics[owners]])
-    labels = cache.labels[owners] > 0
+    record = keras.Model(network.inputs, network.get_layer("record").output)
+    rows, labels = [], []
+    for index in range(len(batches)):
+        inputs, targets = batches[index]
+        rows.append(np.asarray(record(inputs), np.float64))
+        labels.append(targets > 0)
+    inputs, labels = np.concatenate(rows), np.concatenate(labels)
     kernel = np.zeros((inputs.shape[1], labels.shape[1]), np.float32)
     bias = np.full(labels.shape[1], -7.0, np.float32)
     for k in range(labels.shape[1]):

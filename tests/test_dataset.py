@@ -197,3 +197,39 @@ def test_feature_statistics_of_the_real_cache_are_finite(small_cache):
 
     for mean, variance in stats.values():
         assert np.all(np.isfinite(mean)) and np.all(variance > 0)
+
+
+def _augmented(cache, seed=7, training=True):
+    return WindowBatches(cache, "two", cache.usable, 4, seed, training, gain_jitter=0.1, noise_mv=0.02)
+
+
+def test_augmentation_changes_the_training_signal_by_gain_and_noise_only(small_cache):
+    clean, noisy = _batches(small_cache)[0][0], _augmented(small_cache)[0][0]
+
+    difference = noisy["signal"] - clean["signal"]
+    assert 0 < np.abs(difference).mean() < 0.2
+    gain = (noisy["signal"] * clean["signal"]).sum(axis=1) / (clean["signal"] ** 2).sum(axis=1)
+    assert np.all(np.abs(gain - 1) <= 0.1 + 0.02)
+
+
+def test_augmentation_leaves_the_features_as_they_are(small_cache):
+    clean, noisy = _batches(small_cache)[0][0], _augmented(small_cache)[0][0]
+
+    for name in INPUT_NAMES[1:]:
+        np.testing.assert_array_equal(noisy[name], clean[name])
+
+
+def test_augmentation_is_the_same_for_the_same_seed_epoch_and_batch(small_cache):
+    first, second = _augmented(small_cache)[1][0], _augmented(small_cache)[1][0]
+
+    np.testing.assert_array_equal(first["signal"], second["signal"])
+    assert not np.array_equal(first["signal"], _augmented(small_cache, seed=8)[1][0]["signal"])
+
+
+def test_augmentation_is_not_applied_outside_training(small_cache):
+    clean, evaluated = (
+        _batches(small_cache, training=False)[0][0],
+        _augmented(small_cache, training=False)[0][0],
+    )
+
+    np.testing.assert_array_equal(evaluated["signal"], clean["signal"])

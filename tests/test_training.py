@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from model_fixtures import copy_records, once_per_session, tiny_config
+from model_fixtures import copy_records, once_per_session, small_cache_fixture, tiny_config  # noqa: F401
 
 from ecgcrnn import training as training_module
 from ecgcrnn.cache import build_cache
@@ -20,6 +20,7 @@ from ecgcrnn.classes import default_class_table
 from ecgcrnn.config import config_from_dict
 from ecgcrnn.dataset import WindowBatches
 from ecgcrnn.inference import META_FILE, load_model
+from ecgcrnn.preprocessing import PreprocessConfig
 from ecgcrnn.records import find_challenge_files, get_labels, load_header
 from ecgcrnn.training import CHECKPOINTS, ChallengeMonitor, split_records, train
 
@@ -293,3 +294,24 @@ def test_resumed_training_draws_the_windows_an_uninterrupted_run_would_draw(resu
     interrupted, resumed = resumed_training["runs"]
 
     assert resumed["draws"]["1"] == [interrupted["draws"]["0"][0] + 1]
+
+
+def test_training_keeps_the_wide_path_as_the_warm_start_fitted_it(small_cache, tmp_path, monkeypatch):
+    warm_start, started = training_module.warm_start_wide_path, {}
+
+    def spy(network, batches, seed):
+        warm_start(network, batches, seed)
+        started["wide"] = network.get_layer("wide_logits").get_weights()
+
+    monkeypatch.setattr(training_module, "warm_start_wide_path", spy)
+    records = small_cache.usable
+    config = tiny_config(lead_sets=["two"], epochs=1)
+    fitted = training_module.fit_lead_set(
+        small_cache, "two", records[:4], records[4:], config, PreprocessConfig(), tmp_path / "checkpoint"
+    )
+
+    assert np.any(started["wide"][0] != 0)
+    for trained, initial in zip(
+        fitted.network.get_layer("wide_logits").get_weights(), started["wide"], strict=True
+    ):
+        np.testing.assert_array_equal(trained, initial)
