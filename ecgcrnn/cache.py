@@ -16,8 +16,9 @@ the data set in memory:
 | ``meta.json`` | | | settings key, record ids and files |
 
 Features are computed per lead set from that lead set's leads only, exactly as ``run_model`` computes them.
-The build runs in parallel over the machine's cores; a build that is killed half-way continues where it
-stopped when started again with the same settings, and changed settings or records rebuild the cache.
+The build runs in parallel over the machine's cores and logs its records per second; a build that is
+killed half-way continues where it stopped when started again with the same settings (a record counts as
+done only once all its arrays are written), and changed settings or records rebuild the cache.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import json
 import logging
 import math
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -241,6 +243,7 @@ def _process(directory: Path, plan, pending: np.ndarray, config, lead_sets, n_jo
     )
     status = np.load(directory / "status.npy", mmap_mode="r+")
     progress = tqdm(total=len(pending), desc="preprocessing", unit="rec", disable=None)
+    start = time.perf_counter()
     for results in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(tasks):
         for index, outcome in results:
             if outcome:
@@ -249,6 +252,14 @@ def _process(directory: Path, plan, pending: np.ndarray, config, lead_sets, n_jo
         status.flush()
         progress.update(len(results))
     progress.close()
+    seconds = time.perf_counter() - start
+    log.info(
+        "preprocessed %d records in %.1f s: %.1f records per second on %d processes",
+        len(pending),
+        seconds,
+        len(pending) / max(seconds, 1e-9),
+        n_jobs,
+    )
 
 
 def _process_chunk(directory: Path, entries, config: PreprocessConfig, lead_sets) -> list[tuple[int, str]]:

@@ -1,10 +1,19 @@
 """The on-disk training cache: its arrays, reuse without work, failed records, and resuming a build."""
 
 import logging
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-from model_fixtures import CACHE_RECORDS, CACHE_WINDOWS, record_folder_fixture, small_cache_fixture  # noqa: F401
+from model_fixtures import (  # noqa: F401
+    CACHE_RECORDS,
+    CACHE_WINDOWS,
+    REPOSITORY,
+    record_folder_fixture,
+    small_cache_fixture,
+)
 
 from ecgcrnn import cache as cache_module
 from ecgcrnn.cache import DONE, FAILED, PENDING, build_cache, open_cache
@@ -233,3 +242,60 @@ def test_build_after_a_header_edit_reads_the_new_labels(record_folder, tmp_path)
 
     expected = default_class_table().encode(["164889003"], dtype=np.uint8)
     np.testing.assert_array_equal(cache.labels[_record_index(cache, "A0002")], expected)
+
+
+def test_build_logs_its_records_per_second(record_folder, tmp_path, caplog):
+    with caplog.at_level(logging.INFO, logger="ecgcrnn.cache"):
+        build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
+
+    assert any(
+        f"preprocessed {len(CACHE_RECORDS)} records in" in message and "records per second" in message
+        for message in caplog.messages
+    )
+
+
+# A build that is killed (SIGKILL, no clean-up) while it writes the features of Q0015's second window: the
+# first three records (four windows) are done, Q0015's signals are written but its features only in part.
+_KILLED_BUILD = """
+import os, signal, sys
+from ecgcrnn import cache
+
+cache._CHUNK_RECORDS = 1
+extract, calls = cache.extract_features, []
+
+def extract_or_die(*args, **kwargs):
+    calls.append(1)
+    if len(calls) == 6:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return extract(*args, **kwargs)
+
+cache.extract_features = extract_or_die
+cache.build_cache(sys.argv[1], sys.argv[2], lead_sets=("two",), n_jobs=1)
+"""
+
+
+def test_build_killed_half_way_continues_with_the_pending_records(record_folder, tmp_path, monkeypatch):
+    complete = build_cache(record_folder, tmp_path / "complete", lead_sets=("two",), n_jobs=1)
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_BUILD, str(record_folder), str(tmp_path / "cache")],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    assert open_cache(tmp_path / "cache").status.tolist() == [DONE, DONE, DONE, PENDING, PENDING, PENDING]
+    seen, process = [], cache_module._process
+
+    def spy(directory, plan, pending, *args):
+        seen.append(pending.tolist())
+        return process(directory, plan, pending, *args)
+
+    monkeypatch.setattr(cache_module, "_process", spy)
+    resumed = build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
+
+    assert seen == [[3, 4, 5]]
+    assert np.all(resumed.status == DONE)
+    np.testing.assert_array_equal(resumed.signals, complete.signals)
+    for name, array in complete.features("two").items():
+        np.testing.assert_array_equal(resumed.features("two")[name], array, err_msg=name)
