@@ -8,15 +8,19 @@ beat by beat, instead of integrating the differential equations. As Sameni et al
 has a 3-vector amplitude: the cardiac dipole in the Frank directions X (towards the patient's left), Y
 (towards the feet) and Z (towards the back). The dipole is projected on the 12 standard leads with Dower's
 coefficients for V1-V6, I and II; III, aVR, aVL and aVF follow from Einthoven's and Goldberger's laws.
+Noise is drawn per electrode (RA, LA, LL, V1-V6) and mapped to the leads the way the potentials are, so
+that those laws hold in noisy recordings too.
 
 Departures from the papers
 --------------------------
 Waves are specified by their delay from the beat's main ventricular wave and their width in seconds (the
 θ_i and b_i of each beat follow from its RR interval). QRS and P widths do not change with the heart rate;
-the T wave ends at QT = QTc √RR after the QRS onset (Bazett) and its width scales as RR^(1/3), in the
-spirit of ECGSYN's √(HR/60) scaling of the P and T angles. The T wave is two Gaussians with one direction
-(a slow upstroke, a faster downstroke), as in the asymmetric-T extension of the model. Wave amplitudes
-are set for realistic millivolt levels, not as McSharry's a_i, which are amplitudes of the derivative.
+the T wave ends at QT = QTc √RR after the QRS onset (Bazett; plus any QRS widening beyond 90 ms) and its
+width scales as RR^(1/3), in the spirit of ECGSYN's heart-rate scaling of the wave angles and widths.
+The T wave is two Gaussians with one direction (a slow upstroke, a faster downstroke), a common extension
+of the model. Wave amplitudes are set for realistic millivolt levels, not as McSharry's a_i, which are
+amplitudes of the derivative. Wave boundaries (the true fiducials) are :data:`BOUNDARY_WIDTHS` widths
+from a Gaussian's centre.
 
 References
 ----------
@@ -59,22 +63,30 @@ _DOWER = np.array(
 _I, _II = _DOWER[6], _DOWER[7]
 LEAD_MATRIX = np.vstack([_I, _II, _II - _I, -(_I + _II) / 2, _I - _II / 2, _II - _I / 2, _DOWER[:6]])
 """Projection of the dipole (X, Y, Z) on the leads of :data:`ecgcrnn.leads.STANDARD_LEADS`, shape (12, 3)."""
+# Leads from the potentials of RA, LA, LL, V1..V6: Einthoven, Goldberger, and Wilson's central terminal.
+_RA, _LA, _LL = np.eye(9)[:3]
+_ELECTRODES_TO_LEADS = np.vstack(
+    [_LA - _RA, _LL - _RA, _LL - _LA, _RA - (_LA + _LL) / 2, _LA - (_RA + _LL) / 2, _LL - (_RA + _LA) / 2]
+    + [np.eye(9)[3 + i] - (_RA + _LA + _LL) / 3 for i in range(6)]
+)
 
-# QRS Gaussians per conduction: (delay from the main wave in s, width in s, X, Y, Z amplitude in mV).
+# QRS Gaussians per conduction: (delay from the main wave in s, width in s, X, Y, Z amplitude in mV, 1 when
+# the wave turns with the frontal axis; RBBB's late right-ventricular wave keeps its direction, and the
+# axis of RBBB is that of the initial forces, as clinicians read it).
 _QRS = {
     "normal": (
-        (-0.024, 0.007, -0.10, 0.02, -0.12),  # septal: rightward, anterior (q in I and V6, r in V1)
-        (0.000, 0.011, 1.00, 0.60, 0.55),  # left ventricular free wall
-        (0.025, 0.009, -0.22, -0.12, 0.25),  # basal: rightward, superior, posterior (s)
+        (-0.024, 0.007, -0.10, 0.02, -0.12, 1),  # septal: rightward, anterior (q in I and V6, r in V1)
+        (0.000, 0.011, 1.00, 0.60, 0.55, 1),  # left ventricular free wall
+        (0.025, 0.009, -0.22, -0.12, 0.25, 1),  # basal: rightward, superior, posterior (s)
     ),
     "rbbb": (
-        (-0.025, 0.008, -0.10, 0.02, -0.15),  # septal r in V1
-        (0.000, 0.012, 0.95, 0.55, 0.50),  # left ventricle: S in V1
-        (0.055, 0.018, -0.55, -0.05, -0.60),  # late right ventricle: R' in V1, wide S in I and V6
+        (-0.025, 0.008, -0.10, 0.02, -0.15, 1),  # septal r in V1
+        (0.000, 0.012, 0.95, 0.55, 0.50, 1),  # left ventricle: S in V1
+        (0.055, 0.018, -0.55, -0.05, -0.60, 0),  # late right ventricle: R' in V1, wide S in I and V6
     ),
     "lbbb": (
-        (-0.060, 0.018, 0.55, 0.15, 0.55),  # septum from the right: no q in I, V6; QS in V1
-        (0.000, 0.020, 0.80, 0.05, 0.85),  # late left ventricle: notched broad R in I, aVL, V5, V6
+        (-0.060, 0.018, 0.55, 0.15, 0.55, 1),  # septum from the right: no q in I, V6; QS in V1
+        (0.000, 0.020, 0.80, 0.05, 0.85, 1),  # late left ventricle: notched broad R in I, aVL, V5, V6
     ),
 }
 # T-wave directions (unit vectors follow): concordant when conduction is normal, discordant in BBB.
@@ -91,7 +103,7 @@ T_DIRECTIONS = {
 _PVC_FOCI = ((-0.60, 0.30, -0.75), (0.65, 0.45, 0.60), (0.10, 0.80, 0.60))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Waves:
     """Gaussian waves of the dipole: G waves, each centred at ``center_s`` with width (SD) ``width_s``.
 
@@ -119,11 +131,6 @@ class Waves:
         """End of the latest wave."""
         return float(np.max(self.center_s + BOUNDARY_WIDTHS * self.width_s))
 
-    @property
-    def area(self) -> np.ndarray:
-        """Time integral of the dipole, shape (3,), in mV·s."""
-        return np.sqrt(2 * np.pi) * self.width_s @ self.amplitude_mv
-
 
 def concatenate(parts) -> Waves:
     """One :class:`Waves` holding the waves of all ``parts`` in order."""
@@ -138,7 +145,7 @@ def concatenate(parts) -> Waves:
 def evaluate(waves: Waves, n_samples: int, fs_hz: float) -> np.ndarray:
     """The dipole of a sum of Gaussian waves sampled at ``fs_hz`` from t = 0, shape (3, n_samples), mV.
 
-    Each wave is evaluated within :data:`_CUTOFF_WIDTHS` widths of its centre, all waves at once.
+    All waves at once, each on a window of ±5 widths of the widest wave around its centre.
     """
     out = np.zeros((3, n_samples))
     if waves.center_s.size == 0:
@@ -160,16 +167,19 @@ def project(dipole: np.ndarray) -> np.ndarray:
     return LEAD_MATRIX @ dipole
 
 
-def qrs_template(conduction: str) -> Waves:
-    """The QRS Gaussians of ``conduction`` ('normal', 'rbbb' or 'lbbb'), centres relative to the main wave."""
+def qrs_template(conduction: str) -> tuple[Waves, np.ndarray]:
+    """The QRS Gaussians of ``conduction`` ('normal', 'rbbb' or 'lbbb'), centres relative to the main wave.
+
+    Also returns which waves turn with (and define) the frontal axis, boolean of shape (G,).
+    """
     table = np.array(_QRS[conduction])
-    return Waves(table[:, 0], table[:, 1], table[:, 2:])
+    return Waves(table[:, 0], table[:, 1], table[:, 2:5]), table[:, 5] > 0
 
 
 def pvc_template(rng: np.random.Generator, magnitude_mv: float) -> tuple[Waves, np.ndarray]:
     """A premature ventricular complex from a random focus: (QRS waves, unit T direction of shape (3,)).
 
-    Two broad Gaussians 60 ms apart (QRS of 150-180 ms), the second weaker and turned; the T wave is
+    Two broad Gaussians 60 ms apart (QRS of 170-190 ms), the second weaker and turned; the T wave is
     discordant (opposite to the main QRS direction).
     """
     focus = np.array(_PVC_FOCI[rng.integers(len(_PVC_FOCI))]) + rng.normal(0, 0.15, 3)
@@ -255,7 +265,7 @@ def t_waves(end_s: np.ndarray, room_s: np.ndarray, rr_s: np.ndarray, vectors: np
     return Waves(centers, widths, amplitudes), onset, late + peak_at * s
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Heart:
     """One patient's waves: conducted and ectopic QRS (centres relative to R), T and P dipoles, intervals.
 
@@ -321,6 +331,27 @@ def beat_waves(heart: Heart, r_s: np.ndarray, types: np.ndarray, gain: np.ndarra
     p_vectors = np.where((types == "A")[:, None], heart.pac_p_vector, heart.p_vector) * gain[:, None]
     parts.append(Waves(times["P_peak"][atrial], np.full(atrial.sum(), heart.p_width_s), p_vectors[atrial]))
     return concatenate(parts), times
+
+
+def electrode_noise(rng: np.random.Generator, t: np.ndarray, resp_hz: float) -> np.ndarray:
+    """Noise of the 12 leads, shape (12, n), mV: drawn per electrode (RA, LA, LL, V1-V6), then mapped.
+
+    White noise of 3-20 µV SD, baseline wander at the breathing rate (up to 0.12 mV per electrode) and a
+    slow drift at 0.03-0.1 Hz (up to 0.15 mV), and 50 or 60 Hz mains interference of 2-30 µV.
+    """
+    shape = (9, 1)
+    phases = rng.uniform(0, 2 * np.pi, (3, *shape))
+    white = rng.normal(0, 1, (9, t.size)) * _log_uniform(rng, 0.003, 0.02) * rng.uniform(0.6, 1.4, shape)
+    wander = rng.uniform(0.02, 0.12, shape) * np.sin(2 * np.pi * resp_hz * t + phases[0])
+    drift = rng.uniform(0.0, 0.15, shape) * np.sin(2 * np.pi * rng.uniform(0.03, 0.1) * t + phases[1])
+    mains_hz = 50.0 if rng.random() < 0.5 else 60.0
+    mains = _log_uniform(rng, 0.002, 0.03) * rng.uniform(0.5, 1.5, shape)
+    electrodes = white / np.sqrt(2) + wander + drift + mains * np.sin(2 * np.pi * mains_hz * t + phases[2])
+    return _ELECTRODES_TO_LEADS @ electrodes
+
+
+def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
+    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
 
 
 def _place(template: Waves, r_s: np.ndarray, gain: np.ndarray) -> Waves:

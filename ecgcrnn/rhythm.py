@@ -89,10 +89,11 @@ def insert_ectopics(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Make some beats premature: ``kinds`` lists their types, ``A`` (atrial) or ``V`` (ventricular).
 
-    Ectopic beats replace every other beat at most (never two in a row) among those whose R lies in
-    ``window_s`` (start, end). An atrial beat comes at 60-75 % of the RR interval and resets the sinus
-    node (the following beats move earlier, a pause of one RR plus 0-80 ms); a ventricular beat comes at
-    50-68 % and the next beat keeps its time (a full compensatory pause).
+    Ectopic beats replace every other beat at most (never two in a row) among those whose R and the R
+    before lie in ``window_s`` (start, end); when there are too few, the first ``kinds`` are kept. An
+    atrial beat comes at 60-75 % of the RR interval and resets the sinus node (the following beats move
+    earlier, a pause of one RR plus 0-80 ms); a ventricular beat comes at 50-68 % and the next beat keeps
+    its time (a full compensatory pause).
 
     Returns
     -------
@@ -100,11 +101,12 @@ def insert_ectopics(
         The new R times, shape (B,), and the beat types (``N``, ``A``, ``V``), shape (B,).
     """
     types = np.full(r_s.size, "N")
-    inside = np.flatnonzero((r_s > window_s[0]) & (r_s < window_s[1]))
-    candidates = inside[inside > 0][rng.integers(2) :: 2]
-    chosen = np.sort(rng.choice(candidates, min(len(kinds), candidates.size), replace=False))
+    inside = np.flatnonzero((r_s[:-1] > window_s[0]) & (r_s[1:] < window_s[1])) + 1
+    candidates = inside[rng.integers(2) :: 2]
+    kinds = list(kinds)[: candidates.size]
+    chosen = np.sort(rng.choice(candidates, len(kinds), replace=False))
     r_s = r_s.copy()
-    for k, kind in zip(chosen, rng.permutation(list(kinds)), strict=False):
+    for k, kind in zip(chosen, rng.permutation(kinds), strict=True):
         rr = r_s[k] - r_s[k - 1]
         early = r_s[k - 1] + rr * (rng.uniform(0.6, 0.75) if kind == "A" else rng.uniform(0.5, 0.68))
         if kind == "A":

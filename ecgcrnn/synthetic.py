@@ -6,14 +6,15 @@ labels, then age and sex, the beat times, the heart's dipole (:mod:`ecgcrnn.hear
 equivalent pair in weights.csv), drawn so that a record carries one rhythm and only findings compatible
 with it:
 
-* rhythms: sinus rhythm (62-95 bpm), sinus bradycardia (42-57), sinus tachycardia (105-140), sinus
+* rhythms: sinus rhythm (62-95 bpm), sinus bradycardia (42-56), sinus tachycardia (105-140), sinus
   arrhythmia (strong respiratory RR modulation, alone or with bradycardia), atrial fibrillation
   (independent RR intervals with a coefficient of variation of 0.15-0.3, f waves, no P waves), atrial
   flutter (sawtooth F waves at 250-320 per minute, fixed 2:1, 3:1 or 4:1 conduction, no P waves);
 * conduction: first-degree AV block (PR 220-320 ms), right bundle branch block (rSR' in V1, wide S in I
   and V6), left bundle branch block (notched broad R in I, aVL, V5, V6, QS in V1), both with QRS >= 130 ms
   and discordant T waves;
-* axis: left (-75 to -40°) or right (100 to 150°) deviation, the QRS-T dipole turned in the frontal plane;
+* axis: left (-75 to -40°) or right (100 to 140°) deviation, the QRS dipole turned in the frontal plane
+  (in RBBB all but the late right-ventricular forces), the T dipole half as far;
 * ectopy: premature atrial (different P, sinus reset) and ventricular contractions (wide QRS from one of
   three foci, no P, full compensatory pause);
 * repolarisation and voltage: prolonged QT (QTc 480-550 ms), T-wave inversion (anterior, lateral or
@@ -77,15 +78,9 @@ _SINUS = frozenset({"NSR", "SB", "STach", "SA"})
 _NEEDS_SINUS = frozenset({"IAVB", "PAC"})
 _EXCLUSIVE = (("RBBB", "LBBB"), ("LAD", "RAD"), ("LBBB", "RAD"), ("TInv", "RBBB"), ("TInv", "LBBB"),
               ("LQT", "RBBB"), ("LQT", "LBBB"), ("IAVB", "STach"))  # fmt: skip
-_RATES_BPM = {"NSR": (62, 95), "SB": (42, 57), "STach": (105, 140), "SA": (62, 90), "AF": (60, 130)}
+_RATES_BPM = {"NSR": (62, 95), "SB": (42, 56), "STach": (105, 140), "SA": (62, 90), "AF": (60, 130)}
 _MARGIN_S = 2.0  # beats are generated this long before and after the recording
 _PAC_P = ((0.40, -0.60, 0.20), (0.60, 0.70, -0.30), (-0.30, 0.80, 0.30))
-# Leads from the potentials of RA, LA, LL, V1..V6: Einthoven, Goldberger, and Wilson's central terminal.
-_RA, _LA, _LL = np.eye(9)[:3]
-_ELECTRODES_TO_LEADS = np.vstack(
-    [_LA - _RA, _LL - _RA, _LL - _LA, _RA - (_LA + _LL) / 2, _LA - (_RA + _LL) / 2, _LL - (_RA + _LA) / 2]
-    + [np.eye(9)[3 + i] - (_RA + _LA + _LL) / 3 for i in range(6)]
-)
 
 
 @dataclass(frozen=True)
@@ -164,12 +159,13 @@ def generate_record(
     r_s, atrial = _rhythm(rng, names, config.duration_s, t, resp_hz)
     r_s, types = _ectopics(rng, names, r_s, config.duration_s)
     heart = _draw_heart(rng, names)
-    gain = 1 + 0.04 * np.sin(2 * np.pi * resp_hz * r_s + rng.uniform(0, 7)) + rng.normal(0, 0.015, r_s.size)
+    breathing = np.sin(2 * np.pi * resp_hz * r_s + rng.uniform(0, 2 * np.pi))
+    gain = 1 + 0.04 * breathing + rng.normal(0, 0.015, r_s.size)  # beat-to-beat amplitude
     pr_extra = (types == "A") * _pac_pr_change_s(rng, heart.pr_s, "IAVB" in names)
     waves, times = hv.beat_waves(heart, r_s, types, gain, pr_extra, with_p=bool(names & _SINUS))
     signal = hv.project(hv.evaluate(waves, n, config.fs_hz) + atrial)
     if not clean:
-        signal += _noise(rng, t, resp_hz)
+        signal += hv.electrode_noise(rng, t, resp_hz)
     keep = (r_s >= 0) & (r_s < config.duration_s)
     fiducials = {key: _to_samples(times[key][keep], config.fs_hz, n) for key in FIDUCIALS}
     codes = tuple(LABEL_CODES[name] for name in LABEL_CODES if name in names)
@@ -310,7 +306,7 @@ def _rhythm(rng, names, duration_s: float, t: np.ndarray, resp_hz: float):
         start = span[0] + rng.uniform(0, cycle)
         r_s = rhythm.flutter_times(cycle, ratio, start + rng.uniform(0.16, 0.24), span[1])
         return r_s, rhythm.flutter_waves(t, cycle, start, rng.uniform(0.2, 0.4) * small)
-    low, high = (45, 57) if {"SA", "SB"} <= names else _RATES_BPM[min(names & _SINUS)]
+    low, high = (45, 56) if {"SA", "SB"} <= names else _RATES_BPM[min(names & _SINUS)]
     mean_rr = 60 / rng.uniform(low, high)
     if "SA" in names:
         r_s = rhythm.sinus_times(rng, mean_rr, rng.uniform(0.08, 0.14), span, 0.2, resp_hz)
@@ -320,25 +316,27 @@ def _rhythm(rng, names, duration_s: float, t: np.ndarray, resp_hz: float):
 
 
 def _ectopics(rng, names, r_s: np.ndarray, duration_s: float) -> tuple[np.ndarray, np.ndarray]:
-    """1-2 premature atrial beats with PAC, 1-3 premature ventricular beats with PVC, in the recording."""
-    kinds = ["A"] * int(rng.integers(1, 3) if "PAC" in names else 0)
-    kinds += ["V"] * int(rng.integers(1, 4) if "PVC" in names else 0)
+    """1-2 premature atrial beats with PAC, 1-3 ventricular with PVC (one of each label comes first)."""
+    extra_a = int(rng.integers(0, 2)) if "PAC" in names else -1
+    extra_v = int(rng.integers(0, 3)) if "PVC" in names else -1
+    kinds = ["A"][: extra_a + 1] + ["V"][: extra_v + 1] + ["A"] * max(extra_a, 0) + ["V"] * max(extra_v, 0)
     return rhythm.insert_ectopics(rng, r_s, kinds, (0.5, duration_s - 1.2))
 
 
 def _draw_heart(rng: np.random.Generator, names: frozenset[str]) -> hv.Heart:
     """The patient's dipoles: conduction, a slightly turned heart, the labelled axis, voltage and T wave."""
     conduction = "rbbb" if "RBBB" in names else "lbbb" if "LBBB" in names else "normal"
-    base = hv.qrs_template(conduction)
+    base, turns = hv.qrs_template(conduction)
     turn = _small_rotation(rng)
     stretch = rng.uniform(0.92, 1.08)
-    amplitudes = base.amplitude_mv * rng.uniform(0.8, 1.25, (base.width_s.size, 1)) @ turn.T
+    amplitudes = base.amplitude_mv * rng.uniform(0.8, 1.25, (turns.size, 1)) @ turn.T
     inverted = "TInv" in names
     t_key = f"inverted_{rng.choice(['anterior', 'lateral', 'inferior'])}" if inverted else conduction
     t_vector = hv.unit(hv.T_DIRECTIONS[t_key]) @ turn.T * rng.uniform(0.2, 0.45)
+    area = np.sqrt(2 * np.pi) * (base.width_s * turns) @ amplitudes
+    angle = hv.rotation_to_axis(area, _axis_target_deg(rng, names))
+    amplitudes[turns] = hv.rotate_frontal(amplitudes[turns], angle)
     qrs = hv.Waves(base.center_s * stretch, base.width_s * stretch, amplitudes)
-    angle = hv.rotation_to_axis(qrs.area, _axis_target_deg(rng, names))
-    qrs = hv.Waves(qrs.center_s, qrs.width_s, hv.rotate_frontal(qrs.amplitude_mv, angle))
     t_vector = t_vector if inverted else hv.rotate_frontal(t_vector, angle / 2)
     limb = hv.limb_qrs_range_mv(qrs)
     low = "LQRSV" in names
@@ -361,27 +359,6 @@ def _draw_heart(rng: np.random.Generator, names: frozenset[str]) -> hv.Heart:
     )
 
 
-def _noise(rng: np.random.Generator, t: np.ndarray, resp_hz: float) -> np.ndarray:
-    """Noise of the 12 leads, shape (12, n), mV: drawn per electrode (RA, LA, LL, V1-V6), then mapped.
-
-    White noise of 3-20 µV SD, baseline wander at the breathing rate (up to 0.12 mV per electrode) and a
-    slow drift at 0.03-0.1 Hz (up to 0.15 mV), and 50 or 60 Hz mains interference of 2-30 µV.
-    """
-    shape = (9, 1)
-    phases = rng.uniform(0, 2 * np.pi, (3, *shape))
-    white = rng.normal(0, 1, (9, t.size)) * _log_uniform(rng, 0.003, 0.02) * rng.uniform(0.6, 1.4, shape)
-    wander = rng.uniform(0.02, 0.12, shape) * np.sin(2 * np.pi * resp_hz * t + phases[0])
-    drift = rng.uniform(0.0, 0.15, shape) * np.sin(2 * np.pi * rng.uniform(0.03, 0.1) * t + phases[1])
-    mains_hz = 50.0 if rng.random() < 0.5 else 60.0
-    mains = _log_uniform(rng, 0.002, 0.03) * rng.uniform(0.5, 1.5, shape)
-    electrodes = white / np.sqrt(2) + wander + drift + mains * np.sin(2 * np.pi * mains_hz * t + phases[2])
-    return _ELECTRODES_TO_LEADS @ electrodes
-
-
-def _log_uniform(rng: np.random.Generator, low: float, high: float) -> float:
-    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
-
-
 def _pac_pr_change_s(rng: np.random.Generator, pr_s: float, block: bool) -> float:
     """Change of a premature atrial beat's PR: 0-40 ms with AV block, else -20 to 30 ms up to 195 ms."""
     if block:
@@ -390,11 +367,11 @@ def _pac_pr_change_s(rng: np.random.Generator, pr_s: float, block: bool) -> floa
 
 
 def _axis_target_deg(rng: np.random.Generator, names: frozenset[str]) -> float:
-    """Frontal QRS axis: -75 to -40° with LAD, 100 to 150° with RAD, else normal (leftward in LBBB)."""
+    """Frontal QRS axis: -75 to -40° with LAD, 100 to 140° with RAD, else normal (leftward in LBBB)."""
     if "LAD" in names:
         return rng.uniform(-75, -40)
     if "RAD" in names:
-        return rng.uniform(100, 150)
+        return rng.uniform(100, 140)
     return rng.uniform(-20, 40) if "LBBB" in names else rng.uniform(-10, 80)
 
 
