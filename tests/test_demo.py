@@ -1,0 +1,46 @@
+"""The one-command demo's own logic (CI runs the demo itself end to end through ``make demo``)."""
+
+import subprocess
+import sys
+from argparse import Namespace
+
+import pytest
+
+from ecgcrnn.demo import SCORES, format_table, read_scores
+
+
+def test_read_scores_reads_evaluate_models_scores_file(tmp_path):
+    scores_file = tmp_path / "scores.csv"
+    scores_file.write_text("AUROC,AUPRC,Accuracy,F-measure,Challenge metric\n0.910,0.780,0.167,0.613,0.589\n")
+
+    assert read_scores(scores_file) == {
+        "AUROC": 0.91,
+        "AUPRC": 0.78,
+        "Accuracy": 0.167,
+        "F-measure": 0.613,
+        "Challenge metric": 0.589,
+    }
+
+
+def test_format_table_has_one_row_per_lead_set_with_every_score():
+    scores = {name: dict.fromkeys(SCORES, 0.5) for name in ("twelve", "two")}
+    args = Namespace(train_records=10, test_records=5, epochs=1, seed=1, workdir="demo")
+
+    rows = format_table(scores, args).splitlines()[-2:]
+
+    assert [row.split()[0] for row in rows] == ["twelve", "two"]
+    assert all(row.split()[1:] == ["0.500"] * len(SCORES) for row in rows)
+
+
+@pytest.mark.parametrize("option", [("--train-records", "5"), ("--test-records", "0"), ("--epochs", "0")])
+def test_demo_refuses_sizes_too_small_in_one_line(option, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "ecgcrnn.demo", "--workdir", str(tmp_path), *option],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "error:" in result.stderr.strip().splitlines()[-1]
+    assert "Traceback" not in result.stderr
