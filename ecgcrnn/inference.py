@@ -69,9 +69,21 @@ class LoadedModel:
 
     def finish(self, inputs: dict) -> tuple[list[str], np.ndarray, np.ndarray]:
         """Classes, 0/1 labels and probabilities (C,) from one record's inputs: the windows' mean."""
-        probabilities = self.predict(inputs).numpy().mean(axis=0)
-        labels = (probabilities >= self.thresholds).astype(np.int64)
-        return list(self.classes), labels, probabilities.astype(np.float32)
+        return self.finish_many([inputs])[0]
+
+    def finish_many(self, prepared: list[dict]) -> list[tuple[list[str], np.ndarray, np.ndarray]]:
+        """:meth:`finish` of several records' inputs, with one call of the network on all their windows."""
+        if len(prepared) == 1:
+            windows = [self.predict(prepared[0]).numpy()]
+        else:
+            batch = {name: np.concatenate([inputs[name] for inputs in prepared]) for name in INPUT_NAMES}
+            counts = np.cumsum([len(inputs["signal"]) for inputs in prepared])[:-1]
+            windows = np.split(self.predict(batch).numpy(), counts)
+        results = []
+        for probabilities in (part.mean(axis=0) for part in windows):
+            labels = (probabilities >= self.thresholds).astype(np.int64)
+            results.append((list(self.classes), labels, probabilities.astype(np.float32)))
+        return results
 
 
 def save_model(model_directory, lead_set: str, network, thresholds, classes, preprocess_config, extra=None):

@@ -6,10 +6,11 @@ matrix as stored in the .mat file (leads in file order, ADC units). A recording 
 run is logged with the reason and gets a valid all-negative output file; the run carries on.
 
 A model that offers two stages, ``model.prepare(header, recording) -> inputs`` (picklable, no network) and
-``model.finish(inputs) -> (classes, labels, probabilities)``, whose composition is ``run_model`` (as
-:class:`ecgcrnn.inference.LoadedModel` does), is run as a pipeline when more than one core is usable:
-worker processes read and prepare the next recordings while this process runs the network, in order.
-Any other model is run one recording at a time, in this thread.
+``model.finish_many([inputs, ...]) -> [(classes, labels, probabilities), ...]``, whose composition is
+``run_model`` (as :class:`ecgcrnn.inference.LoadedModel` does), is run as a pipeline when more than one core
+is usable: worker processes read and prepare the next recordings while this process runs the network, in
+order, on every prepared recording that is ready (up to :data:`FINISH_BATCH` at once), so that the network
+keeps up with the workers. Any other model is run one recording at a time, in this thread.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from .records import find_challenge_files, load_header, load_recording, parse_he
 
 log = logging.getLogger(__name__)
 WORKERS_VARIABLE = "ECGCRNN_WORKERS"
+FINISH_BATCH = 32  # the most prepared recordings the network runs on at once
 
 
 def run_test_set(
@@ -89,7 +91,7 @@ def run_test_set(
                 failed += _fail(Path(output_file), parse_header(header).record_name, error, quiet=True)
             progress.update(len(members))
             continue
-        staged = workers > 1 and callable(getattr(model, "finish", None)) and hasattr(model, "prepare")
+        staged = workers > 1 and callable(getattr(model, "finish_many", None)) and hasattr(model, "prepare")
         run = _run_staged if staged else _run_in_turn
         failed += run(model, run_model, members, workers, progress)
     progress.close()
@@ -118,15 +120,48 @@ def _run_staged(model, run_model: Callable, members, workers: int, progress) -> 
         return _run_in_turn(model, run_model, members, workers, progress)
     with pool:
         tasks = ((model.prepare, header, recording_file) for header, recording_file, _ in members)
-        for (header, recording_file, output_file), future in zip(
-            members, _submit_ahead(pool, _prepare, tasks, 64 * workers), strict=True
-        ):
-            error = future.exception()
-            if isinstance(error, BrokenProcessPool):
-                failed += _run_one(model, run_model, header, recording_file, output_file)
-            else:
-                failed += _save(output_file, header, lambda f=future: model.finish(f.result()))
-            progress.update()
+        futures = _submit_ahead(pool, _prepare, tasks, 64 * workers)
+        for batch in _ready_batches(zip(members, futures, strict=True), FINISH_BATCH):
+            failed += _finish_batch(model, run_model, batch)
+            progress.update(len(batch))
+    return failed
+
+
+def _ready_batches(pairs: Iterable[tuple], limit: int) -> Iterator[list]:
+    """Consecutive (member, future) pairs in order: each batch is one pair waited for, then the following
+    pairs whose futures are already done, up to ``limit``."""
+    batch: list = []
+    for member, future in pairs:
+        if batch and (len(batch) >= limit or not future.done()):
+            yield batch
+            batch = []
+        batch.append((member, future))
+    if batch:
+        yield batch
+
+
+def _finish_batch(model, run_model: Callable, batch: list) -> int:
+    """Run the network once on the batch's prepared recordings and save each output; the number failed.
+
+    A recording whose worker died is run again here with ``run_model``; one whose preparation raised is
+    that recording's failure; if the batched network call raises, the recordings are finished one by one.
+    """
+    failed, ready = 0, []
+    for (header, recording_file, output_file), future in batch:
+        error = future.exception()
+        if isinstance(error, BrokenProcessPool):
+            failed += _run_one(model, run_model, header, recording_file, output_file)
+        elif error is not None:
+            failed += _save(output_file, header, future.result)
+        else:
+            ready.append((header, output_file, future.result()))
+    try:
+        results = model.finish_many([inputs for *_, inputs in ready])
+    except Exception:  # the entry's own code: find which recording fails
+        results = [None] * len(ready)
+    for (header, output_file, inputs), result in zip(ready, results, strict=True):
+        compute = (lambda r=result: r) if result is not None else (lambda i=inputs: model.finish_many([i])[0])
+        failed += _save(output_file, header, compute)
     return failed
 
 

@@ -280,3 +280,22 @@ def test_loaded_models_share_no_state_between_lead_sets(saved_models):
 
 def test_saved_model_folder_names_only_the_lead_set(saved_models):
     assert sorted(os.listdir(saved_models)) == sorted(LEAD_SETS)
+
+
+def test_finish_many_gives_each_records_own_result_in_one_network_call(twelve_lead_model, challenge_dir):
+    names = ("A0002", "Q0014", "S0001")  # 1, 6 and 4 windows
+    prepared = []
+    for name in names:
+        header = load_header(challenge_dir / f"{name}.hea")
+        prepared.append(
+            twelve_lead_model.prepare(header, load_recording(challenge_dir / f"{name}.mat", header))
+        )
+
+    together = twelve_lead_model.finish_many(prepared)
+
+    assert len(together) == len(names)
+    for inputs, (classes, labels, probabilities) in zip(prepared, together, strict=True):
+        alone = twelve_lead_model.finish(inputs)
+        assert classes == alone[0]
+        np.testing.assert_allclose(probabilities, alone[2], rtol=1e-5, atol=1e-6)
+        np.testing.assert_array_equal(labels, (probabilities >= THRESHOLDS).astype(int))

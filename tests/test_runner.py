@@ -1,6 +1,7 @@
 import logging
 import sys
 import types
+from concurrent.futures import Future
 
 import numpy as np
 import pytest
@@ -10,7 +11,7 @@ from ecgcrnn.classes import default_class_table
 from ecgcrnn.leads import LEAD_SETS
 from ecgcrnn.outputs import load_outputs
 from ecgcrnn.records import parse_header
-from ecgcrnn.runner import run_test_set
+from ecgcrnn.runner import _ready_batches, run_test_set
 
 
 class FakeEntry:
@@ -136,3 +137,18 @@ def test_train_cli_missing_or_empty_folder_is_a_one_line_error(tmp_path, capsys)
     (tmp_path / "empty").mkdir()
     assert train_model.main([str(tmp_path / "empty"), str(tmp_path / "model")]) == 1
     assert "no records" in capsys.readouterr().err
+
+
+def _done(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
+def test_ready_batches_keep_the_order_and_take_only_what_is_done_after_the_first():
+    pending: Future = Future()
+    pairs = [(0, _done(0)), (1, _done(1)), (2, pending), (3, _done(3)), (4, _done(4)), (5, _done(5))]
+
+    batches = [[member for member, _ in batch] for batch in _ready_batches(iter(pairs), limit=2)]
+
+    assert batches == [[0, 1], [2, 3], [4, 5]]
