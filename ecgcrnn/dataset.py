@@ -35,6 +35,15 @@ class WindowBatches(keras.utils.PyDataset):
         Training only, augmentation of the signal: each lead of each window is scaled by a factor drawn
         uniformly from [1 - gain_jitter, 1 + gain_jitter], and white Gaussian noise of this standard
         deviation (mV) is added. The features, measured on the clean signal, are left as they are.
+    max_batches : int
+        At most this many batches per epoch (0: all); a training epoch still draws from every record, and
+        the next epoch draws anew.
+    full_batches : bool
+        Leave out the last batch when it is short (training under a strategy with several replicas, so
+        that every replica gets its share of every batch); at least one batch is kept.
+
+    The arrays are read with :class:`ecgcrnn.cache.RowReader`, not through memory maps, so that the
+    process does not grow with the cache as an epoch reads it.
     """
 
     def __init__(
@@ -47,26 +56,33 @@ class WindowBatches(keras.utils.PyDataset):
         training: bool,
         gain_jitter: float = 0.0,
         noise_mv: float = 0.0,
+        max_batches: int = 0,
+        full_batches: bool = False,
     ):
         super().__init__()
+        self.max_batches, self.full_batches = max_batches, full_batches
         self.cache, self.lead_set, self.training = cache, lead_set, training
         self.gain_jitter, self.noise_mv = gain_jitter, noise_mv
         self.records = np.asarray(records, dtype=np.int64)
         self.batch_size, self.seed, self.epoch, self.served = batch_size, seed, 0, False
         self.rows = [STANDARD_LEADS.index(lead) for lead in LEAD_SETS[lead_set]]
-        self.signals, self.features = cache.signals, cache.features(lead_set)
+        self.signals, self.features = cache.reader("signals"), cache.readers(lead_set)
         self.windows, self.owners = cache.windows_of(self.records)
         if training:
             self._draw()
 
     def __len__(self) -> int:
-        return math.ceil(len(self.windows) / self.batch_size)
+        if self.full_batches:
+            count = max(len(self.windows) // self.batch_size, 1)
+        else:
+            count = math.ceil(len(self.windows) / self.batch_size)
+        return min(count, self.max_batches) if self.max_batches else count
 
     def __getitem__(self, index: int):
         self.served = True
         chosen = self.windows[index * self.batch_size : (index + 1) * self.batch_size]
         owners = self.owners[index * self.batch_size : (index + 1) * self.batch_size]
-        order = np.argsort(chosen, kind="stable")  # read the memory maps in file order
+        order = np.argsort(chosen, kind="stable")  # read the arrays in file order
         rows, back = chosen[order], np.argsort(order, kind="stable")
         signal = np.asarray(self.signals[rows][:, self.rows], dtype=np.float32)[back]
         if self.training and (self.gain_jitter or self.noise_mv):
@@ -116,23 +132,32 @@ def average_by_owner(window_predictions: np.ndarray, owners: np.ndarray, records
     return sums / np.maximum(counts, 1)
 
 
-def feature_statistics(cache: Cache, lead_set: str, records) -> dict:
+def feature_statistics(cache: Cache, lead_set: str, records, chunk_windows: int = 512) -> dict:
     """Per-feature mean and variance of the measured (mask 1) values over the records' windows.
 
     Returns ``{"beat_values": (mean, variance), "record_values": (mean, variance)}`` for the model's
-    normalisation layers; a feature never measured gets mean 0 and variance 1.
+    normalisation layers; a feature never measured gets mean 0 and variance 1. The windows are read
+    ``chunk_windows`` at a time, twice (mean, then variance about it), so memory does not grow with them.
     """
-    windows, _ = cache.windows_of(np.asarray(records))
-    features = cache.features(lead_set)
+    windows = np.sort(cache.windows_of(np.asarray(records))[0])
+    chunks = [windows[i : i + chunk_windows] for i in range(0, len(windows), chunk_windows)]
+    readers = cache.readers(lead_set)
     stats = {}
     for name in ("beat_values", "record_values"):
-        mask_name = name.replace("values", "mask")
-        values = np.asarray(features[name][np.sort(windows)], dtype=np.float64)
-        mask = np.asarray(features[mask_name][np.sort(windows)], dtype=bool)
-        values = values.reshape(-1, values.shape[-1])
-        mask = mask.reshape(-1, mask.shape[-1])
-        count = mask.sum(axis=0)
-        mean = np.where(count > 0, (values * mask).sum(axis=0) / np.maximum(count, 1), 0.0)
-        variance = (((values - mean) ** 2) * mask).sum(axis=0) / np.maximum(count, 1)
+        values, mask = readers[name], readers[name.replace("values", "mask")]
+
+        def measured(rows, values=values, mask=mask):
+            width = values.shape[-1]
+            return values[rows].reshape(-1, width).astype(np.float64), mask[rows].reshape(-1, width) > 0
+
+        count, total, squares = (np.zeros(values.shape[-1]) for _ in range(3))
+        for rows in chunks:
+            x, m = measured(rows)
+            count, total = count + m.sum(axis=0), total + (x * m).sum(axis=0)
+        mean = np.where(count > 0, total / np.maximum(count, 1), 0.0)
+        for rows in chunks:
+            x, m = measured(rows)
+            squares = squares + (((x - mean) ** 2) * m).sum(axis=0)
+        variance = squares / np.maximum(count, 1)
         stats[name] = (mean, np.where(count > 1, variance, 1.0))
     return stats

@@ -16,7 +16,7 @@ from model_fixtures import (  # noqa: F401
 )
 
 from ecgcrnn import cache as cache_module
-from ecgcrnn.cache import DONE, FAILED, PENDING, build_cache, open_cache
+from ecgcrnn.cache import DONE, FAILED, PENDING, RowReader, build_cache, open_cache
 from ecgcrnn.classes import default_class_table
 from ecgcrnn.features import MAX_BEATS, beat_feature_names, extract_features, record_feature_names
 from ecgcrnn.inputs import demographics
@@ -299,3 +299,40 @@ def test_build_killed_half_way_continues_with_the_pending_records(record_folder,
     np.testing.assert_array_equal(resumed.signals, complete.signals)
     for name, array in complete.features("two").items():
         np.testing.assert_array_equal(resumed.features("two")[name], array, err_msg=name)
+
+
+def test_row_reader_reads_the_rows_a_memory_map_holds_in_any_order_with_repeats(small_cache):
+    reader, signals = small_cache.reader("signals"), small_cache.signals
+    rows = np.array([5, 0, 1, 2, 23, 2, 6, 5])
+
+    np.testing.assert_array_equal(reader[rows], signals[rows])
+    assert (len(reader), reader.shape, reader.dtype) == (len(signals), signals.shape, signals.dtype)
+
+
+def test_row_readers_of_a_lead_set_read_its_feature_arrays(small_cache):
+    readers, features = small_cache.readers("three"), small_cache.features("three")
+    rows = np.arange(len(small_cache.signals))[::-1]
+
+    assert set(readers) == set(features)
+    for name, array in features.items():
+        np.testing.assert_array_equal(readers[name][rows], array[rows], err_msg=name)
+
+
+def test_row_reader_of_no_rows_is_empty_with_the_row_shape(small_cache):
+    rows = small_cache.reader("signals")[np.array([], np.int64)]
+
+    assert rows.shape == (0, 12, 5000) and rows.dtype == np.float16
+
+
+def test_row_reader_outside_the_array_raises_index_error(small_cache):
+    reader = small_cache.reader("signals")
+
+    with pytest.raises(IndexError, match="signals.npy"):
+        reader[np.array([0, len(reader)])]
+
+
+def test_row_reader_refuses_a_fortran_ordered_array(tmp_path):
+    np.save(tmp_path / "a.npy", np.asfortranarray(np.ones((3, 4))))
+
+    with pytest.raises(ValueError, match="a.npy: expected a C-ordered array"):
+        RowReader(tmp_path / "a.npy")

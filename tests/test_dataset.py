@@ -233,3 +233,31 @@ def test_augmentation_is_not_applied_outside_training(small_cache):
     )
 
     np.testing.assert_array_equal(evaluated["signal"], clean["signal"])
+
+
+def test_max_batches_caps_the_batches_of_an_epoch(small_cache):
+    batches = WindowBatches(small_cache, "two", small_cache.usable, 2, 7, training=True, max_batches=2)
+
+    assert len(batches) == 2
+
+
+def test_capped_training_epochs_draw_from_every_record_anew(small_cache):
+    batches = WindowBatches(small_cache, "two", small_cache.usable, 2, 7, training=True, max_batches=1)
+    first = batches[0][1]
+    batches.on_epoch_end()
+
+    assert sorted(batches.owners.tolist()) == small_cache.usable.tolist()
+    assert not np.array_equal(batches[0][1], first)
+
+
+def test_full_batches_leave_out_a_short_last_batch(small_cache):
+    batches = WindowBatches(small_cache, "two", small_cache.usable, 4, 7, training=True, full_batches=True)
+
+    assert len(batches) == len(small_cache.usable) // 4 == 1
+    assert len(batches[0][1]) == 4
+
+
+def test_full_batches_keep_one_batch_when_there_are_fewer_records(small_cache):
+    batches = WindowBatches(small_cache, "two", small_cache.usable, 8, 7, training=True, full_batches=True)
+
+    assert len(batches) == 1 and len(batches[0][1]) == len(small_cache.usable)
