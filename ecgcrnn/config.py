@@ -46,6 +46,12 @@ class TrainingConfig:
     gain_jitter, noise_mv : float
         Augmentation of the training signal (see :class:`ecgcrnn.dataset.WindowBatches`): each lead's gain
         drawn from 1 ± ``gain_jitter``, and white noise of ``noise_mv`` millivolts.
+    mixed_precision : str
+        ``"auto"`` (float16 computations with float32 weights where a GPU is present, float32 on the CPU),
+        ``"on"`` or ``"off"``; the network's sigmoid output stays float32, and saved models are float32.
+    steps_per_epoch : int
+        At most this many training batches per epoch, for short runs and benchmarks (0: every record once
+        per epoch); each epoch still draws its batches from all the training records.
     cache_directory : str
         Where the preprocessed cache lives; empty means ``<model folder>/cache``.
     n_jobs : int
@@ -67,6 +73,8 @@ class TrainingConfig:
     dropout: float = 0.3
     gain_jitter: float = 0.1
     noise_mv: float = 0.02
+    mixed_precision: str = "auto"
+    steps_per_epoch: int = 0
     cache_directory: str = ""
     n_jobs: int = 0
 
@@ -76,6 +84,8 @@ class TrainingConfig:
             raise ValueError(f"unknown lead sets {sorted(unknown)}; expected some of {', '.join(LEAD_SETS)}")
         if self.loss not in ("weighted_bce", "focal"):
             raise ValueError(f"loss {self.loss!r}: expected 'weighted_bce' or 'focal'")
+        if self.mixed_precision not in ("auto", "on", "off"):
+            raise ValueError(f"mixed_precision {self.mixed_precision!r}: expected 'auto', 'on' or 'off'")
         if not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction {self.validation_fraction}: expected between 0 and 1")
 
@@ -117,7 +127,7 @@ def _parse(text: str, name: str):
     try:
         return json.loads(text)
     except ValueError:
-        if name in ("loss", "cache_directory"):
+        if name in ("loss", "cache_directory", "mixed_precision"):
             return text
         if name == "lead_sets":
             return [part.strip() for part in text.split(",") if part.strip()]

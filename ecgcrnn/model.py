@@ -87,7 +87,7 @@ def build_model(
     deep = layers.Dense(len(classes), name="deep_logits")(x)
     wide = layers.Dense(len(classes), name="wide_logits")(record)
     logits = layers.Add(name="logits")([deep, wide])
-    outputs = layers.Activation("sigmoid", name="classes")(logits)
+    outputs = layers.Activation("sigmoid", name="classes", dtype="float32")(logits)  # float32 when mixed
     return keras.Model(inputs=inputs, outputs=outputs, name=f"crnn_{len(leads)}_leads")
 
 

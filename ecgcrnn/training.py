@@ -9,6 +9,7 @@ last epoch when started again with the same arguments; a lead set whose model is
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -22,6 +23,7 @@ import numpy as np
 from .cache import build_cache
 from .classes import default_class_table
 from .config import TrainingConfig, load_config
+from .distribute import current_strategy, is_chief, precision, prepare, worker_folder
 from .leads import LEAD_SETS
 from .preprocessing import PreprocessConfig
 from .scoring import compute_challenge_metric
@@ -36,6 +38,7 @@ WARM_START_RECORDS = 20_000  # records (all their windows) the wide path's logis
 def train(data_directory, model_directory, config: TrainingConfig | None = None) -> dict[str, float]:
     """Train and save a model for every lead set of ``config``; returns each one's validation metric."""
     config = config or load_config()
+    strategy = current_strategy()  # before TensorFlow runs anything (a cluster's collectives need that)
     model_directory = Path(model_directory)
     preprocess_config = PreprocessConfig()
     cache_directory = Path(config.cache_directory or model_directory / "cache")
@@ -52,7 +55,11 @@ def train(data_directory, model_directory, config: TrainingConfig | None = None)
         results[lead_set] = _train_lead_set(
             cache, lead_set, train_records, validation_records, config, preprocess_config, model_directory
         )
-    shutil.rmtree(model_directory / CHECKPOINTS, ignore_errors=True)
+    if is_chief(strategy):
+        shutil.rmtree(model_directory / CHECKPOINTS, ignore_errors=True)
+    else:  # another worker's own folders are gone already; the chief's (shared storage) are its to remove
+        with contextlib.suppress(OSError):
+            (model_directory / CHECKPOINTS).rmdir()
     return results
 
 
@@ -86,7 +93,11 @@ def fit_lead_set(
 
     ``checkpoint`` is the folder for the per-epoch checkpoint; a run that finds one there resumes from it.
     ``batches`` makes the input pipeline (called as :class:`ecgcrnn.dataset.WindowBatches` is, the default).
+    Under a ``tf.distribute`` strategy (call it inside ``strategy.scope()``) a batch holds
+    ``config.batch_size`` records per replica.
     """
+    import tensorflow as tf
+
     from .dataset import WindowBatches, feature_statistics
     from .losses import make_loss
     from .model import build_model
@@ -95,9 +106,12 @@ def fit_lead_set(
     table = default_class_table()
     leads = LEAD_SETS[lead_set]
     state = _read_state(checkpoint)
-    batch, seed = config.batch_size, config.seed
+    strategy = tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+    batch, seed = config.batch_size * replicas, config.seed
     augmentation = {"gain_jitter": config.gain_jitter, "noise_mv": config.noise_mv}
-    training = batches(cache, lead_set, train_records, batch, seed, True, **augmentation)
+    steps = {"max_batches": config.steps_per_epoch, "full_batches": replicas > 1}
+    training = batches(cache, lead_set, train_records, batch, seed, True, **augmentation, **steps)
     validation = batches(cache, lead_set, validation_records, batch, seed, False)
     stats = feature_statistics(cache, lead_set, train_records)
     if state:
@@ -105,12 +119,14 @@ def fit_lead_set(
         network = keras.saving.load_model(checkpoint / "last.keras", safe_mode=True)
         training.start_epoch(state["epoch"] + 1)
     else:
-        network = build_model(leads, table.names, config, stats, preprocess_config)
+        with precision(config.mixed_precision):
+            network = build_model(leads, table.names, config, stats, preprocess_config)
         sample = np.random.default_rng(seed).permutation(train_records)[:WARM_START_RECORDS]
         warm_start_wide_path(network, batches(cache, lead_set, np.sort(sample), batch, seed, False), seed)
         network.get_layer("wide_logits").trainable = False
         positives = cache.labels[train_records].mean(axis=0)
         network.compile(keras.optimizers.Adam(config.learning_rate), make_loss(config.loss, positives))
+    prepare(network, strategy)
     labels = cache.labels[validation_records] > 0
     monitor = ChallengeMonitor(validation, labels, table, config, checkpoint, state)
     network.fit(
@@ -139,14 +155,20 @@ def predict_records(network, batches) -> np.ndarray:
 def _train_lead_set(cache, lead_set, train_records, validation_records, config, preprocess_config, root):
     from .inference import save_model
 
-    checkpoint = root / CHECKPOINTS / lead_set
-    fitted = fit_lead_set(
-        cache, lead_set, train_records, validation_records, config, preprocess_config, checkpoint
-    )
+    strategy = current_strategy()
+    checkpoint = worker_folder(root / CHECKPOINTS / lead_set, strategy)
+    with strategy.scope():
+        fitted = fit_lead_set(
+            cache, lead_set, train_records, validation_records, config, preprocess_config, checkpoint
+        )
     extra = {"validation_challenge_metric": fitted.validation_metric, "history": fitted.history}
     extra["config"] = config.to_json()
     names = default_class_table().names
-    save_model(root, lead_set, fitted.network, fitted.thresholds, names, preprocess_config, extra)
+    chief = is_chief(strategy)  # other workers save into their temporary checkpoint folder, then delete it
+    folder = root if chief else checkpoint
+    save_model(folder, lead_set, fitted.network, fitted.thresholds, names, preprocess_config, extra)
+    if not chief:
+        shutil.rmtree(checkpoint, ignore_errors=True)
     log.info("%s leads: validation challenge metric %.3f", lead_set, fitted.validation_metric)
     return fitted.validation_metric
 
