@@ -135,6 +135,7 @@ def fit_lead_set(
         initial_epoch=state["epoch"] + 1 if state else 0,
         callbacks=[monitor],
         verbose=2 if log.isEnabledFor(logging.INFO) else 0,
+        shuffle=False,  # the batches are shuffled already; Keras' own order could differ between workers
     )
     network.load_weights(checkpoint / "best.weights.h5")
     thresholds, metric = tuned_metric(labels, predict_records(network, validation), table)
