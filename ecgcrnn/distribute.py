@@ -12,7 +12,10 @@
 Training builds, compiles or loads its network in ``strategy.scope()``, and batches of
 ``config.batch_size`` records per replica (the global batch is that times the replicas). Keras splits
 every global batch among the replicas; with several workers each worker reads the whole global batch
-and keeps its own share (tf.data's DATA auto-sharding, which Keras' generator input falls back to).
+and keeps its own share (tf.data's DATA auto-sharding, which Keras' generator input falls back to), so
+the workers must draw the same batches in the same order: ``fit`` runs with ``shuffle=False`` (the batches
+are shuffled by seed and epoch already). There, Keras reads two batches before the first epoch, which
+moves every worker alike on to the next epoch's draw.
 
 Keras 3.15 cannot train under ``MultiWorkerMirroredStrategy`` as it is (keras-team/keras#20585): before
 the first epoch ``fit`` averages a batch across workers with ``strategy.reduce``, which fails on a dict of
