@@ -29,14 +29,14 @@ log = logging.getLogger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
 SCORES = ("Challenge metric", "AUROC", "AUPRC", "F-measure", "Accuracy")
-QUICK_SETTINGS = {"epochs": 5, "batch_size": 32, "patience_epochs": 4, "learning_rate": 1e-3}
+QUICK_SETTINGS = {"epochs": 8, "batch_size": 32, "patience_epochs": 4, "learning_rate": 1e-3}
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path("demo"), help="folder for data, model, outputs")
-    parser.add_argument("--train-records", type=int, default=400, help="synthetic training recordings")
-    parser.add_argument("--test-records", type=int, default=100, help="synthetic test recordings")
+    parser.add_argument("--train-records", type=int, default=600, help="synthetic training recordings")
+    parser.add_argument("--test-records", type=int, default=150, help="synthetic test recordings")
     parser.add_argument(
         "--epochs", type=int, default=QUICK_SETTINGS["epochs"], help="training epochs at most"
     )
