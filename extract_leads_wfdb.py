@@ -1,27 +1,31 @@
 #!/usr/bin/env python
-"""Reduced-lead copies of Challenge records: ``python extract_leads_wfdb.py -i IN -o OUT -l I II V2``."""
+"""Reduced-lead copies of records: ``python extract_leads_wfdb.py -i INPUT_DIR -o OUTPUT_DIR -l I II V2``."""
 
 import argparse
 import sys
 
-from ecgcrnn.cli import add_verbosity, configure_logging
+from ecgcrnn import cli
 from ecgcrnn.extract import extract_leads
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-i", "--input_directory", required=True, help="folder of .hea/.mat records")
-    parser.add_argument("-o", "--output_directory", required=True, help="folder for the reduced records")
+    parser.add_argument("-i", "--input_directory", metavar="INPUT_DIR", required=True, help="records")
+    parser.add_argument(
+        "-o", "--output_directory", metavar="OUTPUT_DIR", required=True, help="reduced records"
+    )
     parser.add_argument("-l", "--leads", required=True, nargs="+", help="leads to keep, in this order")
-    add_verbosity(parser)
+    cli.add_verbosity(parser)
     args = parser.parse_args(argv)
-    configure_logging(args)
-    try:
+    cli.configure_logging(args)
+
+    def extract() -> None:
+        cli.require_records(args.input_directory, "INPUT_DIR")
+        cli.writable_folder(args.output_directory, "OUTPUT_DIR")
         extract_leads(args.input_directory, args.output_directory, args.leads)
-    except (OSError, ValueError) as error:
-        print(f"extract_leads_wfdb.py: error: {error}", file=sys.stderr)
-        return 1
-    return 0
+
+    reads, writes = {"INPUT_DIR": args.input_directory}, {"OUTPUT_DIR": args.output_directory}
+    return cli.run("extract_leads_wfdb.py", extract, reads=reads, writes=writes)
 
 
 if __name__ == "__main__":

@@ -9,34 +9,37 @@ import argparse
 import os
 import sys
 
-from ecgcrnn.cli import add_verbosity, configure_logging
+from ecgcrnn import cli
 from ecgcrnn.runner import run_test_set
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model_directory")
-    parser.add_argument("data_directory")
-    parser.add_argument("output_directory")
-    add_verbosity(parser)
+    parser.add_argument("model_directory", metavar="MODEL_DIR")
+    parser.add_argument("data_directory", metavar="TEST_DIR")
+    parser.add_argument("output_directory", metavar="OUTPUT_DIR")
+    cli.add_verbosity(parser)
     args = parser.parse_args(argv)
-    configure_logging(args)
+    cli.configure_logging(args)
 
-    # The network runs in this process while worker processes prepare recordings on the other cores:
-    # TensorFlow's own thread pool would only compete with them.
-    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
-    os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
-    from team_code import load_model, run_model
+    def test() -> None:
+        train = "check MODEL_DIR, or train a model there with train_model.py"
+        cli.require_folder(args.model_directory, "MODEL_DIR", train)
+        cli.require_records(args.data_directory, "TEST_DIR")
+        cli.writable_folder(args.output_directory, "OUTPUT_DIR")
+        # The network runs in this process while worker processes prepare recordings on the other cores:
+        # TensorFlow's own thread pool would only compete with them.
+        os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
+        os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+        from team_code import load_model, run_model
 
-    try:
         total, failed = run_test_set(
             args.model_directory, args.data_directory, args.output_directory, load_model, run_model
         )
-    except (OSError, ValueError) as error:
-        print(f"test_model.py: error: {error}", file=sys.stderr)
-        return 1
-    print(f"{total} recordings, {failed} failed")
-    return 0
+        print(f"{total} recordings, {failed} failed")
+
+    reads = {"MODEL_DIR": args.model_directory, "TEST_DIR": args.data_directory}
+    return cli.run("test_model.py", test, reads=reads, writes={"OUTPUT_DIR": args.output_directory})
 
 
 if __name__ == "__main__":

@@ -4,27 +4,26 @@
 import argparse
 import sys
 
-from ecgcrnn.cli import add_verbosity, configure_logging
-from ecgcrnn.records import find_challenge_files
+from ecgcrnn import cli
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data_directory")
-    parser.add_argument("model_directory")
-    add_verbosity(parser)
+    parser.add_argument("data_directory", metavar="TRAIN_DIR")
+    parser.add_argument("model_directory", metavar="MODEL_DIR")
+    cli.add_verbosity(parser)
     args = parser.parse_args(argv)
-    configure_logging(args)
-    try:
-        if not find_challenge_files(args.data_directory)[0]:
-            raise ValueError(f"{args.data_directory}: no records (.hea with a .mat beside it) found")
+    cli.configure_logging(args)
+
+    def train() -> None:
+        cli.require_records(args.data_directory, "TRAIN_DIR")
+        cli.writable_folder(args.model_directory, "MODEL_DIR")
         from team_code import training_code
 
         training_code(args.data_directory, args.model_directory)
-    except (OSError, ValueError, NotImplementedError) as error:
-        print(f"train_model.py: error: {error}", file=sys.stderr)
-        return 1
-    return 0
+
+    reads, writes = {"TRAIN_DIR": args.data_directory}, {"MODEL_DIR": args.model_directory}
+    return cli.run("train_model.py", train, reads=reads, writes=writes)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from .records import get_age, get_sex, parse_header
 
 MODEL_FILE, META_FILE = "model.keras", "model.json"
 FORMAT_VERSION = 1
+_RETRAIN = "train this lead set again with train_model.py"
 
 
 class ModelError(ValueError):
@@ -87,16 +88,21 @@ class LoadedModel:
 
 
 def save_model(model_directory, lead_set: str, network, thresholds, classes, preprocess_config, extra=None):
-    """Write one lead set's model folder atomically; returns its path."""
+    """Write one lead set's model folder atomically; returns its path.
+
+    The files go into a hidden temporary folder beside ``<model_directory>/<lead_set>``, which then takes
+    its place. When anything fails the temporary folder is removed, an earlier model stays as it was, and
+    an :class:`OSError` names the model folder rather than the temporary one.
+    """
     import keras
     import tensorflow as tf
 
     root = Path(model_directory)
-    root.mkdir(parents=True, exist_ok=True)
     target, temporary = root / lead_set, root / f".{lead_set}.tmp{os.getpid()}"
-    shutil.rmtree(temporary, ignore_errors=True)
-    temporary.mkdir()
     try:
+        root.mkdir(parents=True, exist_ok=True)
+        shutil.rmtree(temporary, ignore_errors=True)
+        temporary.mkdir()
         network.save(temporary / MODEL_FILE)
         meta = {
             "format": FORMAT_VERSION,
@@ -110,11 +116,11 @@ def save_model(model_directory, lead_set: str, network, thresholds, classes, pre
             **(extra or {}),
         }
         (temporary / META_FILE).write_text(json.dumps(meta, indent=1))
-        if target.exists():
-            old = root / f".{lead_set}.old{os.getpid()}"
-            os.replace(target, old)
-            shutil.rmtree(old)
-        os.replace(temporary, target)
+        _replace_folder(temporary, target, root / f".{lead_set}.old{os.getpid()}")
+    except OSError as error:
+        if error.errno is None:
+            raise
+        raise OSError(error.errno, error.strerror, str(target)) from error
     finally:
         shutil.rmtree(temporary, ignore_errors=True)
     return target
@@ -133,11 +139,21 @@ def load_model(model_directory, leads) -> LoadedModel:
         raise ModelError(
             f"no model for leads {', '.join(sort_leads(leads))}: models exist for the lead sets "
             + "; ".join(", ".join(members) for members in LEAD_SETS.values())
+            + ": give recordings of one of these lead sets (extract_leads_wfdb.py makes them)"
         )
     folder = Path(model_directory) / name
-    meta = _read_meta(folder)
-    if _sha256(folder / MODEL_FILE) != meta["sha256"]:
-        raise ModelError(f"{folder / MODEL_FILE}: checksum differs from {META_FILE}; the file is damaged")
+    try:
+        meta = _read_meta(folder)
+        digest = _sha256(folder / MODEL_FILE)
+    except OSError as error:  # found but not readable
+        where = error.filename or folder
+        raise ModelError(
+            f"{where}: cannot be read ({error.strerror or error}): fix its permissions"
+        ) from None
+    if digest != meta["sha256"]:
+        raise ModelError(
+            f"{folder / MODEL_FILE}: checksum differs from {META_FILE}; the file is damaged: {_RETRAIN}"
+        )
     loading = ThreadPoolExecutor(1, thread_name_prefix=f"load-{name}").submit(
         _load_network, folder / MODEL_FILE
     )
@@ -157,7 +173,7 @@ def _load_network(path: Path):
     try:
         network = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:
-        raise ModelError(f"{path}: cannot be loaded ({error})") from None
+        raise ModelError(f"{path}: cannot be loaded ({error}): {_RETRAIN}") from None
     predict = prediction_function(network)
     predict(_empty_inputs(network))
     return network, predict
@@ -211,17 +227,37 @@ def _read_meta(folder: Path) -> dict:
     try:
         meta = json.loads((folder / META_FILE).read_text())
     except FileNotFoundError:
-        raise ModelError(f"{folder}: no trained model here (expected {META_FILE} and {MODEL_FILE})") from None
+        raise ModelError(
+            f"{folder}: no trained model here (expected {META_FILE} and {MODEL_FILE}): train the "
+            f"{folder.name}-lead model with train_model.py, or give the model folder that holds it"
+        ) from None
     except ValueError as error:
-        raise ModelError(f"{folder / META_FILE}: not valid JSON ({error})") from None
+        raise ModelError(f"{folder / META_FILE}: not valid JSON ({error}): {_RETRAIN}") from None
     required = {"format", "leads", "classes", "thresholds", "preprocess", "sha256"}
     if not isinstance(meta, dict) or not required <= set(meta):
-        raise ModelError(f"{folder / META_FILE}: expected the keys {', '.join(sorted(required))}")
+        keys = ", ".join(sorted(required))
+        raise ModelError(f"{folder / META_FILE}: expected the keys {keys}: {_RETRAIN}")
     if meta["format"] != FORMAT_VERSION or len(meta["thresholds"]) != len(meta["classes"]):
-        raise ModelError(f"{folder / META_FILE}: unsupported format or thresholds not one per class")
+        problem = "unsupported format or thresholds not one per class"
+        raise ModelError(f"{folder / META_FILE}: {problem}: {_RETRAIN}")
     if not (folder / MODEL_FILE).is_file():
-        raise ModelError(f"{folder}: {MODEL_FILE} is missing")
+        raise ModelError(f"{folder}: {MODEL_FILE} is missing: {_RETRAIN}")
     return meta
+
+
+def _replace_folder(new: Path, target: Path, old: Path) -> None:
+    """Put the folder ``new`` in the place of ``target``: an existing ``target`` is first moved to ``old``,
+    moved back when the replacement fails, and deleted once it has succeeded."""
+    shutil.rmtree(old, ignore_errors=True)  # left by an earlier process of the same id
+    if target.exists():
+        os.replace(target, old)
+    try:
+        os.replace(new, target)
+    except BaseException:
+        if old.exists():
+            os.replace(old, target)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def _sha256(path: Path) -> str:

@@ -22,10 +22,7 @@ from pathlib import Path
 def save_outputs(
     output_file, recording_id: str, classes: Sequence, labels: Sequence, probabilities: Sequence
 ):
-    """Write one recording's output file atomically.
-
-    The text goes to a temporary file in the same folder, which then replaces ``output_file``; when anything
-    fails, no partial file is left behind.
+    """Write one recording's output file atomically (see :func:`write_text_atomically`).
 
     Parameters
     ----------
@@ -44,23 +41,52 @@ def save_outputs(
     ------
     ValueError
         When the three sequences differ in length or a label is not 0 or 1; the message names the file.
+    OSError
+        When the file cannot be written; it names ``output_file``, and nothing is left behind.
     """
     path = Path(output_file)
+    write_text_atomically(path, format_outputs(path, recording_id, classes, labels, probabilities))
+
+
+def format_outputs(
+    output_file, recording_id: str, classes: Sequence, labels: Sequence, probabilities: Sequence
+) -> str:
+    """The text :func:`save_outputs` writes (same parameters); ValueError naming ``output_file`` as there."""
     classes, labels, probabilities = list(classes), list(labels), list(probabilities)
     if not len(classes) == len(labels) == len(probabilities):
         raise ValueError(
-            f"{path}: expected as many labels and probabilities as classes, got {len(classes)} classes, "
-            f"{len(labels)} labels and {len(probabilities)} probabilities"
+            f"{output_file}: expected as many labels and probabilities as classes, got {len(classes)} "
+            f"classes, {len(labels)} labels and {len(probabilities)} probabilities"
         )
     if any(label not in (0, 1) for label in labels):
-        raise ValueError(f"{path}: labels must be 0 or 1, got {labels}")
+        raise ValueError(f"{output_file}: labels must be 0 or 1, got {labels}")
     lines = [
         f"#{recording_id}",
         ",".join(_class_entry(c) for c in classes),
         ",".join(str(int(label)) for label in labels),
         ",".join(repr(float(p)) for p in probabilities),
     ]
-    _write_text_atomically(path, "\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
+
+
+def write_text_atomically(path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, which then replaces it.
+
+    When anything fails the temporary file is removed and an earlier ``path`` stays as it was; an
+    :class:`OSError` with an error number is raised again naming ``path`` rather than the temporary file
+    (a failed ``write`` on a full disk names no file at all).
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        with temporary.open("x", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno is not None:
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
 
 
 def load_outputs(output_file) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[float, ...]]:
@@ -118,14 +144,3 @@ def is_finite_number(x) -> bool:
 
 def _class_entry(entry) -> str:
     return entry.strip() if isinstance(entry, str) else "|".join(sorted(str(code) for code in entry))
-
-
-def _write_text_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with temporary.open("x", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise

@@ -3,7 +3,9 @@
 The recordings are grouped by lead set (sorted into the standard order); ``load_model`` is called once per
 lead set and ``run_model(model, header, recording)`` once per recording, with the header's text and the
 matrix as stored in the .mat file (leads in file order, ADC units). A recording that cannot be read or
-run is logged with the reason and gets a valid all-negative output file; the run carries on.
+run is logged with the reason and gets a valid all-negative output file; the run carries on. An output that
+cannot be written (a read-only folder, a full disk) stops the run; a lead set whose model does not load
+fails the run once every recording has its output.
 
 A model that offers two stages, ``model.prepare(header, recording) -> inputs`` (picklable, no network) and
 ``model.finish_many([inputs, ...]) -> [(classes, labels, probabilities), ...]``, whose composition is
@@ -29,12 +31,17 @@ from tqdm import tqdm
 
 from .classes import default_class_table
 from .leads import sort_leads
-from .outputs import save_outputs
+from .outputs import format_outputs, save_outputs, write_text_atomically
 from .records import find_challenge_files, load_header, load_recording, parse_header
 
 log = logging.getLogger(__name__)
 WORKERS_VARIABLE = "ECGCRNN_WORKERS"
 FINISH_BATCH = 32  # the most prepared recordings the network runs on at once
+
+
+class ModelLoadError(ValueError):
+    """The model of a lead set present in the test data did not load (its recordings got all-negative
+    outputs)."""
 
 
 def run_test_set(
@@ -58,9 +65,14 @@ def run_test_set(
     ------
     FileNotFoundError, ValueError
         When a folder is missing or ``data_directory`` holds no records.
+    OSError
+        When an output file cannot be written (naming it); the outputs written so far are complete.
+    ModelLoadError
+        After every recording has its output, when the model of a lead set did not load: the message is
+        ``load_model``'s own error, which should say what to do.
     """
     if not Path(model_directory).is_dir():
-        raise FileNotFoundError(f"{model_directory}: no such model folder")
+        raise FileNotFoundError(f"{model_directory}: no such model folder: train one with train_model.py")
     header_files, recording_files = find_challenge_files(data_directory)
     if not header_files:
         raise ValueError(f"{data_directory}: no records (.hea with a .mat beside it) found")
@@ -82,6 +94,7 @@ def run_test_set(
 
     workers = _default_workers() if workers is None else workers
     progress = tqdm(total=len(header_files) - failed, desc="recordings", unit="rec", disable=None)
+    unloaded = []
     for leads, members in groups.items():
         try:
             model = load_model(str(model_directory), leads)
@@ -90,11 +103,16 @@ def run_test_set(
             for header, _, output_file in members:
                 failed += _fail(Path(output_file), parse_header(header).record_name, error, quiet=True)
             progress.update(len(members))
+            count = f"{len(members)} recording{'s' if len(members) > 1 else ''}"
+            unloaded.append(f"{count} with leads {', '.join(leads)}: {error}")
             continue
         staged = workers > 1 and callable(getattr(model, "finish_many", None)) and hasattr(model, "prepare")
         run = _run_staged if staged else _run_in_turn
         failed += run(model, run_model, members, workers, progress)
     progress.close()
+    if unloaded:
+        more = f" (and {len(unloaded) - 1} more lead sets, above)" if len(unloaded) > 1 else ""
+        raise ModelLoadError(f"all-negative outputs for {unloaded[0]}{more}")
     return len(header_files), failed
 
 
@@ -121,9 +139,13 @@ def _run_staged(model, run_model: Callable, members, workers: int, progress) -> 
     with pool:
         tasks = ((model.prepare, header, recording_file) for header, recording_file, _ in members)
         futures = _submit_ahead(pool, _prepare, tasks, 64 * workers)
-        for batch in _ready_batches(zip(members, futures, strict=True), FINISH_BATCH):
-            failed += _finish_batch(model, run_model, batch)
-            progress.update(len(batch))
+        try:
+            for batch in _ready_batches(zip(members, futures, strict=True), FINISH_BATCH):
+                failed += _finish_batch(model, run_model, batch)
+                progress.update(len(batch))
+        except BaseException:  # stopped (an output that cannot be written): drop the recordings queued
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     return failed
 
 
@@ -193,13 +215,17 @@ def _run_one(model, run_model: Callable, header: str, recording_file: str, outpu
 
 
 def _save(output_file: str, header: str, compute: Callable) -> int:
-    """Save ``compute()``'s (classes, labels, probabilities); 1 if it failed (all-negative output), else 0."""
+    """Save ``compute()``'s (classes, labels, probabilities); 1 if it failed (all-negative output), else 0.
+
+    A failure to write the file is not the recording's: it propagates.
+    """
     record_name = parse_header(header).record_name
     try:
         classes, labels, probabilities = compute()
-        save_outputs(Path(output_file), record_name, classes, _as_binary(labels), _as_float(probabilities))
+        text = format_outputs(output_file, record_name, classes, _as_binary(labels), _as_float(probabilities))
     except Exception as error:  # the entry's own code: a failure is that recording's failure
         return _fail(Path(output_file), record_name, error)
+    write_text_atomically(output_file, text)
     return 0
 
 

@@ -11,7 +11,7 @@ from ecgcrnn.classes import default_class_table
 from ecgcrnn.leads import LEAD_SETS
 from ecgcrnn.outputs import load_outputs
 from ecgcrnn.records import parse_header
-from ecgcrnn.runner import _ready_batches, run_test_set
+from ecgcrnn.runner import ModelLoadError, _ready_batches, run_test_set
 
 
 class FakeEntry:
@@ -85,9 +85,10 @@ def test_an_unreadable_header_fails_only_that_recording(test_set, tmp_path):
     assert load_outputs(tmp_path / "out" / "HR00001.csv")[0] == "HR00001"
 
 
-def test_a_lead_set_whose_model_fails_to_load_fails_its_recordings(test_set, tmp_path):
+def test_a_lead_set_whose_model_fails_to_load_fails_the_run_after_writing_its_outputs(test_set, tmp_path):
     entry = FakeEntry(fail_leads=[LEAD_SETS["twelve"]])
-    assert run_test_set(tmp_path, test_set, tmp_path / "out", entry.load_model, entry.run_model) == (3, 3)
+    with pytest.raises(ModelLoadError, match="all-negative outputs for 3 recordings with leads I, II, "):
+        run_test_set(tmp_path, test_set, tmp_path / "out", entry.load_model, entry.run_model)
     assert len(list((tmp_path / "out").glob("*.csv"))) == 3
 
 
