@@ -12,6 +12,8 @@ import logging
 import sys
 from pathlib import Path
 
+from ecgcrnn import cli
+from ecgcrnn.outputs import write_text_atomically
 from ecgcrnn.scoring import evaluate_model, format_class_scores, format_scores
 
 
@@ -25,16 +27,18 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    reads = {"LABEL_DIR": args.label_directory, "OUTPUT_DIR": args.output_directory}
+    writes = {"SCORES_FILE": args.scores_file, "CLASS_SCORES_FILE": args.class_scores_file}
     try:
         scores = evaluate_model(args.label_directory, args.output_directory)
         if args.scores_file:
-            args.scores_file.write_text(format_scores(scores))
+            write_text_atomically(args.scores_file, format_scores(scores))
         else:
             print(format_scores(scores), end="")
         if args.class_scores_file:
-            args.class_scores_file.write_text(format_class_scores(scores))
+            write_text_atomically(args.class_scores_file, format_class_scores(scores))
     except (OSError, ValueError) as error:
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        print(f"{parser.prog}: error: {cli.describe(error, reads, writes)}", file=sys.stderr)
         return 1
     return 0
 

@@ -51,8 +51,9 @@ def run(prog: str, action: Callable[[], int | None], reads=None, writes=None) ->
         The script's name, as the line starts.
     action : callable
         The work, without arguments.
-    reads, writes : dict of str to path-like, optional
-        The folders the command reads and writes, keyed by the names its usage line gives them.
+    reads, writes : dict of str to path-like or None, optional
+        The folders (or files) the command reads and writes, keyed by the names its usage line gives
+        them; None for an optional one not given.
     """
     try:
         return action() or 0
@@ -69,16 +70,18 @@ def describe(error: Exception, reads=None, writes=None) -> str:
     """One line for ``error``: what happened to which path, and what to do about it.
 
     An operating system error that names a file (permission denied, disk full, ...) is told in terms of the
-    folder argument that holds the file (``reads``, ``writes``: name -> folder, as for :func:`run`); any
-    other error's own message is used as it is, so it must name its file and what was expected.
+    folder argument that holds the file (``reads``, ``writes``: name -> folder or file, as for :func:`run`;
+    None stands for an argument not given); any other error's own message is used as it is, so it must
+    name its file and what was expected.
     """
+    reads, writes = ({k: v for k, v in (d or {}).items() if v is not None} for d in (reads, writes))
     if isinstance(error, RecordError):
         return f"{error}: fix that record or remove it"
     if not (isinstance(error, OSError) and error.errno is not None):
         return str(error)
     if error.filename is not None:
         path = Path(os.fsdecode(error.filename))
-    elif error.errno in _NO_SPACE and len(writes or {}) == 1:  # a failed write names no file
+    elif error.errno in _NO_SPACE and len(writes) == 1:  # a failed write names no file
         path = Path(*writes.values())
     else:
         return str(error)
@@ -138,7 +141,7 @@ def _holder(path: Path, folders) -> str | None:
     """The name of the folder among ``folders`` (name -> folder) that is ``path``, holds it, or is to be
     created inside it, else None."""
     absolute = path.resolve()
-    for name, folder in (folders or {}).items():
+    for name, folder in folders.items():
         folder = Path(folder).resolve()
         if absolute == folder or folder in absolute.parents or absolute in folder.parents:
             return name

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from model_fixtures import REPOSITORY, copy_records, tiny_config, tiny_environment
 
+import evaluate_model
 import extract_leads_wfdb
 import test_model
 import train_model
@@ -26,7 +27,7 @@ from ecgcrnn.classes import default_class_table
 from ecgcrnn.extract import extract_leads
 from ecgcrnn.inference import MODEL_FILE, load_model, save_model
 from ecgcrnn.leads import LEAD_SETS
-from ecgcrnn.outputs import load_outputs
+from ecgcrnn.outputs import load_outputs, save_outputs
 from ecgcrnn.preprocessing import PreprocessConfig
 
 RECORDS = ("A0001", "E00001", "HR00001")
@@ -260,6 +261,32 @@ def test_extract_on_a_full_disk_leaves_no_partial_file(records, tmp_path, monkey
     assert list(out.iterdir()) == []
 
 
+# evaluate_model.py
+
+
+def test_evaluate_on_a_full_disk_leaves_no_partial_scores_file(records, tmp_path, monkeypatch, capsys):
+    outputs = _negative_outputs(records, tmp_path / "outputs")
+    monkeypatch.setattr(os, "replace", _disk_full)
+    scores = tmp_path / "scores" / "scores.csv"
+    scores.parent.mkdir()
+
+    assert evaluate_model.main([str(records), str(outputs), str(scores)]) == 1
+
+    expected = f"{scores}: {NO_SPACE} or choose another SCORES_FILE and run again"
+    assert _error_line(capsys).endswith(f": error: {expected}")  # after the program's name
+    assert list(scores.parent.iterdir()) == []
+
+
+def test_evaluate_into_a_read_only_folder_asks_for_a_writable_scores_file(records, tmp_path):
+    outputs = _negative_outputs(records, tmp_path / "outputs")
+    scores = tmp_path / "scores" / "scores.csv"
+    with _read_only(scores.parent):
+        result = _run_as_user(["evaluate_model.py", records, outputs, scores])
+    assert result.returncode == 1
+    expected = f"{scores.parent} is not writable: choose a writable SCORES_FILE"
+    assert _last_line(result) == f"evaluate_model.py: error: {expected}"
+
+
 # what every script shares
 
 
@@ -349,3 +376,12 @@ def _disk_full(*args, **kwargs):
 
 def _hidden(folder: Path) -> list[str]:
     return [path.name for path in folder.rglob(".*")]
+
+
+def _negative_outputs(records: Path, folder: Path) -> Path:
+    """An all-negative output file for every record of ``records``, in ``folder``."""
+    folder.mkdir()
+    for header in records.glob("*.hea"):
+        negative = [0] * len(CLASSES), [0.0] * len(CLASSES)
+        save_outputs(folder / f"{header.stem}.csv", header.stem, CLASSES, *negative)
+    return folder
