@@ -101,6 +101,7 @@ def fit_lead_set(
     from .dataset import WindowBatches, feature_statistics
     from .losses import make_loss
     from .model import build_model
+    from .progress import EpochProgress
 
     batches = batches or WindowBatches
     table = default_class_table()
@@ -133,8 +134,8 @@ def fit_lead_set(
         training,
         epochs=config.epochs,
         initial_epoch=state["epoch"] + 1 if state else 0,
-        callbacks=[monitor],
-        verbose=2 if log.isEnabledFor(logging.INFO) else 0,
+        callbacks=[monitor, EpochProgress()],
+        verbose=0,  # EpochProgress draws bars on a terminal; the monitor logs each epoch
         shuffle=False,  # the batches are shuffled already; Keras' own order could differ between workers
     )
     network.load_weights(checkpoint / "best.weights.h5")
@@ -248,7 +249,8 @@ class ChallengeMonitor(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         _, metric = tuned_metric(self.labels, predict_records(self.model, self.validation), self.table)
-        logs = dict(logs or {}, val_challenge_metric=metric)
+        logs = {} if logs is None else logs
+        logs["val_challenge_metric"] = metric  # in place: the progress bar after this callback shows it
         self.history.append({key: float(value) for key, value in logs.items()})
         if metric > self.best:
             self.best, self.wait = metric, 0
@@ -260,7 +262,13 @@ class ChallengeMonitor(keras.callbacks.Callback):
                 rate.assign(rate * 0.5)
             if self.wait >= self.config.patience_epochs:
                 self.model.stop_training = True
-        log.info("epoch %d: validation challenge metric %.3f (best %.3f)", epoch + 1, metric, self.best)
+        log.info(
+            "epoch %d: loss %.4f, validation challenge metric %.3f (best %.3f)",
+            epoch + 1,
+            logs.get("loss", float("nan")),
+            metric,
+            self.best,
+        )
         self.model.save(self.checkpoint / "last.keras")
         state = {"epoch": epoch, "best": self.best, "wait": self.wait, "history": self.history}
         _write_state(self.checkpoint, state)
