@@ -26,6 +26,7 @@ test-fast: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint Dockerfile
 
 bench: venv
 	$(BIN)/python bench/scoring.py
