@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from .cli import run
 from .leads import LEAD_SETS
 
 log = logging.getLogger(__name__)
@@ -45,16 +46,15 @@ def main(argv=None) -> int:
     if args.train_records < 20 or args.test_records < 1 or args.epochs < 1:
         parser.error("--train-records must be at least 20, --test-records and --epochs at least 1")
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
+
+    def demo() -> None:
         scores = run_demo(args.workdir, args.train_records, args.test_records, args.epochs, args.seed)
-    except DemoError as error:
-        print(f"demo: error: {error}", file=sys.stderr)
-        return 1
-    print(format_table(scores, args))
-    return 0
+        print(format_table(scores, args))
+
+    return run("demo", demo, writes={"--workdir": args.workdir})
 
 
-class DemoError(RuntimeError):
+class DemoError(ValueError):
     """A step of the demo failed."""
 
 

@@ -32,6 +32,7 @@ from .thresholds import apply_thresholds, choose_thresholds
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = ".checkpoints"
+MIN_RECORDS = 4  # readable records needed to train and validate
 WARM_START_RECORDS = 20_000  # records (all their windows) the wide path's logistic regression learns from
 
 
@@ -43,6 +44,11 @@ def train(data_directory, model_directory, config: TrainingConfig | None = None)
     preprocess_config = PreprocessConfig()
     cache_directory = Path(config.cache_directory or model_directory / "cache")
     cache = build_cache(data_directory, cache_directory, preprocess_config, config.lead_sets, config.n_jobs)
+    if len(cache.usable) < MIN_RECORDS:
+        raise ValueError(
+            f"{data_directory}: {len(cache.usable)} readable records (the others are logged above): too few "
+            f"to train; give a folder with at least {MIN_RECORDS} readable records"
+        )
     train_records, validation_records = split_records(cache.labels, cache.usable, config)
     log.info("%d training and %d validation records", len(train_records), len(validation_records))
     results = {}
@@ -67,7 +73,7 @@ def split_records(labels: np.ndarray, usable: np.ndarray, config: TrainingConfig
     """Multilabel-stratified (iterative stratification) training and validation record indices."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
 
-    if len(usable) < 4:
+    if len(usable) < MIN_RECORDS:
         raise ValueError(f"{len(usable)} usable records: too few to train and validate")
     splitter = MultilabelStratifiedShuffleSplit(
         n_splits=1, test_size=config.validation_fraction, random_state=config.seed
@@ -134,7 +140,7 @@ def fit_lead_set(
         training,
         epochs=config.epochs,
         initial_epoch=state["epoch"] + 1 if state else 0,
-        callbacks=[monitor, EpochProgress()],
+        callbacks=[monitor, EpochProgress(disable=None if is_chief(current_strategy()) else True)],
         verbose=0,  # EpochProgress draws bars on a terminal; the monitor logs each epoch
         shuffle=False,  # the batches are shuffled already; Keras' own order could differ between workers
     )
@@ -213,6 +219,17 @@ def warm_start_wide_path(network, batches, seed: int) -> None:
     deep.set_weights([np.zeros_like(w) for w in deep.get_weights()])
 
 
+def _save_atomically(save, path: Path) -> None:
+    """``save(temporary)`` then rename to ``path``, so a crash or a full disk never leaves half a checkpoint;
+    the temporary keeps the suffixes Keras requires (``.keras``, ``.weights.h5``)."""
+    temporary = path.with_name(f".partial.{path.name}")
+    try:
+        save(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def _read_state(checkpoint: Path) -> dict | None:
     state_file = checkpoint / "state.json"
     if state_file.is_file() and (checkpoint / "last.keras").is_file():
@@ -244,7 +261,7 @@ class ChallengeMonitor(keras.callbacks.Callback):
             self.best = metric
             if not self.model.optimizer.built:  # so that every saved weights file has the same variables
                 self.model.optimizer.build(self.model.trainable_variables)
-            self.model.save_weights(self.checkpoint / "best.weights.h5")
+            _save_atomically(self.model.save_weights, self.checkpoint / "best.weights.h5")
             log.info("epoch 0: validation challenge metric %.3f", metric)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -254,7 +271,7 @@ class ChallengeMonitor(keras.callbacks.Callback):
         self.history.append({key: float(value) for key, value in logs.items()})
         if metric > self.best:
             self.best, self.wait = metric, 0
-            self.model.save_weights(self.checkpoint / "best.weights.h5")
+            _save_atomically(self.model.save_weights, self.checkpoint / "best.weights.h5")
         else:
             self.wait += 1
             if self.wait == max(self.config.patience_epochs // 2, 1):
@@ -269,6 +286,6 @@ class ChallengeMonitor(keras.callbacks.Callback):
             metric,
             self.best,
         )
-        self.model.save(self.checkpoint / "last.keras")
+        _save_atomically(self.model.save, self.checkpoint / "last.keras")
         state = {"epoch": epoch, "best": self.best, "wait": self.wait, "history": self.history}
         _write_state(self.checkpoint, state)

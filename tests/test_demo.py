@@ -44,3 +44,19 @@ def test_demo_refuses_sizes_too_small_in_one_line(option, tmp_path):
     assert result.returncode == 2
     assert "error:" in result.stderr.strip().splitlines()[-1]
     assert "Traceback" not in result.stderr
+
+
+def test_demo_with_a_file_as_workdir_says_to_choose_a_folder_in_one_line(tmp_path):
+    workdir = tmp_path / "a_file"
+    workdir.write_text("")
+
+    result = subprocess.run(
+        [sys.executable, "-m", "ecgcrnn.demo", "--workdir", str(workdir)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines()[-1].endswith("choose a folder as --workdir")
+    assert "Traceback" not in result.stderr

@@ -72,6 +72,22 @@ def test_train_model_on_a_folder_without_records_asks_for_a_folder_of_records(tm
     assert not (tmp_path / "model").exists()
 
 
+def test_train_model_on_too_few_readable_records_names_the_folder_and_what_it_needs(
+    records, tmp_path, monkeypatch, capsys
+):
+    (records / "E00001.mat").write_bytes(b"truncated")
+    (records / "HR00001.mat").write_bytes(b"truncated")
+    monkeypatch.setenv("ECGCRNN_CONFIG", "")
+    for name, value in tiny_environment(lead_sets=["two"], epochs=1).items():
+        monkeypatch.setenv(name, value)
+
+    assert train_model.main([str(records), str(tmp_path / "model")]) == 1
+    line = _error_line(capsys)
+    assert line.startswith(f"train_model.py: error: {records}: 1 readable records")
+    assert line.endswith("give a folder with at least 4 readable records")
+    assert not (tmp_path / "model" / "two").exists()
+
+
 def test_train_model_into_a_read_only_model_folder_asks_for_a_writable_one(records, tmp_path):
     model = tmp_path / "model"
     with _read_only(model):
