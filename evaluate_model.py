@@ -1,8 +1,9 @@
 """Score a classifier's output files against the labels of a folder of headers (PhysioNet/CinC 2021).
 
-Usage: python evaluate_model.py LABELS OUTPUTS [scores.csv] [class_scores.csv]
+Usage: python evaluate_model.py LABELS OUTPUTS [scores.csv] [class_scores.csv] [--plot FILE.png]
 
-Without a scores file, the scores are printed. The definitions are in ecgcrnn.scoring.
+Without a scores file, the scores are printed. The definitions are in ecgcrnn.scoring; ``--plot`` draws the
+per-class scores (ecgcrnn.report).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from ecgcrnn import cli
 from ecgcrnn.outputs import write_text_atomically
+from ecgcrnn.report import plot_class_scores
 from ecgcrnn.scoring import evaluate_model, format_class_scores, format_scores
 
 
@@ -25,10 +27,15 @@ def main(argv=None) -> int:
     parser.add_argument(
         "class_scores_file", type=Path, nargs="?", help="write the per-class scores here (CSV)"
     )
+    parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the per-class scores here (PNG)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     reads = {"LABEL_DIR": args.label_directory, "OUTPUT_DIR": args.output_directory}
-    writes = {"SCORES_FILE": args.scores_file, "CLASS_SCORES_FILE": args.class_scores_file}
+    writes = {
+        "SCORES_FILE": args.scores_file,
+        "CLASS_SCORES_FILE": args.class_scores_file,
+        "PLOT_FILE": args.plot,
+    }
     try:
         scores = evaluate_model(args.label_directory, args.output_directory)
         if args.scores_file:
@@ -37,6 +44,8 @@ def main(argv=None) -> int:
             print(format_scores(scores), end="")
         if args.class_scores_file:
             write_text_atomically(args.class_scores_file, format_class_scores(scores))
+        if args.plot:
+            plot_class_scores(scores, args.plot)
     except (OSError, ValueError) as error:
         print(f"{parser.prog}: error: {cli.describe(error, reads, writes)}", file=sys.stderr)
         return 1

@@ -1,0 +1,128 @@
+"""Figures of a model's results: the per-class scores of an evaluation and the learning curves of training.
+
+Matplotlib is imported only when a figure is drawn (Agg backend, no display needed), so the scripts that
+import this module stay light.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from .classes import class_string, default_class_table
+
+_SCORE_COLOURS = {"AUROC": "tab:blue", "AUPRC": "tab:orange", "F-measure": "tab:green"}
+
+
+def plot_class_scores(scores, output_file) -> Path:
+    """Draw the per-class AUROC, AUPRC and F-measure as grouped horizontal bars; returns the PNG's path.
+
+    One row per scored class, labelled with its abbreviation (:data:`ecgcrnn.classes.ABBREVIATIONS`), in
+    scoring order from the top; the overall Challenge metric is in the title. A NaN score (a class without
+    positives, or without negatives for the AUROC) draws no bar.
+
+    Parameters
+    ----------
+    scores : ecgcrnn.scoring.Scores
+        ``classes`` (C code sets) and the ``auroc_classes``, ``auprc_classes``, ``f_measure_classes``
+        arrays of shape (C,).
+    output_file : str or Path
+        The PNG to write.
+    """
+    plt = _pyplot()
+    labels = _abbreviations(scores.classes)
+    columns = {
+        "AUROC": scores.auroc_classes,
+        "AUPRC": scores.auprc_classes,
+        "F-measure": scores.f_measure_classes,
+    }
+    rows = np.arange(len(labels))
+    height = 0.8 / len(columns)
+    fig, ax = plt.subplots(figsize=(7, 1.5 + 0.3 * len(labels)), dpi=100)
+    try:
+        for k, (name, values) in enumerate(columns.items()):
+            values = np.asarray(values, dtype=float)
+            shown = np.isfinite(values)
+            offset = (k - (len(columns) - 1) / 2) * height
+            ax.barh(rows[shown] + offset, values[shown], height, label=name, color=_SCORE_COLOURS[name])
+        ax.set_yticks(rows, labels)
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("score")
+        ax.grid(axis="x", alpha=0.3)
+        ax.legend(loc="lower right", fontsize="small")
+        ax.set_title(f"Per-class scores (Challenge metric {_number(scores.challenge_metric)})")
+        fig.tight_layout()
+        fig.savefig(output_file)
+    finally:
+        plt.close(fig)
+    return Path(output_file)
+
+
+def plot_learning_curves(history, output_file) -> Path:
+    """Draw the training loss and the validation Challenge metric per epoch; returns the PNG's path.
+
+    Two panels sharing the epoch axis; the epoch with the best validation metric is marked in both. An
+    empty history gives the two empty panels with a note.
+
+    Parameters
+    ----------
+    history : list of dict
+        One dict per epoch as training keeps it (:class:`ecgcrnn.training.ChallengeMonitor`), with keys
+        ``loss`` and ``val_challenge_metric`` (either may be missing); epoch ``i`` is ``history[i - 1]``.
+    output_file : str or Path
+        The PNG to write.
+    """
+    plt = _pyplot()
+    epochs = np.arange(1, len(history) + 1)
+    loss = np.array([epoch.get("loss", np.nan) for epoch in history], dtype=float)
+    metric = np.array([epoch.get("val_challenge_metric", np.nan) for epoch in history], dtype=float)
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(6, 5), dpi=100)
+    try:
+        top.plot(epochs, loss, "o-", color="tab:blue")
+        top.set_ylabel("training loss")
+        bottom.plot(epochs, metric, "o-", color="tab:green")
+        bottom.set_ylabel("validation Challenge metric")
+        bottom.set_xlabel("epoch")
+        if np.isfinite(metric).any():
+            best = int(np.nanargmax(metric))
+            for ax in (top, bottom):
+                ax.axvline(epochs[best], color="tab:red", linestyle="--", label=f"best epoch {epochs[best]}")
+            bottom.plot(epochs[best], metric[best], "*", color="tab:red", markersize=12)
+            top.legend(fontsize="small")
+            title = f"Learning curves (best: epoch {epochs[best]}, metric {metric[best]:.3f})"
+        else:
+            title = "Learning curves (no validation metric recorded)"
+        if not len(history):
+            bottom.set_xlim(0.5, 1.5)
+        bottom.xaxis.get_major_locator().set_params(integer=True)
+        for ax in (top, bottom):
+            ax.grid(alpha=0.3)
+        top.set_title(title)
+        fig.tight_layout()
+        fig.savefig(output_file)
+    finally:
+        plt.close(fig)
+    return Path(output_file)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _abbreviations(classes) -> list[str]:
+    """Each class's abbreviation from the Challenge's table; its codes as the scores files write them else."""
+    table = default_class_table()
+    known = dict(zip(table.codes, table.abbreviations, strict=True))
+    return [known.get(frozenset(codes), class_string(codes)) for codes in classes]
+
+
+def _number(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"

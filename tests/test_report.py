@@ -1,0 +1,122 @@
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import matplotlib.figure
+import numpy as np
+import pytest
+
+from ecgcrnn.classes import default_class_table
+from ecgcrnn.outputs import save_outputs
+from ecgcrnn.records import get_labels, load_header
+from ecgcrnn.report import plot_class_scores, plot_learning_curves
+from ecgcrnn.scoring import Scores
+
+SCRIPT = Path(__file__).resolve().parents[1] / "evaluate_model.py"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+RECORDS = ("A0001", "A0002", "A0003", "A0004", "E00001", "Q0015", "S0001")
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height of a PNG file; fails the test unless it starts with the PNG signature."""
+    data = path.read_bytes()
+    assert data[:8] == PNG_SIGNATURE
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def scores_of(auroc, auprc, f_measure, codes=("164889003", "426783006")) -> Scores:
+    classes = [frozenset({code}) for code in codes]
+    arrays = [np.asarray(values, dtype=float) for values in (auroc, auprc, f_measure)]
+    return Scores(classes, 0.5, 0.5, arrays[0], arrays[1], 0.5, 0.5, arrays[2], 0.42)
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures saved during the test, in order."""
+    figures, savefig = [], matplotlib.figure.Figure.savefig
+
+    def record(self, *args, **kwargs):
+        figures.append(self)
+        return savefig(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", record)
+    return figures
+
+
+def test_plot_class_scores_writes_a_png_with_one_row_per_class(tmp_path):
+    path = plot_class_scores(scores_of([0.9, 0.8], [0.7, 0.6], [0.5, 0.4]), tmp_path / "scores.png")
+    width, height = png_size(path)
+    assert width >= 400 and height >= 150
+
+
+def test_plot_class_scores_labels_rows_with_abbreviations_and_titles_the_challenge_metric(tmp_path, drawn):
+    plot_class_scores(scores_of([0.9, 0.8], [0.7, 0.6], [0.5, 0.4]), tmp_path / "scores.png")
+    ax = drawn[0].axes[0]
+    assert [label.get_text() for label in ax.get_yticklabels()] == ["AF", "NSR"]
+    assert "0.420" in ax.get_title()
+
+
+def test_plot_class_scores_draws_no_bar_for_a_nan_score(tmp_path, drawn):
+    plot_class_scores(scores_of([np.nan, 0.8], [0.7, np.nan], [0.5, 0.4]), tmp_path / "scores.png")
+    widths = [bar.get_width() for bar in drawn[0].axes[0].patches]
+    assert sorted(widths) == [0.4, 0.5, 0.7, 0.8]
+
+
+def test_plot_learning_curves_of_several_epochs_marks_the_best(tmp_path, drawn):
+    history = [{"loss": 0.9 - 0.1 * i, "val_challenge_metric": m} for i, m in enumerate([0.2, 0.5, 0.4])]
+    width, height = png_size(plot_learning_curves(history, tmp_path / "curves.png"))
+    assert width >= 400 and height >= 300
+    top, bottom = drawn[0].axes
+    assert "epoch 2" in top.get_title()
+    assert list(bottom.lines[0].get_ydata()) == [0.2, 0.5, 0.4]
+
+
+@pytest.mark.parametrize(
+    "history", [[], [{"loss": 0.7, "val_challenge_metric": 0.3}], [{"loss": 0.7}]], ids=str
+)
+def test_plot_learning_curves_writes_a_png_for_a_short_history(tmp_path, history):
+    width, height = png_size(plot_learning_curves(history, tmp_path / "curves.png"))
+    assert width >= 400 and height >= 300
+
+
+@pytest.fixture
+def evaluated_folders(challenge_dir, tmp_path):
+    """Labels of a few real records, and outputs that predict exactly those labels."""
+    labels, outputs = tmp_path / "labels", tmp_path / "outputs"
+    labels.mkdir()
+    outputs.mkdir()
+    table = default_class_table()
+    for name in RECORDS:
+        shutil.copy(challenge_dir / f"{name}.hea", labels / f"{name}.hea")
+        dx = set(get_labels(load_header(labels / f"{name}.hea")))
+        truth = [int(bool(codes & dx)) for codes in table.codes]
+        save_outputs(outputs / f"{name}.csv", name, table.codes, truth, [0.1 + 0.8 * t for t in truth])
+    return labels, outputs
+
+
+def test_evaluate_model_plot_writes_a_png_of_real_records_scores(evaluated_folders, tmp_path):
+    plot = tmp_path / "scores.png"
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), *evaluated_folders, "--plot", str(plot)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[1].endswith(",1.000")  # perfect outputs: Challenge metric 1
+    width, height = png_size(plot)
+    assert width >= 400 and height >= 26 * 20
+
+
+def test_evaluate_model_plot_into_a_missing_folder_exits_1_with_one_line(evaluated_folders, tmp_path):
+    plot = tmp_path / "missing" / "scores.png"
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), *evaluated_folders, "--plot", str(plot)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0 and "PLOT_FILE" in result.stderr
+    assert "Traceback" not in result.stderr
