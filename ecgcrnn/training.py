@@ -162,6 +162,7 @@ def predict_records(network, batches) -> np.ndarray:
 
 def _train_lead_set(cache, lead_set, train_records, validation_records, config, preprocess_config, root):
     from .inference import save_model
+    from .report import plot_learning_curves
 
     strategy = current_strategy()
     checkpoint = worker_folder(root / CHECKPOINTS / lead_set, strategy)
@@ -175,7 +176,12 @@ def _train_lead_set(cache, lead_set, train_records, validation_records, config, 
     chief = is_chief(strategy)  # other workers save into their temporary checkpoint folder, then delete it
     folder = root if chief else checkpoint
     save_model(folder, lead_set, fitted.network, fitted.thresholds, names, preprocess_config, extra)
-    if not chief:
+    if chief:
+        try:  # beside the model: load_model checks only model.keras against model.json
+            plot_learning_curves(fitted.history, root / lead_set / "learning_curves.png")
+        except Exception as error:  # a figure is no reason to lose a trained model
+            log.warning("%s leads: learning curves not drawn: %s", lead_set, error)
+    else:
         shutil.rmtree(checkpoint, ignore_errors=True)
     log.info("%s leads: validation challenge metric %.3f", lead_set, fitted.validation_metric)
     return fitted.validation_metric

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 
 from ecgcrnn.classes import default_class_table
+from ecgcrnn.inference import load_model
 from ecgcrnn.outputs import save_outputs
+from ecgcrnn.preprocessing import PreprocessConfig
 from ecgcrnn.records import get_labels, load_header
 from ecgcrnn.report import plot_class_scores, plot_learning_curves
 from ecgcrnn.scoring import Scores
@@ -120,3 +122,48 @@ def test_evaluate_model_plot_into_a_missing_folder_exits_1_with_one_line(evaluat
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "PLOT_FILE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def tiny_fit(monkeypatch):
+    """``fit_lead_set`` replaced by an untrained tiny two-lead network with a two-epoch history."""
+    from model_fixtures import tiny_config
+
+    from ecgcrnn import training
+    from ecgcrnn.model import build_model
+
+    table = default_class_table()
+    network = build_model(("I", "II"), table.names, tiny_config())
+    history = [{"loss": 0.9, "val_challenge_metric": 0.1}, {"loss": 0.8, "val_challenge_metric": 0.3}]
+    fitted = training.FittedModel(network, np.full(len(table), 0.5), 0.3, history)
+    monkeypatch.setattr(training, "fit_lead_set", lambda *args: fitted)
+    return lambda root: training._train_lead_set(None, "two", [], [], tiny_config(), PreprocessConfig(), root)
+
+
+def test_training_draws_learning_curves_beside_a_model_that_still_loads(tiny_fit, tmp_path):
+    tiny_fit(tmp_path)
+    png_size(tmp_path / "two" / "learning_curves.png")
+    model = load_model(tmp_path, ("I", "II"))
+    assert model.network is not None
+
+
+def test_training_only_warns_when_the_learning_curves_cannot_be_drawn(
+    tiny_fit, tmp_path, monkeypatch, caplog
+):
+    from ecgcrnn import report
+
+    def fail(history, path):
+        raise RuntimeError("no fonts")
+
+    monkeypatch.setattr(report, "plot_learning_curves", fail)
+    assert tiny_fit(tmp_path) == 0.3
+    assert "learning curves not drawn: no fonts" in caplog.text
+    assert (tmp_path / "two" / "model.keras").is_file()
+
+
+def test_training_on_a_worker_other_than_the_chief_draws_no_learning_curves(tiny_fit, tmp_path, monkeypatch):
+    from ecgcrnn import training
+
+    monkeypatch.setattr(training, "is_chief", lambda strategy: False)
+    tiny_fit(tmp_path)
+    assert not list(tmp_path.rglob("*.png"))
