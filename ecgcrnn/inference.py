@@ -4,11 +4,13 @@ A model folder ``<model_directory>/<lead set>/`` holds ``model.keras`` (Keras' z
 JSON and weights, no pickle, loaded in safe mode) and ``model.json`` (classes, leads, thresholds,
 preprocessing settings, versions, and the SHA-256 of ``model.keras``). Both are written into a temporary
 folder that is renamed into place, so a crash never leaves a half-written model that loads; a tampered or
-truncated file fails its checksum with a clear error.
+truncated file fails its checksum with a clear error. Training adds ``learning_curves.png`` beside them
+(for people; loading ignores it).
 
 ``run_model`` is two stages: :func:`prepare_inputs` (numpy only: preprocessing, windows, delineation,
 features; picklable through :attr:`LoadedModel.prepare`, so it can run in another process) and
-:meth:`LoadedModel.finish` (one call of the traced network on all windows, mean, thresholds).
+:meth:`LoadedModel.finish` (one call of the traced network on all windows, mean, thresholds), or
+:meth:`LoadedModel.finish_many` for several prepared records in one call.
 """
 
 from __future__ import annotations
