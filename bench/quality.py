@@ -54,6 +54,7 @@ def main(argv=None) -> None:
     parser.add_argument("--seed", type=int, default=2021)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--patience", type=int, default=5, help="early stopping: epochs without progress")
+    parser.add_argument("--loss", default=TrainingConfig().loss, choices=("weighted_bce", "focal"))
     parser.add_argument("--learning-rate", type=float, default=TrainingConfig().learning_rate)
     parser.add_argument(
         "--validation-fraction",
@@ -71,6 +72,7 @@ def main(argv=None) -> None:
             "epochs": args.epochs,
             "batch_size": args.batch_size,
             "patience_epochs": args.patience,
+            "loss": args.loss,
             "seed": args.seed,
             "lead_sets": args.lead_sets,
             "learning_rate": args.learning_rate,
@@ -256,7 +258,7 @@ def print_table(scores: dict, args, records: int) -> None:
     print(
         f"\n{records} records, {args.folds}-fold multilabel-stratified cross-validation, "
         f"CRNN {args.epochs} epochs at most (patience {args.patience}, batch {args.batch_size}), "
-        f"learning rate {args.learning_rate:g}, "
+        f"learning rate {args.learning_rate:g}, loss {args.loss}, "
         f"validation fraction {args.validation_fraction:g}, seed {args.seed}, "
         f"{os.cpu_count()} CPU cores"
     )
