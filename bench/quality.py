@@ -55,6 +55,7 @@ def main(argv=None) -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--patience", type=int, default=5, help="early stopping: epochs without progress")
     parser.add_argument("--loss", default=TrainingConfig().loss, choices=("weighted_bce", "focal"))
+    parser.add_argument("--dropout", type=float, default=TrainingConfig().dropout, help="of the dense layers")
     parser.add_argument("--learning-rate", type=float, default=TrainingConfig().learning_rate)
     parser.add_argument(
         "--validation-fraction",
@@ -73,6 +74,7 @@ def main(argv=None) -> None:
             "batch_size": args.batch_size,
             "patience_epochs": args.patience,
             "loss": args.loss,
+            "dropout": args.dropout,
             "seed": args.seed,
             "lead_sets": args.lead_sets,
             "learning_rate": args.learning_rate,
@@ -258,7 +260,7 @@ def print_table(scores: dict, args, records: int) -> None:
     print(
         f"\n{records} records, {args.folds}-fold multilabel-stratified cross-validation, "
         f"CRNN {args.epochs} epochs at most (patience {args.patience}, batch {args.batch_size}), "
-        f"learning rate {args.learning_rate:g}, loss {args.loss}, "
+        f"learning rate {args.learning_rate:g}, loss {args.loss}, dropout {args.dropout:g}, "
         f"validation fraction {args.validation_fraction:g}, seed {args.seed}, "
         f"{os.cpu_count()} CPU cores"
     )
