@@ -1,13 +1,18 @@
+import shutil
+
+import matplotlib.figure
 import numpy as np
 import pytest
 from model_fixtures import tiny_config
 from test_report import png_size
 
 from ecgcrnn.classes import default_class_table
+from ecgcrnn.delineation import FIDUCIALS
+from ecgcrnn.extract import extract_leads
 from ecgcrnn.inference import save_model
-from ecgcrnn.leads import LEAD_SETS
+from ecgcrnn.leads import LEAD_SETS, STANDARD_LEADS
 from ecgcrnn.preprocessing import PreprocessConfig
-from ecgcrnn.show import main, show_record
+from ecgcrnn.show import ROW_MM, draw_ecg_paper, ecg_layout, main, show_record
 
 
 def saved_model(root, lead_set: str, threshold: float):
@@ -20,16 +25,68 @@ def saved_model(root, lead_set: str, threshold: float):
     return root
 
 
-def test_show_draws_a_twelve_lead_record_on_one_png(challenge_dir, tmp_path):
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures saved during the test, in order."""
+    figures, savefig = [], matplotlib.figure.Figure.savefig
+
+    def record(self, *args, **kwargs):
+        figures.append(self)
+        return savefig(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", record)
+    return figures
+
+
+def test_show_draws_a_twelve_lead_record_on_one_landscape_png(challenge_dir, tmp_path):
     title = show_record(challenge_dir / "A0001", tmp_path / "a.png")
     assert title == "A0001"
     width, height = png_size(tmp_path / "a.png")
-    assert 900 <= width <= 1500 and height > width  # 250 mm wide, twelve 25 mm rows
+    assert 1400 <= width <= 1900 and 1.5 * height < width  # 250 mm wide, three rows and a rhythm strip
 
 
-def test_show_accepts_the_header_file_and_creates_the_output_folder(challenge_dir, tmp_path):
-    assert main([str(challenge_dir / "E00001.hea"), "-o", str(tmp_path / "new" / "e.png")]) == 0
-    png_size(tmp_path / "new" / "e.png")
+def test_show_draws_a_two_lead_record_one_row_per_lead(challenge_dir, tmp_path):
+    (tmp_path / "in").mkdir()
+    for suffix in (".hea", ".mat"):
+        shutil.copy(challenge_dir / f"E00001{suffix}", tmp_path / "in")
+    extract_leads(tmp_path / "in", tmp_path / "two", ["II", "V5"])
+    assert main([str(tmp_path / "two" / "E00001"), "-o", str(tmp_path / "e.png"), "-q"]) == 0
+    width, height = png_size(tmp_path / "e.png")
+    assert 1400 <= width <= 1900 and height < width / 2
+
+
+def test_twelve_leads_in_any_order_take_four_columns_over_a_lead_ii_rhythm_strip():
+    leads = STANDARD_LEADS[::-1]
+    panels, width_mm, height_mm = ecg_layout(leads, 5000, 500.0)
+    assert (width_mm, height_mm) == (250.0, 4 * ROW_MM)
+    assert [leads[panel.lead] for panel in panels[:3]] == ["I", "II", "III"]
+    assert [(panel.start, panel.stop, panel.x_mm) for panel in panels[9:12]] == [(3750, 5000, 187.5)] * 3
+    rhythm = panels[-1]
+    assert len(panels) == 13 and leads[rhythm.lead] == "II" and (rhythm.start, rhythm.stop) == (0, 5000)
+
+
+def test_other_lead_sets_take_one_row_per_lead_for_the_whole_time():
+    panels, width_mm, height_mm = ecg_layout(("I", "II", "V2"), 2500, 500.0)
+    assert (width_mm, height_mm) == (125.0, 3 * ROW_MM)
+    assert [(panel.lead, panel.start, panel.stop) for panel in panels] == [
+        (0, 0, 2500),
+        (1, 0, 2500),
+        (2, 0, 2500),
+    ]
+    assert [panel.y_mm for panel in panels] == [62.5, 37.5, 12.5]
+
+
+@pytest.mark.parametrize(("leads", "marks"), [(("I", "II"), 3), (STANDARD_LEADS, 2)], ids=["two", "twelve"])
+def test_every_fiducial_is_marked_where_its_lead_is_drawn_at_its_time(tmp_path, drawn, leads, marks):
+    signal = np.zeros((len(leads), 5000))
+    positions = np.full((len(leads), 2), np.nan)
+    positions[:2] = [[100.0, 2000.0], [2000.0, np.nan]]  # I: beats at 0.2 s and 4 s; II: one at 4 s
+    fiducials = dict.fromkeys(FIDUCIALS, positions)
+    draw_ecg_paper(signal, leads, 500.0, fiducials, "marks", tmp_path / "m.png")
+    marked = [line for line in drawn[0].axes[0].lines if line.get_marker() in ("o", "|")]
+    # Two rows show all three beats. In the 4 x 3 layout lead I is drawn from 0 to 2.5 s and lead II from 0
+    # to 2.5 s and on the 10 s rhythm strip: I's beat at 0.2 s and II's beat at 4 s (on the strip) remain.
+    assert len(marked) == len(FIDUCIALS) and all(len(line.get_xdata()) == marks for line in marked)
 
 
 def test_show_with_a_model_titles_the_predicted_classes_by_abbreviation(challenge_dir, tmp_path):
@@ -60,9 +117,10 @@ def test_show_of_a_missing_record_exits_1_naming_its_header(capsys, tmp_path):
     assert "B0001.hea: no such header" in err
 
 
-def test_show_with_no_model_for_the_lead_set_exits_1_naming_the_folder(challenge_dir, capsys, tmp_path):
+@pytest.mark.parametrize("how", [["--model"], []], ids=["option", "positional"])
+def test_show_with_no_model_for_the_lead_set_exits_1_naming_the_folder(challenge_dir, capsys, tmp_path, how):
     model = saved_model(tmp_path / "model", "two", 0.5)
-    err = one_line_error(capsys, [challenge_dir / "A0001", "--model", model, "-o", tmp_path / "a.png"])
+    err = one_line_error(capsys, [challenge_dir / "A0001", *how, model, "-o", tmp_path / "a.png"])
     assert str(model / "twelve") in err
 
 
@@ -72,7 +130,15 @@ def test_show_into_an_output_under_a_file_exits_1_naming_the_argument(challenge_
     assert "OUTPUT" in err
 
 
-def test_show_without_an_output_is_a_usage_error(capsys, tmp_path):
+def test_show_without_an_output_is_a_usage_error(tmp_path):
     with pytest.raises(SystemExit) as stop:
         main([str(tmp_path / "A0001")])
+    assert stop.value.code == 2
+
+
+def test_show_given_the_model_folder_twice_is_a_usage_error(tmp_path):
+    with pytest.raises(SystemExit) as stop:
+        main(
+            [str(tmp_path / "A0001"), str(tmp_path), "--model", str(tmp_path), "-o", str(tmp_path / "a.png")]
+        )
     assert stop.value.code == 2
