@@ -21,7 +21,8 @@ def plot_class_scores(scores, output_file) -> Path:
 
     One row per scored class, labelled with its abbreviation (:data:`ecgcrnn.classes.ABBREVIATIONS`), in
     scoring order from the top; the overall Challenge metric is in the title. A NaN score (a class without
-    positives, or without negatives for the AUROC) draws no bar.
+    positives, or without negatives for the AUROC) draws no bar; a row with no score at all (a NaN
+    F-measure means no positives) says "no positives", so that it is not read as scores of 0.
 
     Parameters
     ----------
@@ -40,21 +41,22 @@ def plot_class_scores(scores, output_file) -> Path:
     }
     rows = np.arange(len(labels))
     height = 0.8 / len(columns)
-    fig, ax = plt.subplots(figsize=(7, 1.5 + 0.3 * len(labels)), dpi=100)
+    values = {name: np.asarray(column, dtype=float) for name, column in columns.items()}
+    fig, ax = plt.subplots(figsize=(7, 1.8 + 0.3 * len(labels)), dpi=100, layout="constrained")
     try:
-        for k, (name, values) in enumerate(columns.items()):
-            values = np.asarray(values, dtype=float)
-            shown = np.isfinite(values)
+        for k, (name, column) in enumerate(values.items()):
+            shown = np.isfinite(column)
             offset = (k - (len(columns) - 1) / 2) * height
-            ax.barh(rows[shown] + offset, values[shown], height, label=name, color=_SCORE_COLOURS[name])
+            ax.barh(rows[shown] + offset, column[shown], height, label=name, color=_SCORE_COLOURS[name])
+        for row in np.flatnonzero(np.all([~np.isfinite(column) for column in values.values()], axis=0)):
+            ax.text(0.01, row, "no positives", va="center", fontsize="small", style="italic", color="grey")
         ax.set_yticks(rows, labels)
         ax.set_ylim(len(labels) - 0.5, -0.5)
         ax.set_xlim(0, 1)
         ax.set_xlabel("score")
         ax.grid(axis="x", alpha=0.3)
-        ax.legend(loc="lower right", fontsize="small")
+        fig.legend(loc="outside lower center", ncols=len(columns), fontsize="small")
         ax.set_title(f"Per-class scores (Challenge metric {_number(scores.challenge_metric)})")
-        fig.tight_layout()
         fig.savefig(output_file)
     finally:
         plt.close(fig)

@@ -65,6 +65,12 @@ def test_plot_class_scores_draws_no_bar_for_a_nan_score(tmp_path, drawn):
     assert sorted(widths) == [0.4, 0.5, 0.7, 0.8]
 
 
+def test_plot_class_scores_says_no_positives_on_a_row_without_any_score(tmp_path, drawn):
+    plot_class_scores(scores_of([np.nan, 0.8], [np.nan, 0.6], [np.nan, 0.4]), tmp_path / "scores.png")
+    notes = [(text.get_text(), text.get_position()[1]) for text in drawn[0].axes[0].texts]
+    assert notes == [("no positives", 0)]
+
+
 def test_plot_learning_curves_of_several_epochs_marks_the_best(tmp_path, drawn):
     history = [{"loss": 0.9 - 0.1 * i, "val_challenge_metric": m} for i, m in enumerate([0.2, 0.5, 0.4])]
     width, height = png_size(plot_learning_curves(history, tmp_path / "curves.png"))
