@@ -7,6 +7,8 @@ import this module stay light.
 from __future__ import annotations
 
 import math
+import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +34,7 @@ def plot_class_scores(scores, output_file) -> Path:
     output_file : str or Path
         The PNG to write.
     """
-    plt = _pyplot()
+    plt = pyplot()
     labels = _abbreviations(scores.classes)
     columns = {
         "AUROC": scores.auroc_classes,
@@ -57,7 +59,7 @@ def plot_class_scores(scores, output_file) -> Path:
         ax.grid(axis="x", alpha=0.3)
         fig.legend(loc="outside lower center", ncols=len(columns), fontsize="small")
         ax.set_title(f"Per-class scores (Challenge metric {_number(scores.challenge_metric)})")
-        fig.savefig(output_file)
+        save_figure(fig, output_file)
     finally:
         plt.close(fig)
     return Path(output_file)
@@ -77,7 +79,7 @@ def plot_learning_curves(history, output_file) -> Path:
     output_file : str or Path
         The PNG to write.
     """
-    plt = _pyplot()
+    plt = pyplot()
     epochs = np.arange(1, len(history) + 1)
     loss = np.array([epoch.get("loss", np.nan) for epoch in history], dtype=float)
     metric = np.array([epoch.get("val_challenge_metric", np.nan) for epoch in history], dtype=float)
@@ -104,13 +106,33 @@ def plot_learning_curves(history, output_file) -> Path:
             ax.grid(alpha=0.3)
         top.set_title(title)
         fig.tight_layout()
-        fig.savefig(output_file)
+        save_figure(fig, output_file)
     finally:
         plt.close(fig)
     return Path(output_file)
 
 
-def _pyplot():
+def save_figure(fig, output_file) -> Path:
+    """Save ``fig`` to ``output_file`` (format from its suffix, PNG without one) through a temporary file
+    in the same folder, which then replaces it: an interrupted or failed save leaves no partial figure and
+    an earlier one as it was. An :class:`OSError` names ``output_file``, not the temporary file.
+    """
+    path = Path(output_file)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
+    try:
+        with temporary.open("xb") as f:
+            fig.savefig(f, format=path.suffix[1:].lower() or "png")
+        os.replace(temporary, path)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno is not None:
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
+    return path
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (files only, no display), imported on first use."""
     import matplotlib
 
     matplotlib.use("Agg")

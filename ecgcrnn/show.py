@@ -25,6 +25,7 @@ from .delineation import delineate_leads
 from .leads import STANDARD_LEADS, canonical_lead
 from .preprocessing import PreprocessConfig, preprocess, windows
 from .records import load_header, load_recording, parse_header
+from .report import pyplot, save_figure
 
 SPEED_MM_S = 25.0
 GAIN_MM_MV = 10.0
@@ -167,7 +168,7 @@ def draw_ecg_paper(signal, leads, fs_hz: float, fiducials: dict, title: str, out
     fiducials : dict of str to numpy.ndarray
         :func:`ecgcrnn.delineation.delineate_leads` of ``signal``: sample indices, shape (leads, beats).
     """
-    plt = _pyplot()
+    plt = pyplot()
     panels, width_mm, height_mm = ecg_layout(leads, signal.shape[1], fs_hz)
     fig, ax = plt.subplots(figsize=((width_mm + 30) / 25.4, (height_mm + 25) / 25.4), dpi=DPI)
     try:
@@ -188,18 +189,9 @@ def draw_ecg_paper(signal, leads, fs_hz: float, fiducials: dict, title: str, out
         )
         ax.set_title("\n".join(textwrap.wrap(title, 110)), fontsize=10)
         fig.tight_layout()
-        fig.savefig(output_file)
+        save_figure(fig, output_file)
     finally:
         plt.close(fig)
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _position(panel: Panel, samples: np.ndarray, signal: np.ndarray, fs_hz: float):

@@ -12,7 +12,7 @@ from ecgcrnn.inference import load_model
 from ecgcrnn.outputs import save_outputs
 from ecgcrnn.preprocessing import PreprocessConfig
 from ecgcrnn.records import get_labels, load_header
-from ecgcrnn.report import plot_class_scores, plot_learning_curves
+from ecgcrnn.report import plot_class_scores, plot_learning_curves, save_figure
 from ecgcrnn.scoring import Scores
 
 SCRIPT = Path(__file__).resolve().parents[1] / "evaluate_model.py"
@@ -86,6 +86,20 @@ def test_plot_learning_curves_of_several_epochs_marks_the_best(tmp_path, drawn):
 def test_plot_learning_curves_writes_a_png_for_a_short_history(tmp_path, history):
     width, height = png_size(plot_learning_curves(history, tmp_path / "curves.png"))
     assert width >= 400 and height >= 300
+
+
+def test_a_failed_save_leaves_the_earlier_figure_and_no_temporary_file(tmp_path, monkeypatch):
+    earlier = plot_learning_curves([], tmp_path / "curves.png").read_bytes()
+    figure = matplotlib.figure.Figure()
+
+    def fail(self, *args, **kwargs):
+        raise RuntimeError("renderer failed")
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", fail)
+    with pytest.raises(RuntimeError):
+        save_figure(figure, tmp_path / "curves.png")
+    assert [path.name for path in tmp_path.iterdir()] == ["curves.png"]
+    assert (tmp_path / "curves.png").read_bytes() == earlier
 
 
 @pytest.fixture
