@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from ecgcrnn import cli
-from ecgcrnn.outputs import write_text_atomically
+from ecgcrnn.atomic import write_text
 from ecgcrnn.report import plot_class_scores
 from ecgcrnn.scoring import evaluate_model, format_class_scores, format_scores
 
@@ -39,11 +39,11 @@ def main(argv=None) -> int:
     try:
         scores = evaluate_model(args.label_directory, args.output_directory)
         if args.scores_file:
-            write_text_atomically(args.scores_file, format_scores(scores))
+            write_text(args.scores_file, format_scores(scores))
         else:
             print(format_scores(scores), end="")
         if args.class_scores_file:
-            write_text_atomically(args.class_scores_file, format_class_scores(scores))
+            write_text(args.class_scores_file, format_class_scores(scores))
         if args.plot:
             plot_class_scores(scores, args.plot)
     except (OSError, ValueError) as error:

@@ -37,6 +37,7 @@ import numpy as np
 from tqdm import tqdm
 
 from . import __version__
+from .atomic import write_text
 from .classes import default_class_table
 from .features import MAX_BEATS, beat_feature_names, extract_features, record_feature_names
 from .inputs import DEMOGRAPHICS, demographics
@@ -301,9 +302,7 @@ def _allocate(directory: Path, plan: list[_Entry], config: PreprocessConfig, lea
         np.lib.format.open_memmap(directory / f"{name}.npy", mode="w+", dtype=dtype, shape=shape).flush()
     meta = {"key": key, "version": CACHE_VERSION, "lead_sets": list(lead_sets)}
     meta |= {"record_ids": [e.record_id for e in plan], "header_files": [e.header_file for e in plan]}
-    temporary = directory / "meta.json.tmp"
-    temporary.write_text(json.dumps(meta))
-    os.replace(temporary, directory / "meta.json")
+    write_text(directory / "meta.json", json.dumps(meta))
 
 
 def _process(directory: Path, plan, pending: np.ndarray, config, lead_sets, n_jobs: int) -> None:

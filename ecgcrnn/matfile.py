@@ -8,10 +8,11 @@ Level 5 files, which some tools write, are read through scipy.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
+
+from .atomic import write_bytes
 
 # The P digit of the type field: the stored element type.
 _TYPES = {0: "f8", 1: "f4", 2: "i4", 3: "i2", 4: "u2", 5: "u1"}
@@ -53,12 +54,7 @@ def write_mat(path, key: str, matrix: np.ndarray) -> None:
     name = key.encode("ascii") + b"\0"
     header = np.array([_CODES[code] * 10, *matrix.shape, 0, len(name)], "<i4").tobytes()
     data = matrix.astype(f"<{code}").tobytes(order="F")
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_bytes(header + name + data)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_bytes(path, header + name + data)
 
 
 def _read_level4_matrix(path: Path, content: bytes, offset: int) -> tuple[str, np.ndarray, int]:

@@ -13,16 +13,16 @@ A class entry is a SNOMED CT code or ``a|b`` for a class of equivalent codes.
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
+
+from .atomic import write_text
 
 
 def save_outputs(
     output_file, recording_id: str, classes: Sequence, labels: Sequence, probabilities: Sequence
 ):
-    """Write one recording's output file atomically (see :func:`write_text_atomically`).
+    """Write one recording's output file atomically (see :func:`ecgcrnn.atomic.replacing`).
 
     Parameters
     ----------
@@ -45,7 +45,7 @@ def save_outputs(
         When the file cannot be written; it names ``output_file``, and nothing is left behind.
     """
     path = Path(output_file)
-    write_text_atomically(path, format_outputs(path, recording_id, classes, labels, probabilities))
+    write_text(path, format_outputs(path, recording_id, classes, labels, probabilities))
 
 
 def format_outputs(
@@ -67,26 +67,6 @@ def format_outputs(
         ",".join(repr(float(p)) for p in probabilities),
     ]
     return "\n".join(lines) + "\n"
-
-
-def write_text_atomically(path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder, which then replaces it.
-
-    When anything fails the temporary file is removed and an earlier ``path`` stays as it was; an
-    :class:`OSError` with an error number is raised again naming ``path`` rather than the temporary file
-    (a failed ``write`` on a full disk names no file at all).
-    """
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with temporary.open("x", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(temporary, path)
-    except BaseException as error:
-        temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError) and error.errno is not None:
-            raise OSError(error.errno, error.strerror, str(path)) from error
-        raise
 
 
 def load_outputs(output_file) -> tuple[str, tuple[str, ...], tuple[str, ...], tuple[float, ...]]:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_text
 from .leads import canonical_lead
 from .matfile import RecordError, read_mat, write_mat
 
@@ -218,7 +219,7 @@ def write_record(output_directory, header: Header, recording: np.ndarray, leads)
     output_directory = Path(output_directory)
     write_mat(output_directory / mat_name, "val", data)
     header_file = output_directory / (Path(mat_name).stem + ".hea")
-    _write_text_atomically(header_file, "\n".join(lines) + "\n")
+    write_text(header_file, "\n".join(lines) + "\n")
     return header_file
 
 
@@ -292,12 +293,3 @@ def _rewrite_signal_line(line: str, values: np.ndarray) -> str:
     tokens[5] = str(int(values[0])) if values.size else "0"
     tokens[6] = str(checksum(values))
     return " ".join(tokens)
-
-
-def _write_text_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)

@@ -7,12 +7,11 @@ import this module stay light.
 from __future__ import annotations
 
 import math
-import os
-import uuid
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import replacing
 from .classes import class_string, default_class_table
 
 _SCORE_COLOURS = {"AUROC": "tab:blue", "AUPRC": "tab:orange", "F-measure": "tab:green"}
@@ -118,16 +117,8 @@ def save_figure(fig, output_file) -> Path:
     an earlier one as it was. An :class:`OSError` names ``output_file``, not the temporary file.
     """
     path = Path(output_file)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex}.tmp")
-    try:
-        with temporary.open("xb") as f:
-            fig.savefig(f, format=path.suffix[1:].lower() or "png")
-        os.replace(temporary, path)
-    except BaseException as error:
-        temporary.unlink(missing_ok=True)
-        if isinstance(error, OSError) and error.errno is not None:
-            raise OSError(error.errno, error.strerror, str(path)) from error
-        raise
+    with replacing(path) as temporary:
+        fig.savefig(temporary, format=path.suffix[1:].lower() or "png")
     return path
 
 

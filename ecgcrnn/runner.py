@@ -29,9 +29,10 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from .atomic import write_text
 from .classes import default_class_table
 from .leads import sort_leads
-from .outputs import format_outputs, save_outputs, write_text_atomically
+from .outputs import format_outputs, save_outputs
 from .records import find_challenge_files, load_header, load_recording, parse_header
 
 log = logging.getLogger(__name__)
@@ -225,7 +226,7 @@ def _save(output_file: str, header: str, compute: Callable) -> int:
         text = format_outputs(output_file, record_name, classes, _as_binary(labels), _as_float(probabilities))
     except Exception as error:  # the entry's own code: a failure is that recording's failure
         return _fail(Path(output_file), record_name, error)
-    write_text_atomically(output_file, text)
+    write_text(output_file, text)
     return 0
 
 

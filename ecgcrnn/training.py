@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from .atomic import replacing, write_text
 from .cache import build_cache
 from .classes import default_class_table
 from .config import TrainingConfig, load_config
@@ -129,7 +129,8 @@ def fit_lead_set(
         with precision(config.mixed_precision):
             network = build_model(leads, table.names, config, stats, preprocess_config)
         sample = np.random.default_rng(seed).permutation(train_records)[:WARM_START_RECORDS]
-        warm_start_wide_path(network, batches(cache, lead_set, np.sort(sample), batch, seed, False), seed)
+        features = batches(cache, lead_set, np.sort(sample), batch, seed, False, signal=False)
+        warm_start_wide_path(network, features, seed)
         network.get_layer("wide_logits").trainable = False
         positives = cache.labels[train_records].mean(axis=0)
         network.compile(keras.optimizers.Adam(config.learning_rate), make_loss(config.loss, positives))
@@ -205,11 +206,12 @@ def warm_start_wide_path(network, batches, seed: int) -> None:
     """
     from sklearn.linear_model import LogisticRegression
 
-    record = keras.Model(network.inputs, network.get_layer("record").output)
+    names = ("record_values", "record_mask", "demographics")
+    record = keras.Model({n: network.get_layer(n).output for n in names}, network.get_layer("record").output)
     rows, labels = [], []
     for index in range(len(batches)):
         inputs, targets = batches[index]
-        rows.append(np.asarray(record(inputs), np.float64))
+        rows.append(np.asarray(record({name: inputs[name] for name in names}), np.float64))
         labels.append(targets > 0)
     inputs, labels = np.concatenate(rows), np.concatenate(labels)
     kernel = np.zeros((inputs.shape[1], labels.shape[1]), np.float32)
@@ -226,14 +228,9 @@ def warm_start_wide_path(network, batches, seed: int) -> None:
 
 
 def _save_atomically(save, path: Path) -> None:
-    """``save(temporary)`` then rename to ``path``, so a crash or a full disk never leaves half a checkpoint;
-    the temporary keeps the suffixes Keras requires (``.keras``, ``.weights.h5``)."""
-    temporary = path.with_name(f".partial.{path.name}")
-    try:
+    """``save(temporary)``, then the temporary replaces ``path``: never half a checkpoint."""
+    with replacing(path) as temporary:
         save(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
 
 
 def _read_state(checkpoint: Path) -> dict | None:
@@ -244,9 +241,7 @@ def _read_state(checkpoint: Path) -> dict | None:
 
 
 def _write_state(checkpoint: Path, state: dict) -> None:
-    temporary = checkpoint / "state.json.tmp"
-    temporary.write_text(json.dumps(state))
-    os.replace(temporary, checkpoint / "state.json")
+    write_text(checkpoint / "state.json", json.dumps(state))
 
 
 class ChallengeMonitor(keras.callbacks.Callback):

@@ -272,7 +272,7 @@ def test_extract_on_a_full_disk_leaves_no_partial_file(records, tmp_path, monkey
 
     assert extract_leads_wfdb.main(["-i", str(records), "-o", str(out), "-l", "I", "II"]) == 1
 
-    expected = f"{out}: {NO_SPACE} or choose another OUTPUT_DIR and run again"
+    expected = f"{out / 'A0001.mat'}: {NO_SPACE} or choose another OUTPUT_DIR and run again"
     assert _error_line(capsys) == f"extract_leads_wfdb.py: error: {expected}"
     assert list(out.iterdir()) == []
 

@@ -98,3 +98,13 @@ def test_load_outputs_of_a_short_file_raises_naming_it(tmp_path):
 )
 def test_number_predicates_follow_the_helper(x, number, integer, finite):
     assert (is_number(x), is_integer(x), is_finite_number(x)) == (number, integer, finite)
+
+
+def test_atomic_replacing_keeps_the_destinations_name_at_the_end_of_the_temporary(tmp_path):
+    from ecgcrnn.atomic import replacing
+
+    with replacing(tmp_path / "last.keras") as temporary:
+        assert temporary.parent == tmp_path and temporary.name.endswith(".last.keras")
+        temporary.write_text("complete")
+
+    assert [path.name for path in tmp_path.iterdir()] == ["last.keras"]

@@ -1,0 +1,46 @@
+"""Files written whole or not at all: every file the package writes goes through :func:`replacing`.
+
+The content is written to a temporary file in the destination's folder, which then replaces the
+destination in one ``os.replace``; when anything fails (an exception, a full disk, Ctrl-C) the temporary
+file is removed and an earlier file stays as it was. The temporary name ends with the destination's name,
+so writers that insist on a suffix (Keras' ``.keras`` and ``.weights.h5``) accept it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+
+@contextlib.contextmanager
+def replacing(path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` to write; on leaving the block it replaces ``path``.
+
+    An :class:`OSError` with an error number is raised again naming ``path`` rather than the temporary
+    file (a failed write on a full disk names no file at all).
+    """
+    path = Path(path)
+    temporary = path.with_name(f".{os.getpid()}-{uuid.uuid4().hex[:12]}.{path.name}")
+    try:
+        yield temporary
+        os.replace(temporary, path)
+    except BaseException as error:
+        temporary.unlink(missing_ok=True)
+        if isinstance(error, OSError) and error.errno is not None:
+            raise OSError(error.errno, error.strerror, str(path)) from error
+        raise
+
+
+def write_text(path, text: str) -> None:
+    """Write ``text`` (UTF-8, ``\\n`` line ends) to ``path`` atomically."""
+    with replacing(path) as temporary:
+        temporary.write_text(text, encoding="utf-8", newline="\n")
+
+
+def write_bytes(path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with replacing(path) as temporary:
+        temporary.write_bytes(data)
