@@ -193,7 +193,8 @@ class MaskedLeadBatches(WindowBatches):
             return inputs, labels
         present = [STANDARD_LEADS.index(lead) for lead in LEAD_SETS[lead_set]]
         absent = [i for i in range(len(STANDARD_LEADS)) if i not in present]
-        inputs["signal"][:, :, absent] = 0
+        if "signal" in inputs:
+            inputs["signal"][:, :, absent] = 0
         rows = self.windows[index * self.batch_size : (index + 1) * self.batch_size]
         order = np.argsort(rows, kind="stable")
         own = self.cache.features(lead_set)

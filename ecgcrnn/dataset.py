@@ -43,6 +43,9 @@ class WindowBatches(keras.utils.PyDataset):
     full_batches : bool
         Leave out the last batch when it is short (training under a strategy with several replicas, so
         that every replica gets its share of every batch); at least one batch is kept.
+    signal : bool
+        Read the signal (False: the inputs hold every input but ``signal``, for what needs only the
+        features, without reading the largest array).
 
     The arrays are read with :class:`ecgcrnn.cache.RowReader`, not through memory maps, so that the
     process does not grow with the cache as an epoch reads it.
@@ -60,9 +63,10 @@ class WindowBatches(keras.utils.PyDataset):
         noise_mv: float = 0.0,
         max_batches: int = 0,
         full_batches: bool = False,
+        signal: bool = True,
     ):
         super().__init__()
-        self.max_batches, self.full_batches = max_batches, full_batches
+        self.max_batches, self.full_batches, self.with_signal = max_batches, full_batches, signal
         self._noise_bank = None  # drawn at the first augmented batch
         self.cache, self.lead_set, self.training = cache, lead_set, training
         self.gain_jitter, self.noise_mv = gain_jitter, noise_mv
@@ -85,10 +89,13 @@ class WindowBatches(keras.utils.PyDataset):
         self.served = True
         chosen = self.windows[index * self.batch_size : (index + 1) * self.batch_size]
         owners = self.owners[index * self.batch_size : (index + 1) * self.batch_size]
-        signal = np.asarray(self.signals[chosen][:, self.rows], dtype=np.float32)  # readers keep the order
-        if self.training and (self.gain_jitter or self.noise_mv):
-            signal = self._augment(signal, index)
-        inputs = {"signal": np.ascontiguousarray(signal.transpose(0, 2, 1))}
+        inputs = {}
+        if self.with_signal:
+            # the readers keep the order of ``chosen``
+            signal = np.asarray(self.signals[chosen][:, self.rows], dtype=np.float32)
+            if self.training and (self.gain_jitter or self.noise_mv):
+                signal = self._augment(signal, index)
+            inputs["signal"] = np.ascontiguousarray(signal.transpose(0, 2, 1))
         for name, array in self.features.items():
             inputs[name] = np.asarray(array[chosen], dtype=np.float32)
         inputs["demographics"] = self.cache.demographics[owners]

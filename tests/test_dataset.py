@@ -261,3 +261,14 @@ def test_full_batches_keep_one_batch_when_there_are_fewer_records(small_cache):
     batches = WindowBatches(small_cache, "two", small_cache.usable, 8, 7, training=True, full_batches=True)
 
     assert len(batches) == 1 and len(batches[0][1]) == len(small_cache.usable)
+
+
+def test_batches_without_the_signal_hold_every_other_input_unchanged(small_cache):
+    full, features = (
+        _batches(small_cache, training=False)[0][0],
+        WindowBatches(small_cache, "two", small_cache.usable, 4, 7, False, signal=False)[0][0],
+    )
+
+    assert set(features) == set(INPUT_NAMES) - {"signal"}
+    for name in features:
+        np.testing.assert_array_equal(features[name], full[name])
