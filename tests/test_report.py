@@ -6,6 +6,7 @@ from pathlib import Path
 import matplotlib.figure
 import numpy as np
 import pytest
+from figure_fixtures import drawn_fixture, png_size  # noqa: F401
 
 from ecgcrnn.classes import default_class_table
 from ecgcrnn.inference import load_model
@@ -16,34 +17,13 @@ from ecgcrnn.report import plot_class_scores, plot_learning_curves, save_figure
 from ecgcrnn.scoring import Scores
 
 SCRIPT = Path(__file__).resolve().parents[1] / "evaluate_model.py"
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 RECORDS = ("A0001", "A0002", "A0003", "A0004", "E00001", "Q0015", "S0001")
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    """Width and height of a PNG file; fails the test unless it starts with the PNG signature."""
-    data = path.read_bytes()
-    assert data[:8] == PNG_SIGNATURE
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
 
 
 def scores_of(auroc, auprc, f_measure, codes=("164889003", "426783006")) -> Scores:
     classes = [frozenset({code}) for code in codes]
     arrays = [np.asarray(values, dtype=float) for values in (auroc, auprc, f_measure)]
     return Scores(classes, 0.5, 0.5, arrays[0], arrays[1], 0.5, 0.5, arrays[2], 0.42)
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures saved during the test, in order."""
-    figures, savefig = [], matplotlib.figure.Figure.savefig
-
-    def record(self, *args, **kwargs):
-        figures.append(self)
-        return savefig(self, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", record)
-    return figures
 
 
 def test_plot_class_scores_writes_a_png_with_one_row_per_class(tmp_path):

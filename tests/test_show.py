@@ -1,10 +1,9 @@
 import shutil
 
-import matplotlib.figure
 import numpy as np
 import pytest
+from figure_fixtures import drawn_fixture, png_size  # noqa: F401
 from model_fixtures import tiny_config
-from test_report import png_size
 
 from ecgcrnn.classes import default_class_table
 from ecgcrnn.delineation import FIDUCIALS
@@ -23,19 +22,6 @@ def saved_model(root, lead_set: str, threshold: float):
     network = build_model(LEAD_SETS[lead_set], names, tiny_config())
     save_model(root, lead_set, network, np.full(len(names), threshold), names, PreprocessConfig())
     return root
-
-
-@pytest.fixture
-def drawn(monkeypatch):
-    """The figures saved during the test, in order."""
-    figures, savefig = [], matplotlib.figure.Figure.savefig
-
-    def record(self, *args, **kwargs):
-        figures.append(self)
-        return savefig(self, *args, **kwargs)
-
-    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", record)
-    return figures
 
 
 def test_show_draws_a_twelve_lead_record_on_one_landscape_png(challenge_dir, tmp_path):
