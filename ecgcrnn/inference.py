@@ -76,12 +76,9 @@ class LoadedModel:
 
     def finish_many(self, prepared: list[dict]) -> list[tuple[list[str], np.ndarray, np.ndarray]]:
         """:meth:`finish` of several records' inputs, with one call of the network on all their windows."""
-        if len(prepared) == 1:
-            windows = [self.predict(prepared[0]).numpy()]
-        else:
-            batch = {name: np.concatenate([inputs[name] for inputs in prepared]) for name in INPUT_NAMES}
-            counts = np.cumsum([len(inputs["signal"]) for inputs in prepared])[:-1]
-            windows = np.split(self.predict(batch).numpy(), counts)
+        batch = {name: np.concatenate([inputs[name] for inputs in prepared]) for name in INPUT_NAMES}
+        ends = np.cumsum([len(inputs["signal"]) for inputs in prepared])[:-1]
+        windows = np.split(self.predict(batch).numpy(), ends)
         results = []
         for probabilities in (part.mean(axis=0) for part in windows):
             labels = (probabilities >= self.thresholds).astype(np.int64)

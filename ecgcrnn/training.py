@@ -141,7 +141,7 @@ def fit_lead_set(
         training,
         epochs=config.epochs,
         initial_epoch=state["epoch"] + 1 if state else 0,
-        callbacks=[monitor, EpochProgress(disable=None if is_chief(current_strategy()) else True)],
+        callbacks=[monitor, EpochProgress(disable=None if is_chief(strategy) else True)],
         verbose=0,  # EpochProgress draws bars on a terminal; the monitor logs each epoch
         shuffle=False,  # the batches are shuffled already; Keras' own order could differ between workers
     )
