@@ -49,6 +49,16 @@ def normal_beats(record) -> dict[str, np.ndarray]:
     return {key: values[keep] for key, values in record.fiducials.items()}
 
 
+def normal_qrs(record) -> list[np.ndarray]:
+    """The signal (leads, samples) of each normal beat's QRS whose onset and offset are both known."""
+    beats = normal_beats(record)
+    return [
+        record.signal_mv[:, int(on) : int(off) + 1]
+        for on, off in zip(beats["QRS_on"], beats["QRS_off"], strict=True)
+        if np.isfinite(on) and np.isfinite(off)
+    ]
+
+
 def test_written_records_load_alike_with_our_reader_and_wfdb(dataset):
     headers, recordings = find_challenge_files(dataset)
     assert len(headers) == 5
@@ -196,23 +206,16 @@ def test_rbbb_ends_with_r_prime_in_v1_and_s_waves_in_i_and_v6():
 def test_lbbb_is_negative_in_v1_and_positive_in_v6_without_a_q_wave():
     for seed in range(5):
         record = generate_record(seed, labels=["NSR", "LBBB"], clean=True)
-        beats = normal_beats(record)
-        for on, off in zip(beats["QRS_on"], beats["QRS_off"], strict=True):
-            if np.isfinite(on) and np.isfinite(off):
-                qrs = record.signal_mv[:, int(on) : int(off) + 1]
-                assert qrs[LEAD["V1"]].min() < -0.3 and qrs[LEAD["V1"]].max() < 0.15
-                assert qrs[LEAD["V6"]].max() > 0.3 and qrs[LEAD["V6"]].min() > -0.1
+        for qrs in normal_qrs(record):
+            assert qrs[LEAD["V1"]].min() < -0.3 and qrs[LEAD["V1"]].max() < 0.15
+            assert qrs[LEAD["V6"]].max() > 0.3 and qrs[LEAD["V6"]].min() > -0.1
 
 
 @pytest.mark.parametrize(("label", "low", "high"), [("LAD", -90, -30), ("RAD", 90, 180), ("NSR", -30, 90)])
 def test_axis_read_from_leads_i_and_ii_matches_the_axis_label(label, low, high):
     for seed in range(5):
         record = generate_record(seed, labels=sorted({"NSR", label}), clean=True)
-        beats = normal_beats(record)
-        area = np.zeros(2)
-        for on, off in zip(beats["QRS_on"], beats["QRS_off"], strict=True):
-            if np.isfinite(on) and np.isfinite(off):
-                area += record.signal_mv[[LEAD["I"], LEAD["II"]], int(on) : int(off) + 1].sum(axis=1)
+        area = sum(qrs[[LEAD["I"], LEAD["II"]]].sum(axis=1) for qrs in normal_qrs(record))
         axis = np.degrees(np.arctan2(2 * area[1] - area[0], np.sqrt(3) * area[0]))
         assert low < axis < high
 
@@ -226,11 +229,9 @@ def test_frontal_axis_is_the_hexaxial_angle_of_leads_i_and_ii(lead_i, lead_ii, a
 def test_low_qrs_voltage_stays_under_half_a_millivolt_in_every_limb_lead():
     for seed in range(5):
         record = generate_record(seed, labels=["NSR", "LQRSV"], clean=True)
-        beats = normal_beats(record)
-        for on, off in zip(beats["QRS_on"], beats["QRS_off"], strict=True):
-            if np.isfinite(on) and np.isfinite(off):
-                limb = record.signal_mv[:6, int(on) : int(off) + 1]
-                assert np.all(limb.max(axis=1) - limb.min(axis=1) < 0.5)
+        for qrs in normal_qrs(record):
+            limb = qrs[:6]
+            assert np.all(limb.max(axis=1) - limb.min(axis=1) < 0.5)
 
 
 def test_prolonged_qt_has_bazett_qtc_over_460_ms():
