@@ -13,9 +13,9 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-# DEMO_ARGS, e.g. "--train-records 200 --test-records 50 --epochs 2": see python -m ecgcrnn.demo --help
+# DEMO_ARGS, e.g. "--train-records 200 --test-records 50 --epochs 2": see python -m ecgcrnn.app.demo --help
 demo: venv
-	$(BIN)/python -m ecgcrnn.demo $(DEMO_ARGS)
+	$(BIN)/python -m ecgcrnn.app.demo $(DEMO_ARGS)
 
 test: venv
 	$(BIN)/python -m pytest -n auto
@@ -32,4 +32,4 @@ bench: venv
 	$(BIN)/python bench/scoring.py
 
 figures: venv
-	$(BIN)/python -m ecgcrnn.figures
+	$(BIN)/python bench/figures.py

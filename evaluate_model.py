@@ -2,8 +2,8 @@
 
 Usage: python evaluate_model.py LABELS OUTPUTS [scores.csv] [class_scores.csv] [--plot FILE.png]
 
-Without a scores file, the scores are printed. The definitions are in ecgcrnn.scoring; ``--plot`` draws the
-per-class scores (ecgcrnn.report).
+Without a scores file, the scores are printed. The definitions are in ecgcrnn.scoring.metrics; ``--plot``
+draws the per-class scores (ecgcrnn.scoring.plots).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import logging
 import sys
 from pathlib import Path
 
-from ecgcrnn import cli
-from ecgcrnn.atomic import write_text
-from ecgcrnn.report import plot_class_scores
-from ecgcrnn.scoring import evaluate_model, format_class_scores, format_scores
+from ecgcrnn.app import cli
+from ecgcrnn.io.atomic import write_text
+from ecgcrnn.scoring.metrics import evaluate_model, format_class_scores, format_scores
+from ecgcrnn.scoring.plots import plot_class_scores
 
 
 def main(argv=None) -> int:

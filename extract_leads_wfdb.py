@@ -4,8 +4,8 @@
 import argparse
 import sys
 
-from ecgcrnn import cli
-from ecgcrnn.extract import extract_leads
+from ecgcrnn.app import cli
+from ecgcrnn.io.extract import extract_leads
 
 
 def main(argv=None) -> int:

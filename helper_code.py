@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ecgcrnn.leads import sort_leads
-from ecgcrnn.outputs import is_finite_number, is_integer, is_number, load_outputs, save_outputs
-from ecgcrnn.records import (
+from ecgcrnn.domain import sort_leads
+from ecgcrnn.io.outputs import is_finite_number, is_integer, is_number, load_outputs, save_outputs
+from ecgcrnn.io.records import (
     find_challenge_files,
     get_age,
     get_labels,

@@ -5,15 +5,17 @@ PQRST, Martínez et al. 2004) -> features (beat sequence and record vector) -> d
 features) -> per-class thresholds chosen for the Challenge metric. One trained model per lead set.
 """
 
-from ecgcrnn.inference import load_model, run_model
-from ecgcrnn.leads import LEAD_SETS
+from ecgcrnn.domain import LEAD_SETS
+from ecgcrnn.inference.store import load_model, run_model
 
 __all__ = ["training_code", "load_model", "run_model"]
 
 
 def training_code(data_directory, model_directory):
-    """Train and save one model per lead set (settings: ecgcrnn.config, overridable from the environment)."""
-    from ecgcrnn.training import train  # imports TensorFlow: not needed to load and run a model
+    """Train and save one model per lead set (settings: ecgcrnn.training.settings, overridable from the
+    environment).
+    """
+    from ecgcrnn.training.loop import train  # imports TensorFlow: not needed to load and run a model
 
     train(data_directory, model_directory)
 

@@ -9,8 +9,8 @@ import argparse
 import os
 import sys
 
-from ecgcrnn import cli
-from ecgcrnn.runner import run_test_set
+from ecgcrnn.app import cli
+from ecgcrnn.inference.runner import run_test_set
 
 
 def main(argv=None) -> int:

@@ -4,7 +4,7 @@
 import argparse
 import sys
 
-from ecgcrnn import cli
+from ecgcrnn.app import cli
 
 
 def main(argv=None) -> int:

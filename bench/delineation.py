@@ -5,9 +5,9 @@ last marked ones, see :func:`ecgcrnn.ludb.evaluation_span`); a detection matches
 same kind when it is the nearest one and lies within the tolerance (one-to-one). Prints, per fiducial,
 the number of reference marks, sensitivity, positive predictive value and the error mean ± SD in ms.
 
-Two tables: the 12-lead form (:func:`ecgcrnn.delineation.delineate_leads`, which fuses the leads' beats and
-keeps each lead's boundaries near the median over leads) and the single-lead form
-(:func:`ecgcrnn.delineation.delineate`, each lead alone).
+Two tables: the 12-lead form (:func:`ecgcrnn.delineation.delineate.delineate_leads`, which fuses the leads'
+beats and keeps each lead's boundaries near the median over leads) and the single-lead form
+(:func:`ecgcrnn.delineation.delineate.delineate`, each lead alone).
 
 With ``--spread``, also prints how far LUDB's own marks of one beat spread over the 12 leads (each lead's
 mark minus the beat's median mark, :func:`ecgcrnn.ludb.interlead_deviations`): the error SD that a
@@ -28,8 +28,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecgcrnn.delineation import FIDUCIALS, delineate, delineate_leads  # noqa: E402
-from ecgcrnn.ludb import (  # noqa: E402
+from ludb import (  # noqa: E402
     LEADS,
     MatchResult,
     compare_lead,
@@ -37,6 +36,8 @@ from ecgcrnn.ludb import (  # noqa: E402
     read_record,
     read_reference,
 )
+
+from ecgcrnn.delineation.delineate import FIDUCIALS, delineate, delineate_leads  # noqa: E402
 
 DEFAULT_LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 

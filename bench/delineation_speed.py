@@ -1,9 +1,9 @@
 """Speed of the wavelet delineator on one core: 12-lead, 10 s, 500 Hz records.
 
 Pins the process to one CPU and sets the BLAS / OpenMP thread counts to 1 before numpy is imported, then
-times :func:`ecgcrnn.delineation.delineate_leads` on every LUDB record (synthetic 12-lead records when LUDB
-is absent), several passes, and prints the median, 90th percentile and maximum time per record, next to the
-time of delineating the 12 leads one by one with :func:`ecgcrnn.delineation.delineate`.
+times :func:`ecgcrnn.delineation.delineate.delineate_leads` on every LUDB record (synthetic 12-lead records
+when LUDB is absent), several passes, and prints the median, 90th percentile and maximum time per record,
+next to the time of delineating the 12 leads one by one with :func:`ecgcrnn.delineation.delineate.delineate`.
 
 Usage: ``.venv/bin/python bench/delineation_speed.py [--ludb DIR] [--records 200] [--passes 3]``
 """
@@ -24,8 +24,9 @@ import numpy as np  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecgcrnn.delineation import delineate, delineate_leads  # noqa: E402
-from ecgcrnn.ludb import read_record  # noqa: E402
+from ludb import read_record  # noqa: E402
+
+from ecgcrnn.delineation.delineate import delineate, delineate_leads  # noqa: E402
 
 DEFAULT_LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 BUDGET_MS = 15.0

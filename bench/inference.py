@@ -1,7 +1,7 @@
 """Speed of inference: ``run_model`` per stage on one core, and ``test_model.py`` on 1,000 recordings.
 
-Untrained networks with the entry's architecture are built with :func:`ecgcrnn.model.build_model` and
-saved with :func:`ecgcrnn.inference.save_model` into a temporary folder, so the timed code path is the
+Untrained networks with the entry's architecture are built with :func:`ecgcrnn.model.network.build_model` and
+saved with :func:`ecgcrnn.inference.store.save_model` into a temporary folder, so the timed code path is the
 entry's (``load_model``, ``run_model``, the CLI) without a training run. Three tables:
 
 1. ``run_model`` by stage, on one core (TF intra/inter-op threads 1, BLAS/OpenMP threads 1, pinned to one
@@ -40,13 +40,12 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ecgcrnn.classes import default_class_table  # noqa: E402
-from ecgcrnn.delineation import delineate_leads  # noqa: E402
-from ecgcrnn.features import features_from_delineation  # noqa: E402
-from ecgcrnn.inputs import assemble_inputs, demographics  # noqa: E402
-from ecgcrnn.leads import LEAD_SETS  # noqa: E402
-from ecgcrnn.preprocessing import PreprocessConfig, preprocess, windows  # noqa: E402
-from ecgcrnn.records import find_challenge_files, get_age, get_sex, load_recording, parse_header  # noqa: E402
+from ecgcrnn.delineation.delineate import delineate_leads  # noqa: E402
+from ecgcrnn.domain import LEAD_SETS, default_class_table  # noqa: E402
+from ecgcrnn.features.beats import features_from_delineation  # noqa: E402
+from ecgcrnn.io.records import find_challenge_files, get_age, get_sex, load_recording, parse_header  # noqa: E402
+from ecgcrnn.pipeline import assemble_inputs, demographics  # noqa: E402
+from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "challenge"
 RUN_MODEL_BUDGET_MS = 25.0
@@ -95,8 +94,8 @@ def read_records(data: Path) -> list[tuple[str, np.ndarray]]:
 
 def save_untrained_models(models: Path) -> None:
     """One untrained network per lead set, saved as training would save it."""
-    from ecgcrnn.inference import save_model
-    from ecgcrnn.model import build_model
+    from ecgcrnn.inference.store import save_model
+    from ecgcrnn.model.network import build_model
 
     classes = default_class_table().names
     for lead_set, leads in LEAD_SETS.items():
@@ -166,7 +165,7 @@ def run_cli(models: Path, data: Path, scratch: Path, workers: int | None) -> tup
 
 def print_stage_table(models: Path, records, passes: int) -> None:
     """Per-stage milliseconds of run_model for each lead set, one core."""
-    from ecgcrnn.inference import load_model, run_model
+    from ecgcrnn.inference.store import load_model, run_model
 
     print(
         f"run_model by stage on {len(records)} real 10 s 500 Hz records, 1 core, best of {passes} passes per "
@@ -217,7 +216,7 @@ def time_stages(model, text: str, recording: np.ndarray) -> list[float]:
 
 def print_predict_line(models: Path, records) -> None:
     """model.predict per record against the traced function, twelve leads, one core."""
-    from ecgcrnn.inference import load_model
+    from ecgcrnn.inference.store import load_model
 
     model = load_model(models, LEAD_SETS["twelve"])
     inputs = [model.prepare(text, recording) for text, recording in records]

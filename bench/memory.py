@@ -9,7 +9,7 @@ warm start, ``--epochs`` epochs of ``--steps`` batches drawn from all training r
 Challenge metric after every epoch over all validation windows, thresholds), and reports its peak
 resident set size (``VmHWM``) and, at the end, how much of its resident memory maps files
 (``RssFile``). ``--memory-maps`` reads the cache through numpy memory maps instead of
-:class:`ecgcrnn.cache.RowReader`, as the input pipeline once did, for comparison. Target: the two peaks
+:class:`ecgcrnn.data.cache.RowReader`, as the input pipeline once did, for comparison. Target: the two peaks
 differ by less than 10%.
 
 Usage: ``.venv/bin/python bench/memory.py [--sizes 2000 20000] [--lead-set twelve] [--steps 20]
@@ -37,7 +37,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ecgcrnn.cache import DONE, FEATURE_ARRAYS, build_cache, open_cache  # noqa: E402
+from ecgcrnn.data.cache import DONE, FEATURE_ARRAYS, build_cache, open_cache  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "challenge"
 TARGET_GROWTH = 0.10
@@ -116,10 +116,10 @@ def train_and_measure(folder: Path, args) -> dict:
     """One short training on the cache at ``folder`` (in this process); its memory figures."""
     import keras
 
-    from ecgcrnn import cache as cache_module
-    from ecgcrnn.config import TrainingConfig
-    from ecgcrnn.preprocessing import PreprocessConfig
-    from ecgcrnn.training import fit_lead_set, split_records
+    from ecgcrnn.data import cache as cache_module
+    from ecgcrnn.signal.preprocessing import PreprocessConfig
+    from ecgcrnn.training.loop import fit_lead_set, split_records
+    from ecgcrnn.training.settings import TrainingConfig
 
     if args.memory_maps:
         cache_module.Cache.reader = lambda self, name: np.load(self.directory / f"{name}.npy", mmap_mode="r")

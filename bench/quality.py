@@ -6,7 +6,7 @@ Usage: python bench/quality.py DATA_DIR [--folds 5] [--epochs 15] [--seed 2021] 
 The records are split into k multilabel-stratified folds. For each fold and lead set, three classifiers
 learn from the other folds (a multilabel-stratified share of them held out for early stopping and the
 per-class thresholds) and are scored on the fold with the Challenge's metrics:
-- the CRNN (ecgcrnn.training.fit_lead_set, the same code as train_model.py, quick settings);
+- the CRNN (ecgcrnn.training.loop.fit_lead_set, the same code as train_model.py, quick settings);
 - always normal: sinus rhythm for every recording, the Challenge's inactive classifier;
 - logistic regression on the record-level features alone (per-record mean over windows, their mask, age
   and sex), one per class, with thresholds chosen the same way as the CRNN's.
@@ -31,15 +31,18 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecgcrnn.cache import build_cache  # noqa: E402
-from ecgcrnn.classes import default_class_table  # noqa: E402
-from ecgcrnn.config import TrainingConfig, config_from_dict  # noqa: E402
-from ecgcrnn.dataset import WindowBatches  # noqa: E402
-from ecgcrnn.features import BEAT_FEATURES, LEAD_FEATURES, RECORD_FEATURES  # noqa: E402
-from ecgcrnn.leads import LEAD_SETS, STANDARD_LEADS  # noqa: E402
-from ecgcrnn.preprocessing import PreprocessConfig  # noqa: E402
-from ecgcrnn.scoring import compute_scores  # noqa: E402
-from ecgcrnn.thresholds import apply_thresholds, choose_thresholds  # noqa: E402
+from ecgcrnn.data.batches import WindowBatches  # noqa: E402
+from ecgcrnn.data.cache import build_cache  # noqa: E402
+from ecgcrnn.domain import (  # noqa: E402
+    LEAD_SETS,
+    STANDARD_LEADS,
+    default_class_table,  # noqa: E402
+)
+from ecgcrnn.features.beats import BEAT_FEATURES, LEAD_FEATURES, RECORD_FEATURES  # noqa: E402
+from ecgcrnn.scoring.metrics import compute_scores  # noqa: E402
+from ecgcrnn.signal.preprocessing import PreprocessConfig  # noqa: E402
+from ecgcrnn.training.settings import TrainingConfig, config_from_dict  # noqa: E402
+from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds  # noqa: E402
 
 METRICS = ("challenge_metric", "auroc", "auprc", "f_measure")
 CLASSIFIERS = ("CRNN", "always normal", "logistic regression")
@@ -92,7 +95,7 @@ def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = Fals
     """scores[lead_set][classifier][metric] = list over folds."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
-    from ecgcrnn.training import split_records
+    from ecgcrnn.training.loop import split_records
 
     usable = cache.usable
     splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
@@ -123,8 +126,8 @@ def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = Fals
 
 
 def crnn(cache, lead_set, split, config, checkpoint: Path):
-    from ecgcrnn.dataset import WindowBatches
-    from ecgcrnn.training import fit_lead_set, predict_records
+    from ecgcrnn.data.batches import WindowBatches
+    from ecgcrnn.training.loop import fit_lead_set, predict_records
 
     train_records, validation_records, test_records = split
     fitted = fit_lead_set(
@@ -137,7 +140,7 @@ def crnn(cache, lead_set, split, config, checkpoint: Path):
 
 def masked_crnn(cache, split, config, checkpoint: Path) -> dict:
     """One twelve-lead network trained with random lead masking; binary and scalar outputs per lead set."""
-    from ecgcrnn.training import fit_lead_set, predict_records
+    from ecgcrnn.training.loop import fit_lead_set, predict_records
 
     train_records, validation_records, test_records = split
     fitted = fit_lead_set(

@@ -4,8 +4,9 @@ Usage: python bench/scoring.py [--recordings 5000] [--repeats 5] [--seed 0]
 
 On synthetic labels with the Challenge training set's class prevalence and scalar outputs rounded to 2
 decimals (many ties), times the best of several repetitions of each metric written as loops that read like
-the definitions in docs/scoring.md, and of ecgcrnn.scoring's vectorised functions; checks that they agree to
-1e-10 and prints a table. Then times evaluate_model end to end on files written to a temporary folder.
+the definitions in docs/scoring.md, and of ecgcrnn.scoring.metrics's vectorised functions; checks that they
+agree to 1e-10 and prints a table. Then times evaluate_model end to end on files written to a temporary
+folder.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecgcrnn import scoring  # noqa: E402
-from ecgcrnn.classes import default_class_table  # noqa: E402
-from ecgcrnn.leads import STANDARD_LEADS  # noqa: E402
-from ecgcrnn.outputs import save_outputs  # noqa: E402
+from ecgcrnn.domain import (
+    STANDARD_LEADS,  # noqa: E402
+    default_class_table,  # noqa: E402
+)
+from ecgcrnn.io.outputs import save_outputs  # noqa: E402
+from ecgcrnn.scoring import metrics as scoring  # noqa: E402
 
 # Recordings per scored class in the 2021 training set (dx_mapping_scored.csv, pairs summed), weights order.
 CLASS_COUNTS = (5255, 8374, 522, 295, 1494, 4830, 3534, 1857, 7631, 2186, 392, 1599, 1907)

@@ -1,8 +1,9 @@
 """Speed of the synthetic data generator: 12-lead, 10 s, 500 Hz records per second, in memory and on disk.
 
-Times :func:`ecgcrnn.synthetic.generate_record` alone, then :func:`ecgcrnn.synthetic.write_dataset`
-(generation plus the header, MATLAB and fiducials files) into a temporary folder, in this one process, and
-prints a table with the CPU count. The target: 1,000 records written in under a minute.
+Times :func:`ecgcrnn.synthetic.generator.generate_record` alone, then
+:func:`ecgcrnn.synthetic.generator.write_dataset` (generation plus the header, MATLAB and fiducials files)
+into a temporary folder, in this one process, and prints a table with the CPU count. The target: 1,000
+records written in under a minute.
 
 Usage: ``.venv/bin/python bench/synthetic.py [--records 1000] [--seed 0]``
 """
@@ -18,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ecgcrnn.synthetic import generate_record, write_dataset  # noqa: E402
+from ecgcrnn.synthetic.generator import generate_record, write_dataset  # noqa: E402
 
 
 def main() -> None:

@@ -1,10 +1,11 @@
 """Training throughput: the input pipeline alone against the training steps, and the full run's wall time.
 
 On a cache of the real records (all five lead sets, built here, which also gives the preprocessing rate),
-for each lead set with :class:`ecgcrnn.config.TrainingConfig`'s defaults (architecture, batch size,
+for each lead set with :class:`ecgcrnn.training.settings.TrainingConfig`'s defaults (architecture, batch size,
 augmentation), over epochs of ``--steps`` full batches (the real records, repeated as needed):
 
-- *pipeline*: :class:`ecgcrnn.dataset.WindowBatches` alone serving training batches (reads from the cache,
+- *pipeline*: :class:`ecgcrnn.data.batches.WindowBatches` alone serving training batches (reads from the
+cache,
   float32 conversion, augmentation), records per second;
 - *steps*: the network's training steps alone (``fit`` on batches already in memory, after a warm-up
   that traces the step);
@@ -41,9 +42,9 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ecgcrnn.cache import build_cache  # noqa: E402
-from ecgcrnn.config import TrainingConfig  # noqa: E402
-from ecgcrnn.leads import LEAD_SETS  # noqa: E402
+from ecgcrnn.data.cache import build_cache  # noqa: E402
+from ecgcrnn.domain import LEAD_SETS  # noqa: E402
+from ecgcrnn.training.settings import TrainingConfig  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "challenge"
 CHALLENGE_RECORDS = 88_253
@@ -77,10 +78,10 @@ def measure_build(data: Path, scratch: Path) -> float:
 
 def measure_lead_set(cache, lead_set: str, config: TrainingConfig, steps: int) -> dict:
     """Records (windows) per second of the pipeline, the steps, fit and predict for one lead set."""
-    from ecgcrnn.classes import default_class_table
-    from ecgcrnn.dataset import WindowBatches, feature_statistics
-    from ecgcrnn.losses import make_loss
-    from ecgcrnn.model import build_model
+    from ecgcrnn.data.batches import WindowBatches, feature_statistics
+    from ecgcrnn.domain import default_class_table
+    from ecgcrnn.model.losses import make_loss
+    from ecgcrnn.model.network import build_model
 
     keras.utils.set_random_seed(config.seed)
     records = cache.usable

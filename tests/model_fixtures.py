@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from ecgcrnn.cache import build_cache
-from ecgcrnn.config import config_from_dict
+from ecgcrnn.data.cache import build_cache
+from ecgcrnn.training.settings import config_from_dict
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 

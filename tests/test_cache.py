@@ -15,14 +15,13 @@ from model_fixtures import (  # noqa: F401
     small_cache_fixture,
 )
 
-from ecgcrnn import cache as cache_module
-from ecgcrnn.cache import DONE, FAILED, PENDING, RowReader, build_cache, open_cache
-from ecgcrnn.classes import default_class_table
-from ecgcrnn.features import MAX_BEATS, beat_feature_names, extract_features, record_feature_names
-from ecgcrnn.inputs import demographics
-from ecgcrnn.leads import LEAD_SETS, STANDARD_LEADS
-from ecgcrnn.preprocessing import preprocess, windows
-from ecgcrnn.records import get_age, get_labels, get_sex, load_header, load_recording, parse_header
+from ecgcrnn.data import cache as cache_module
+from ecgcrnn.data.cache import DONE, FAILED, PENDING, RowReader, build_cache, open_cache
+from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
+from ecgcrnn.features.beats import MAX_BEATS, beat_feature_names, extract_features, record_feature_names
+from ecgcrnn.io.records import get_age, get_labels, get_sex, load_header, load_recording, parse_header
+from ecgcrnn.pipeline import demographics
+from ecgcrnn.signal.preprocessing import preprocess, windows
 
 
 def _record_index(cache, name):
@@ -159,7 +158,7 @@ def test_build_with_other_lead_sets_rebuilds_the_cache(record_folder, tmp_path):
 def test_corrupt_recording_is_logged_and_marked_failed(record_folder, tmp_path, caplog):
     (record_folder / "A0002.mat").write_bytes(b"not a MATLAB file")
 
-    with caplog.at_level(logging.WARNING, logger="ecgcrnn.cache"):
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn.data.cache"):
         cache = build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
 
     assert cache.status[_record_index(cache, "A0002")] == FAILED
@@ -178,7 +177,7 @@ def test_records_beside_a_corrupt_one_stay_usable(record_folder, tmp_path):
 def test_unreadable_header_is_logged_and_marked_failed(record_folder, tmp_path, caplog):
     (record_folder / "E00001.hea").write_text("E00001 twelve leads\n")
 
-    with caplog.at_level(logging.WARNING, logger="ecgcrnn.cache"):
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn.data.cache"):
         cache = build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
 
     assert cache.status[_record_index(cache, "E00001")] == FAILED
@@ -245,7 +244,7 @@ def test_build_after_a_header_edit_reads_the_new_labels(record_folder, tmp_path)
 
 
 def test_build_logs_its_records_per_second(record_folder, tmp_path, caplog):
-    with caplog.at_level(logging.INFO, logger="ecgcrnn.cache"):
+    with caplog.at_level(logging.INFO, logger="ecgcrnn.data.cache"):
         build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
 
     assert any(
@@ -258,7 +257,7 @@ def test_build_logs_its_records_per_second(record_folder, tmp_path, caplog):
 # first three records (four windows) are done, Q0015's signals are written but its features only in part.
 _KILLED_BUILD = """
 import os, signal, sys
-from ecgcrnn import cache
+from ecgcrnn.data import cache
 
 cache._CHUNK_RECORDS = 1
 extract, calls = cache.extract_features, []

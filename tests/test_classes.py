@@ -3,7 +3,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ecgcrnn.classes import (
+from ecgcrnn.domain import (
     NORMAL_CODE,
     WEIGHTS_FILE,
     class_string,

@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ecgcrnn.config import TrainingConfig, config_from_dict, load_config
-from ecgcrnn.leads import LEAD_SETS
+from ecgcrnn.domain import LEAD_SETS
+from ecgcrnn.training.settings import TrainingConfig, config_from_dict, load_config
 
 
 def test_defaults_without_environment_are_the_dataclass_defaults():

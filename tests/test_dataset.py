@@ -6,12 +6,11 @@ import numpy as np
 import pytest
 from model_fixtures import CACHE_WINDOWS, small_cache_fixture, tiny_config  # noqa: F401
 
-from ecgcrnn.cache import Cache
-from ecgcrnn.classes import default_class_table
-from ecgcrnn.dataset import WindowBatches, average_by_owner, feature_statistics
-from ecgcrnn.inputs import INPUT_NAMES
-from ecgcrnn.leads import LEAD_SETS
-from ecgcrnn.model import build_model
+from ecgcrnn.data.batches import WindowBatches, average_by_owner, feature_statistics
+from ecgcrnn.data.cache import Cache
+from ecgcrnn.domain import LEAD_SETS, default_class_table
+from ecgcrnn.model.network import build_model
+from ecgcrnn.pipeline import INPUT_NAMES
 
 TOTAL_WINDOWS = sum(CACHE_WINDOWS.values())
 

@@ -1,4 +1,6 @@
-"""Tests of ecgcrnn.delineation: synthetic beats with known fiducials, robustness, and LUDB accuracy."""
+"""Tests of ecgcrnn.delineation.delineate: synthetic beats with known fiducials, robustness, and LUDB
+accuracy.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +11,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecgcrnn.delineation import FIDUCIALS, DelineationConfig, _pull_to_median, delineate, delineate_leads
-from ecgcrnn.qrs import pacing_spikes
-from ecgcrnn.wavelet import quadratic_spline_swt
+from ecgcrnn.delineation.delineate import (
+    FIDUCIALS,
+    DelineationConfig,
+    _pull_to_median,
+    delineate,
+    delineate_leads,
+)
+from ecgcrnn.delineation.qrs import pacing_spikes
+from ecgcrnn.delineation.wavelet import quadratic_spline_swt
 
 LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 
@@ -243,7 +251,7 @@ def test_random_rates_find_every_synthetic_beat(bpm, fs, seed):
 
 @pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
 def test_ludb_records_meet_qrs_accuracy():
-    from ecgcrnn.ludb import LEADS, compare_lead, read_record, read_reference
+    from ludb import LEADS, compare_lead, read_record, read_reference
 
     errors, n_ref = {"QRS_on": [], "QRS_off": []}, {"QRS_on": 0, "QRS_off": 0}
     for number in (1, 2, 3, 10, 20):
@@ -295,7 +303,7 @@ def test_pull_to_median_clips_then_shrinks_each_leads_deviation():
 
 @pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
 def test_ludb_paced_record_qrs_onset_follows_the_stimulus():
-    from ecgcrnn.ludb import LEADS, compare_lead, read_record, read_reference
+    from ludb import LEADS, compare_lead, read_record, read_reference
 
     signals, fs = read_record(LUDB / "74")
     detected = delineate_leads(signals, fs)

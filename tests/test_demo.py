@@ -6,7 +6,7 @@ from argparse import Namespace
 
 import pytest
 
-from ecgcrnn.demo import SCORES, format_table, read_scores
+from ecgcrnn.app.demo import SCORES, format_table, read_scores
 
 
 def test_read_scores_reads_evaluate_models_scores_file(tmp_path):
@@ -35,7 +35,7 @@ def test_format_table_has_one_row_per_lead_set_with_every_score():
 @pytest.mark.parametrize("option", [("--train-records", "5"), ("--test-records", "0"), ("--epochs", "0")])
 def test_demo_refuses_sizes_too_small_in_one_line(option, tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "ecgcrnn.demo", "--workdir", str(tmp_path), *option],
+        [sys.executable, "-m", "ecgcrnn.app.demo", "--workdir", str(tmp_path), *option],
         capture_output=True,
         text=True,
         check=False,
@@ -51,7 +51,7 @@ def test_demo_with_a_file_as_workdir_says_to_choose_a_folder_in_one_line(tmp_pat
     workdir.write_text("")
 
     result = subprocess.run(
-        [sys.executable, "-m", "ecgcrnn.demo", "--workdir", str(workdir)],
+        [sys.executable, "-m", "ecgcrnn.app.demo", "--workdir", str(workdir)],
         capture_output=True,
         text=True,
         check=False,

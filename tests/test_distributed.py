@@ -18,20 +18,22 @@ import pytest
 import tensorflow as tf
 from model_fixtures import REPOSITORY, copy_records, once_per_session, tiny_config
 
-from ecgcrnn import distribute
-from ecgcrnn.cache import build_cache
-from ecgcrnn.classes import default_class_table
-from ecgcrnn.config import load_config
-from ecgcrnn.inference import META_FILE
-from ecgcrnn.model import build_model
-from ecgcrnn.training import CHECKPOINTS
+from ecgcrnn.data.cache import build_cache
+from ecgcrnn.domain import default_class_table
+from ecgcrnn.inference.store import META_FILE
+from ecgcrnn.model.network import build_model
+from ecgcrnn.training import distribute
+from ecgcrnn.training.loop import CHECKPOINTS
+from ecgcrnn.training.settings import load_config
 
 # Each worker trains with train(); save_model is wrapped to keep the weights of the network it saves.
 _WORKER = """
 import json, sys
 import numpy as np
-from ecgcrnn import distribute, inference, training
-from ecgcrnn.config import config_from_dict
+from ecgcrnn.training import distribute
+from ecgcrnn.inference import store as inference
+from ecgcrnn.training import loop as training
+from ecgcrnn.training.settings import config_from_dict
 
 save_model = inference.save_model
 

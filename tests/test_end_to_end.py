@@ -7,8 +7,8 @@ import math
 import pytest
 from model_fixtures import model_directory_fixture, run_script, trained_model_fixture  # noqa: F401
 
-from ecgcrnn.leads import LEAD_SETS
-from ecgcrnn.training import CHECKPOINTS
+from ecgcrnn.domain import LEAD_SETS
+from ecgcrnn.training.loop import CHECKPOINTS
 
 pytestmark = pytest.mark.slow
 

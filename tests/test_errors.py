@@ -22,13 +22,12 @@ import evaluate_model
 import extract_leads_wfdb
 import test_model
 import train_model
-from ecgcrnn import cli
-from ecgcrnn.classes import default_class_table
-from ecgcrnn.extract import extract_leads
-from ecgcrnn.inference import MODEL_FILE, load_model, save_model
-from ecgcrnn.leads import LEAD_SETS
-from ecgcrnn.outputs import load_outputs, save_outputs
-from ecgcrnn.preprocessing import PreprocessConfig
+from ecgcrnn.app import cli
+from ecgcrnn.domain import LEAD_SETS, default_class_table
+from ecgcrnn.inference.store import MODEL_FILE, load_model, save_model
+from ecgcrnn.io.extract import extract_leads
+from ecgcrnn.io.outputs import load_outputs, save_outputs
+from ecgcrnn.signal.preprocessing import PreprocessConfig
 
 RECORDS = ("A0001", "E00001", "HR00001")
 CLASSES = default_class_table().names
@@ -369,7 +368,7 @@ def _last_line(result: subprocess.CompletedProcess) -> str:
 
 
 def _network(lead_set: str):
-    from ecgcrnn.model import build_model
+    from ecgcrnn.model.network import build_model
 
     return build_model(LEAD_SETS[lead_set], CLASSES, tiny_config())
 

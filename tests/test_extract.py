@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import wfdb
 
-from ecgcrnn.extract import extract_leads
-from ecgcrnn.leads import LEAD_SETS
-from ecgcrnn.records import (
+from ecgcrnn.domain import LEAD_SETS
+from ecgcrnn.io.extract import extract_leads
+from ecgcrnn.io.records import (
     RecordError,
     checksum,
     find_challenge_files,

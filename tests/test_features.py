@@ -3,8 +3,8 @@ import math
 import numpy as np
 import pytest
 
-from ecgcrnn.delineation import FIDUCIALS
-from ecgcrnn.features import (
+from ecgcrnn.domain import FIDUCIALS
+from ecgcrnn.features.beats import (
     LEAD_FEATURES,
     MAX_BEATS,
     beat_feature_names,

@@ -8,15 +8,14 @@ import numpy as np
 import pytest
 from model_fixtures import tiny_config
 
-from ecgcrnn.classes import default_class_table
-from ecgcrnn.extract import extract_leads
-from ecgcrnn.features import extract_features
-from ecgcrnn.inference import META_FILE, MODEL_FILE, ModelError, load_model, run_model, save_model
-from ecgcrnn.inputs import assemble_inputs, demographics
-from ecgcrnn.leads import LEAD_SETS
-from ecgcrnn.model import build_model
-from ecgcrnn.preprocessing import PreprocessConfig, preprocess, windows
-from ecgcrnn.records import get_age, get_sex, load_header, load_recording
+from ecgcrnn.domain import LEAD_SETS, default_class_table
+from ecgcrnn.features.beats import extract_features
+from ecgcrnn.inference.store import META_FILE, MODEL_FILE, ModelError, load_model, run_model, save_model
+from ecgcrnn.io.extract import extract_leads
+from ecgcrnn.io.records import get_age, get_sex, load_header, load_recording
+from ecgcrnn.model.network import build_model
+from ecgcrnn.pipeline import assemble_inputs, demographics
+from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
 
 CLASSES = default_class_table().names
 THRESHOLDS = np.linspace(0.3, 0.7, len(CLASSES))

@@ -1,4 +1,4 @@
-from ecgcrnn.leads import LEAD_SETS, STANDARD_LEADS, canonical_lead, lead_set_name, sort_leads
+from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, canonical_lead, lead_set_name, sort_leads
 
 
 def test_canonical_lead_matches_case_insensitively():

@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from ecgcrnn.losses import MAX_POSITIVE_WEIGHT, WeightedBinaryCrossentropy, make_loss, positive_weights
+from ecgcrnn.model.losses import MAX_POSITIVE_WEIGHT, WeightedBinaryCrossentropy, make_loss, positive_weights
 
 Y_TRUE = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
 Y_PRED = np.array([[0.8, 0.3], [0.4, 0.9]], dtype=np.float32)

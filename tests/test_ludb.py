@@ -6,9 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from ecgcrnn.delineation import FIDUCIALS
-from ecgcrnn.ludb import (
+from ludb import (
     LEADS,
     compare_lead,
     evaluation_span,
@@ -17,6 +15,8 @@ from ecgcrnn.ludb import (
     read_record,
     read_reference,
 )
+
+from ecgcrnn.domain import FIDUCIALS
 
 LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 needs_ludb = pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")

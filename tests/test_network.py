@@ -8,11 +8,10 @@ import numpy as np
 import pytest
 from model_fixtures import tiny_config
 
-from ecgcrnn.classes import default_class_table
-from ecgcrnn.features import MAX_BEATS
-from ecgcrnn.inputs import INPUT_NAMES
-from ecgcrnn.leads import LEAD_SETS
-from ecgcrnn.model import build_model
+from ecgcrnn.domain import LEAD_SETS, default_class_table
+from ecgcrnn.features.beats import MAX_BEATS
+from ecgcrnn.model.network import build_model
+from ecgcrnn.pipeline import INPUT_NAMES
 
 CLASSES = default_class_table().names
 

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from ecgcrnn.outputs import is_finite_number, is_integer, is_number, load_outputs, save_outputs
+from ecgcrnn.io.outputs import is_finite_number, is_integer, is_number, load_outputs, save_outputs
 
 
 def test_save_outputs_writes_the_four_line_format(tmp_path):
@@ -101,7 +101,7 @@ def test_number_predicates_follow_the_helper(x, number, integer, finite):
 
 
 def test_atomic_replacing_keeps_the_destinations_name_at_the_end_of_the_temporary(tmp_path):
-    from ecgcrnn.atomic import replacing
+    from ecgcrnn.io.atomic import replacing
 
     with replacing(tmp_path / "last.keras") as temporary:
         assert temporary.parent == tmp_path and temporary.name.endswith(".last.keras")

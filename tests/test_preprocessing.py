@@ -1,8 +1,9 @@
 import numpy as np
 import pytest
 
-from ecgcrnn.leads import STANDARD_LEADS
-from ecgcrnn.preprocessing import (
+from ecgcrnn.domain import STANDARD_LEADS
+from ecgcrnn.io.records import load_header, load_recording
+from ecgcrnn.signal.preprocessing import (
     PreprocessConfig,
     filter_signal,
     preprocess,
@@ -12,7 +13,6 @@ from ecgcrnn.preprocessing import (
     window_starts,
     windows,
 )
-from ecgcrnn.records import load_header, load_recording
 
 FS = 500.0
 
@@ -111,7 +111,7 @@ def test_preprocess_repairs_invalid_samples_of_a_real_record(challenge_dir):
 
 
 def test_preprocess_every_shared_record_gives_finite_windows(challenge_dir):
-    from ecgcrnn.records import find_challenge_files
+    from ecgcrnn.io.records import find_challenge_files
 
     for header_file, recording_file in zip(*find_challenge_files(challenge_dir), strict=True):
         header = load_header(header_file)

@@ -1,4 +1,6 @@
-"""The training progress bars (ecgcrnn.progress) on a trivial Keras model: 16 samples, 4 batches per epoch."""
+"""The training progress bars (ecgcrnn.training.progress) on a trivial Keras model: 16 samples, 4 batches
+per epoch.
+"""
 
 import io
 
@@ -6,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from ecgcrnn.progress import EpochProgress
+from ecgcrnn.training.progress import EpochProgress
 
 EPOCHS, BATCHES = 3, 4
 

@@ -5,9 +5,9 @@ import pytest
 import scipy.io
 import wfdb
 
-from ecgcrnn.leads import STANDARD_LEADS
-from ecgcrnn.matfile import read_mat, write_mat
-from ecgcrnn.records import (
+from ecgcrnn.domain import STANDARD_LEADS
+from ecgcrnn.io.matfile import read_mat, write_mat
+from ecgcrnn.io.records import (
     RecordError,
     checksum,
     find_challenge_files,

@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 from figure_fixtures import drawn_fixture, png_size  # noqa: F401
 
-from ecgcrnn.classes import default_class_table
-from ecgcrnn.inference import load_model
-from ecgcrnn.outputs import save_outputs
-from ecgcrnn.preprocessing import PreprocessConfig
-from ecgcrnn.records import get_labels, load_header
-from ecgcrnn.report import plot_class_scores, plot_learning_curves, save_figure
-from ecgcrnn.scoring import Scores
+from ecgcrnn.domain import default_class_table
+from ecgcrnn.inference.store import load_model
+from ecgcrnn.io.outputs import save_outputs
+from ecgcrnn.io.records import get_labels, load_header
+from ecgcrnn.scoring.metrics import Scores
+from ecgcrnn.scoring.plots import plot_class_scores, plot_learning_curves, save_figure
+from ecgcrnn.signal.preprocessing import PreprocessConfig
 
 SCRIPT = Path(__file__).resolve().parents[1] / "evaluate_model.py"
 RECORDS = ("A0001", "A0002", "A0003", "A0004", "E00001", "Q0015", "S0001")
@@ -129,8 +129,8 @@ def tiny_fit(monkeypatch):
     """``fit_lead_set`` replaced by an untrained tiny two-lead network with a two-epoch history."""
     from model_fixtures import tiny_config
 
-    from ecgcrnn import training
-    from ecgcrnn.model import build_model
+    from ecgcrnn.model.network import build_model
+    from ecgcrnn.training import loop as training
 
     table = default_class_table()
     network = build_model(("I", "II"), table.names, tiny_config())
@@ -150,7 +150,7 @@ def test_training_draws_learning_curves_beside_a_model_that_still_loads(tiny_fit
 def test_training_only_warns_when_the_learning_curves_cannot_be_drawn(
     tiny_fit, tmp_path, monkeypatch, caplog
 ):
-    from ecgcrnn import report
+    from ecgcrnn.scoring import plots as report
 
     def fail(history, path):
         raise RuntimeError("no fonts")
@@ -162,7 +162,7 @@ def test_training_only_warns_when_the_learning_curves_cannot_be_drawn(
 
 
 def test_training_on_a_worker_other_than_the_chief_draws_no_learning_curves(tiny_fit, tmp_path, monkeypatch):
-    from ecgcrnn import training
+    from ecgcrnn.training import loop as training
 
     monkeypatch.setattr(training, "is_chief", lambda strategy: False)
     tiny_fit(tmp_path)

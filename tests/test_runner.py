@@ -7,11 +7,10 @@ import numpy as np
 import pytest
 
 import test_model
-from ecgcrnn.classes import default_class_table
-from ecgcrnn.leads import LEAD_SETS
-from ecgcrnn.outputs import load_outputs
-from ecgcrnn.records import parse_header
-from ecgcrnn.runner import ModelLoadError, _ready_batches, run_test_set
+from ecgcrnn.domain import LEAD_SETS, default_class_table
+from ecgcrnn.inference.runner import ModelLoadError, _ready_batches, run_test_set
+from ecgcrnn.io.outputs import load_outputs
+from ecgcrnn.io.records import parse_header
 
 
 class FakeEntry:
@@ -57,7 +56,7 @@ def test_each_recording_gets_its_output_and_models_load_once_per_lead_set(test_s
 
 
 def test_recordings_are_grouped_by_sorted_lead_set(test_set, tmp_path):
-    from ecgcrnn.extract import extract_leads
+    from ecgcrnn.io.extract import extract_leads
 
     extract_leads(test_set, tmp_path / "two", ("ii", "I"))
     entry = FakeEntry()

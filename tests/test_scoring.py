@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ecgcrnn import scoring
-from ecgcrnn.classes import default_class_table
+from ecgcrnn.domain import default_class_table
+from ecgcrnn.scoring import metrics as scoring
 
 REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "challenge"
 LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")

@@ -5,18 +5,16 @@ import pytest
 from figure_fixtures import drawn_fixture, png_size  # noqa: F401
 from model_fixtures import tiny_config
 
-from ecgcrnn.classes import default_class_table
-from ecgcrnn.delineation import FIDUCIALS
-from ecgcrnn.extract import extract_leads
-from ecgcrnn.inference import save_model
-from ecgcrnn.leads import LEAD_SETS, STANDARD_LEADS
-from ecgcrnn.preprocessing import PreprocessConfig
-from ecgcrnn.show import ROW_MM, draw_ecg_paper, ecg_layout, main, show_record
+from ecgcrnn.app.show import ROW_MM, draw_ecg_paper, ecg_layout, main, show_record
+from ecgcrnn.domain import FIDUCIALS, LEAD_SETS, STANDARD_LEADS, default_class_table
+from ecgcrnn.inference.store import save_model
+from ecgcrnn.io.extract import extract_leads
+from ecgcrnn.signal.preprocessing import PreprocessConfig
 
 
 def saved_model(root, lead_set: str, threshold: float):
     """A tiny untrained model of ``lead_set`` with every class's threshold at ``threshold``."""
-    from ecgcrnn.model import build_model
+    from ecgcrnn.model.network import build_model
 
     names = default_class_table().names
     network = build_model(LEAD_SETS[lead_set], names, tiny_config())
@@ -93,7 +91,7 @@ def test_show_with_a_model_says_when_no_class_passes_its_threshold(challenge_dir
 def one_line_error(capsys, argv) -> str:
     assert main([str(arg) for arg in argv]) == 1
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.startswith("python -m ecgcrnn.show: error: ")
+    assert err.count("\n") == 1 and err.startswith("python -m ecgcrnn.app.show: error: ")
     assert "Traceback" not in err
     return err
 

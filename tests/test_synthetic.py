@@ -1,4 +1,6 @@
-"""Tests of ecgcrnn.synthetic: Challenge-format files, reproducibility, labels and true fiducial points."""
+"""Tests of ecgcrnn.synthetic.generator: Challenge-format files, reproducibility, labels and true fiducial
+points.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +13,9 @@ import numpy as np
 import pytest
 import wfdb
 
-from ecgcrnn.classes import default_class_table
-from ecgcrnn.delineation import FIDUCIALS, delineate
-from ecgcrnn.heartvector import LEAD_MATRIX, frontal_axis_deg
-from ecgcrnn.leads import STANDARD_LEADS
-from ecgcrnn.records import (
+from ecgcrnn.delineation.delineate import FIDUCIALS, delineate
+from ecgcrnn.domain import STANDARD_LEADS, default_class_table
+from ecgcrnn.io.records import (
     checksum,
     find_challenge_files,
     get_age,
@@ -26,7 +26,8 @@ from ecgcrnn.records import (
     parse_header,
     to_millivolts,
 )
-from ecgcrnn.synthetic import LABEL_CODES, check_labels, generate_record, main, write_dataset
+from ecgcrnn.synthetic.generator import LABEL_CODES, check_labels, generate_record, main, write_dataset
+from ecgcrnn.synthetic.heartvector import LEAD_MATRIX, frontal_axis_deg
 
 FS = 500.0
 CODE_NAMES = {code: name for name, code in LABEL_CODES.items()}

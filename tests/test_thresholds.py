@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from ecgcrnn.classes import default_class_table
-from ecgcrnn.scoring import compute_challenge_metric
-from ecgcrnn.thresholds import (
+from ecgcrnn.domain import default_class_table
+from ecgcrnn.scoring.metrics import compute_challenge_metric
+from ecgcrnn.training.thresholds import (
     IncrementalMetric,
     apply_thresholds,
     best_f_measure_thresholds,

@@ -14,15 +14,15 @@ import numpy as np
 import pytest
 from model_fixtures import copy_records, once_per_session, small_cache_fixture, tiny_config  # noqa: F401
 
-from ecgcrnn import training as training_module
-from ecgcrnn.cache import build_cache
-from ecgcrnn.classes import default_class_table
-from ecgcrnn.config import config_from_dict
-from ecgcrnn.dataset import WindowBatches
-from ecgcrnn.inference import META_FILE, load_model
-from ecgcrnn.preprocessing import PreprocessConfig
-from ecgcrnn.records import find_challenge_files, get_labels, load_header
-from ecgcrnn.training import CHECKPOINTS, ChallengeMonitor, split_records, train
+from ecgcrnn.data.batches import WindowBatches
+from ecgcrnn.data.cache import build_cache
+from ecgcrnn.domain import default_class_table
+from ecgcrnn.inference.store import META_FILE, load_model
+from ecgcrnn.io.records import find_challenge_files, get_labels, load_header
+from ecgcrnn.signal.preprocessing import PreprocessConfig
+from ecgcrnn.training import loop as training_module
+from ecgcrnn.training.loop import CHECKPOINTS, ChallengeMonitor, split_records, train
+from ecgcrnn.training.settings import config_from_dict
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,148 @@
+"""What the command-line faces share: the --verbose/--quiet choice and the logging it sets, checks of the
+folders they are given, and one line on stderr for every error a user can cause.
+
+A script's ``main`` parses its arguments and hands the work to :func:`run`, naming the folders it reads and
+writes by the names its usage line gives them (``TEST_DIR``, ``OUTPUT_DIR``): an error then ends the run
+with ``<script>: error: <what happened to which path>: <what to do>``, exit status 1, and the traceback only
+with ``--verbose``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import logging
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from ecgcrnn.io.records import RecordError, find_challenge_files
+
+log = logging.getLogger(__name__)
+
+_NOT_PERMITTED = {errno.EACCES, errno.EPERM, errno.EROFS}
+_NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
+
+
+def add_verbosity(parser: argparse.ArgumentParser) -> None:
+    """Add ``-v/--verbose`` (debug messages) and ``-q/--quiet`` (errors only)."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("-v", "--verbose", action="store_true", help="debug messages, tracebacks of errors")
+    group.add_argument("-q", "--quiet", action="store_true", help="only errors")
+
+
+def configure_logging(args: argparse.Namespace) -> None:
+    level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+
+
+def run(prog: str, action: Callable[[], int | None], reads=None, writes=None) -> int:
+    """Call ``action()`` and return the exit status: its own (None counts as 0), or 1 after an error.
+
+    An :class:`OSError`, :class:`ValueError` (which includes unreadable records and models) or
+    :class:`NotImplementedError` is printed as one line, ``<prog>: error: <message>`` (see
+    :func:`describe`), its traceback logged at debug level; an interruption (Ctrl-C) exits with 130.
+
+    Parameters
+    ----------
+    prog : str
+        The script's name, as the line starts.
+    action : callable
+        The work, without arguments.
+    reads, writes : dict of str to path-like or None, optional
+        The folders (or files) the command reads and writes, keyed by the names its usage line gives
+        them; None for an optional one not given.
+    """
+    try:
+        return action() or 0
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted", file=sys.stderr)
+        return 130
+    except (OSError, ValueError, NotImplementedError) as error:
+        log.debug("%s stopped by this error:", prog, exc_info=error)
+        print(f"{prog}: error: {describe(error, reads, writes)}", file=sys.stderr)
+        return 1
+
+
+def describe(error: Exception, reads=None, writes=None) -> str:
+    """One line for ``error``: what happened to which path, and what to do about it.
+
+    An operating system error that names a file (permission denied, disk full, ...) is told in terms of the
+    folder argument that holds the file (``reads``, ``writes``: name -> folder or file, as for :func:`run`;
+    None stands for an argument not given); any other error's own message is used as it is, so it must
+    name its file and what was expected.
+    """
+    reads, writes = ({k: v for k, v in (d or {}).items() if v is not None} for d in (reads, writes))
+    if isinstance(error, RecordError):
+        return f"{error}: fix that record or remove it"
+    if not (isinstance(error, OSError) and error.errno is not None):
+        return str(error)
+    if error.filename is not None:
+        path = Path(os.fsdecode(error.filename))
+    elif error.errno in _NO_SPACE and len(writes) == 1:  # a failed write names no file
+        path = Path(*writes.values())
+    else:
+        return str(error)
+    written, read = _holder(path, writes), _holder(path, reads)
+    role = written or read
+    if error.errno in _NOT_PERMITTED:
+        if written:
+            return f"{path.parent} is not writable: choose a writable {written}"
+        if read:
+            return f"{path} is not readable: fix its permissions or choose another {read}"
+        return f"{path}: permission denied: fix its permissions"
+    if error.errno in _NO_SPACE:
+        elsewhere = f" or choose another {role}" if role else ""
+        return f"{path}: no space left on the device: free some space{elsewhere} and run again"
+    if error.errno == errno.EEXIST and path.exists() and not path.is_dir():
+        return f"{path} is a file, not a folder: choose a folder as {role or 'this argument'}"
+    return f"{path}: {error.strerror}: check {role or 'this path'}"
+
+
+def require_folder(path, role: str, hint: str = "") -> Path:
+    """``path`` as a Path; FileNotFoundError naming it and ``role`` when it is not an existing folder.
+
+    ``hint`` replaces the default advice, ``check <role>``.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        what = "not a folder" if folder.exists() else "no such folder"
+        raise FileNotFoundError(f"{folder}: {what}: {hint or f'check {role}'}")
+    return folder
+
+
+def require_records(path, role: str) -> None:
+    """Raise naming ``path`` and ``role`` unless it is a folder holding at least one Challenge record."""
+    with os.scandir(require_folder(path, role)):  # PermissionError naming the folder when it is unreadable
+        pass
+    if not find_challenge_files(path)[0]:
+        raise ValueError(
+            f"{path}: no records (.hea with a .mat beside it) found: give a folder of Challenge records as "
+            f"{role}"
+        )
+
+
+def writable_folder(path, role: str) -> Path:
+    """Create the folder ``path`` if need be and check that a file can be written there.
+
+    Raises the :class:`OSError` that :func:`describe` tells as ``... is not writable: choose a writable
+    <role>`` (with ``role`` among :func:`run`'s ``writes``).
+    """
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
+        pass
+    return folder
+
+
+def _holder(path: Path, folders) -> str | None:
+    """The name of the folder among ``folders`` (name -> folder) that is ``path``, holds it, or is to be
+    created inside it, else None."""
+    absolute = path.resolve()
+    for name, folder in folders.items():
+        folder = Path(folder).resolve()
+        if absolute == folder or folder in absolute.parents or absolute in folder.parents:
+            return name
+    return None

@@ -1,0 +1,241 @@
+"""Draw one recording on ECG paper: ``python -m ecgcrnn.app.show RECORD [MODEL_DIR] -o out.png``.
+
+The first window (10 s) of the preprocessed recording is drawn at 25 mm/s and 10 mm/mV on a pink grid of
+1 mm and 5 mm squares: a standard 12-lead record in the printed 4 x 3 layout (2.5 s of each lead, columns
+I-III, aVR-aVF, V1-V3, V4-V6) over a rhythm strip of lead II, any other record one row per lead. The
+delineator's onsets, peaks and offsets are marked, P green, QRS red, T blue (ticks at onsets and offsets,
+dots at peaks). Given a model folder, the classes the lead set's model predicts for the whole recording,
+with their probabilities, go in the title.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+import textwrap
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from ecgcrnn.app import cli
+from ecgcrnn.delineation.delineate import delineate_leads
+from ecgcrnn.domain import ABBREVIATIONS, STANDARD_LEADS, canonical_lead
+from ecgcrnn.io.records import load_header, load_recording, parse_header
+from ecgcrnn.scoring.plots import pyplot, save_figure
+from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
+
+SPEED_MM_S = 25.0
+GAIN_MM_MV = 10.0
+ROW_MM = 25.0
+DPI = 150
+STANDARD_COLUMNS = (("I", "II", "III"), ("aVR", "aVL", "aVF"), ("V1", "V2", "V3"), ("V4", "V5", "V6"))
+RHYTHM_LEAD = "II"
+WAVES = {  # wave: (onset, peak, offset) keys of the delineation, colour
+    "P": (("P_on", "P_peak", "P_off"), "tab:green"),
+    "QRS": (("QRS_on", "R", "QRS_off"), "tab:red"),
+    "T": (("T_on", "T_peak", "T_off"), "tab:blue"),
+}
+
+
+class Panel(NamedTuple):
+    """One trace on the paper: samples ``start:stop`` of signal row ``lead``, drawn from ``x_mm`` along a
+    baseline at ``y_mm`` (millimetres from the paper's bottom left corner)."""
+
+    lead: int
+    start: int
+    stop: int
+    x_mm: float
+    y_mm: float
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ecgcrnn.app.show", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "record", type=Path, metavar="RECORD", help="a header file, or a record's path without extension"
+    )
+    parser.add_argument(
+        "model", type=Path, nargs="?", metavar="MODEL_DIR", help="put this model's predictions in the title"
+    )
+    parser.add_argument("--model", type=Path, dest="model_option", metavar="MODEL_DIR", help="as MODEL_DIR")
+    parser.add_argument(
+        "-o", "--output", type=Path, required=True, metavar="OUT.png", help="the PNG to write"
+    )
+    cli.add_verbosity(parser)
+    args = parser.parse_args(argv)
+    if args.model is not None and args.model_option is not None:
+        parser.error("give MODEL_DIR once, as a positional argument or with --model")
+    model = args.model if args.model is not None else args.model_option
+    cli.configure_logging(args)
+    reads = {"RECORD": args.record, "MODEL_DIR": model}
+    writes = {"OUTPUT": args.output.parent}
+
+    def action() -> None:
+        show_record(args.record, args.output, model)
+
+    return cli.run(parser.prog, action, reads, writes)
+
+
+def show_record(record, output_file, model_directory=None) -> str:
+    """Draw ``record``'s first window with its delineation (and predictions) into ``output_file``.
+
+    Parameters
+    ----------
+    record : str or Path
+        A ``.hea`` file, or the record's path without extension.
+    output_file : str or Path
+        The PNG to write; its folder is created if need be.
+    model_directory : str or Path, optional
+        A folder of trained models (``train_model.py``'s); the model of the record's lead set is run.
+
+    Returns
+    -------
+    str
+        The figure's title: the record's name, and the predicted classes when a model was given.
+    """
+    header_file = _header_file(Path(record))
+    text = load_header(header_file)
+    header = parse_header(text, source=str(header_file))
+    output_file = Path(output_file)
+    cli.writable_folder(output_file.parent, "OUTPUT")
+    recording = load_recording(header_file.with_suffix(".mat"), header)
+    config = PreprocessConfig()
+    signal = preprocess(header, recording, header.leads, config).signal
+    first = windows(signal, config)[0][:, : signal.shape[1]]
+    title = header.record_name
+    if model_directory is not None:
+        title = f"{title}: {predicted_classes(model_directory, text, recording)}"
+    draw_ecg_paper(
+        first, header.leads, config.fs_hz, delineate_leads(first, config.fs_hz), title, output_file
+    )
+    return title
+
+
+def predicted_classes(model_directory, header: str, recording: np.ndarray) -> str:
+    """The classes predicted by the model of the record's leads, with probabilities, most likely first."""
+    from ecgcrnn.inference.store import load_model, run_model
+
+    model = load_model(model_directory, parse_header(header).leads)
+    classes, labels, probabilities = run_model(model, header, recording)
+    chosen = sorted(np.flatnonzero(labels), key=lambda k: -probabilities[k])
+    if not chosen:
+        return "no class above its threshold"
+    return ", ".join(f"{ABBREVIATIONS.get(classes[k], classes[k])} {probabilities[k]:.2f}" for k in chosen)
+
+
+def ecg_layout(leads, n_samples: int, fs_hz: float) -> tuple[list[Panel], float, float]:
+    """Where each lead goes on the paper; returns the panels and the paper's width and height in mm.
+
+    The twelve standard leads (in any order) take the printed layout: four columns of three leads, each
+    column a quarter of the time, over a rhythm strip of lead II for the whole time. Other leads take one
+    row each, for the whole time, in their given order.
+    """
+    names = [canonical_lead(lead) for lead in leads]
+    width_mm = max(n_samples / fs_hz, 1.0) * SPEED_MM_S
+    if len(names) != len(STANDARD_LEADS) or set(names) != set(STANDARD_LEADS):
+        height_mm = len(names) * ROW_MM
+        rows = [Panel(i, 0, n_samples, 0.0, height_mm - ROW_MM * (i + 0.5)) for i in range(len(names))]
+        return rows, width_mm, height_mm
+    rows_per_column = len(STANDARD_COLUMNS[0])
+    height_mm = (rows_per_column + 1) * ROW_MM
+    step = math.ceil(n_samples / len(STANDARD_COLUMNS))
+    panels = [
+        Panel(
+            names.index(lead),
+            column * step,
+            min((column + 1) * step, n_samples),
+            column * step / fs_hz * SPEED_MM_S,
+            height_mm - ROW_MM * (row + 0.5),
+        )
+        for column, leads_of_column in enumerate(STANDARD_COLUMNS)
+        for row, lead in enumerate(leads_of_column)
+    ]
+    panels.append(Panel(names.index(RHYTHM_LEAD), 0, n_samples, 0.0, ROW_MM * 0.5))
+    return panels, width_mm, height_mm
+
+
+def draw_ecg_paper(signal, leads, fs_hz: float, fiducials: dict, title: str, output_file) -> None:
+    """Draw leads on ECG paper (25 mm/s, 10 mm/mV, 1 mm and 5 mm grid) with their fiducials marked.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        Millivolts, shape (leads, samples) at ``fs_hz``.
+    leads : sequence of str
+        The leads' names, one per row of ``signal``; they choose the layout (:func:`ecg_layout`).
+    fiducials : dict of str to numpy.ndarray
+        :func:`ecgcrnn.delineation.delineate.delineate_leads` of ``signal``: sample indices, shape (leads,
+        beats).
+    """
+    plt = pyplot()
+    panels, width_mm, height_mm = ecg_layout(leads, signal.shape[1], fs_hz)
+    fig, ax = plt.subplots(figsize=((width_mm + 30) / 25.4, (height_mm + 25) / 25.4), dpi=DPI)
+    try:
+        for panel in panels:
+            samples = np.arange(panel.start, panel.stop)
+            ax.plot(*_position(panel, samples, signal, fs_hz), color="black", linewidth=0.6)
+            ax.text(panel.x_mm + 1, panel.y_mm + ROW_MM * 0.3, leads[panel.lead], fontsize=8, weight="bold")
+            if panel.start > 0:  # where the printout changes lead
+                ax.plot([panel.x_mm] * 2, [panel.y_mm - 3, panel.y_mm + 3], color="black", linewidth=0.8)
+        for keys, colour in WAVES.values():
+            for key, marker in zip(keys, ("|", "o", "|"), strict=True):
+                x, y = _marks(panels, signal, fiducials[key], fs_hz)
+                size = 3 if marker == "o" else 7
+                ax.plot(x, y, marker, color=colour, markersize=size, markeredgewidth=1.2, linestyle="none")
+        _paper(ax, width_mm, height_mm)
+        ax.set_xlabel(
+            "25 mm/s, 10 mm/mV; P green, QRS red, T blue: ticks at onsets and offsets, dots at peaks"
+        )
+        ax.set_title("\n".join(textwrap.wrap(title, 110)), fontsize=10)
+        fig.tight_layout()
+        save_figure(fig, output_file)
+    finally:
+        plt.close(fig)
+
+
+def _position(panel: Panel, samples: np.ndarray, signal: np.ndarray, fs_hz: float):
+    """Paper coordinates (mm) of ``samples`` of the panel's lead."""
+    x = panel.x_mm + (samples - panel.start) / fs_hz * SPEED_MM_S
+    return x, panel.y_mm + signal[panel.lead, samples] * GAIN_MM_MV
+
+
+def _marks(panels, signal, positions: np.ndarray, fs_hz: float) -> tuple[np.ndarray, np.ndarray]:
+    """Paper coordinates of one fiducial (``positions``: samples, shape (leads, beats), NaN where absent)
+    in every panel whose time span holds it."""
+    xs, ys = [np.zeros(0)], [np.zeros(0)]
+    for panel in panels:
+        row = positions[panel.lead]
+        samples = np.round(row[np.isfinite(row)]).astype(int)
+        samples = samples[(samples >= panel.start) & (samples < panel.stop)]
+        x, y = _position(panel, samples, signal, fs_hz)
+        xs.append(x)
+        ys.append(y)
+    return np.concatenate(xs), np.concatenate(ys)
+
+
+def _paper(ax, width_mm: float, height_mm: float) -> None:
+    """The pink grid: 1 mm squares, 5 mm squares darker; no ticks or numbers, one mm per unit both ways."""
+    from matplotlib.ticker import MultipleLocator
+
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(MultipleLocator(5))
+        axis.set_minor_locator(MultipleLocator(1))
+    ax.grid(which="minor", color="#fbd5d5", linewidth=0.4)
+    ax.grid(which="major", color="#f08c8c", linewidth=0.8)
+    ax.set_axisbelow(True)
+    ax.tick_params(which="both", length=0, labelbottom=False, labelleft=False)
+    ax.set(xlim=(0, width_mm), ylim=(0, height_mm), aspect="equal")
+
+
+def _header_file(record: Path) -> Path:
+    header_file = record if record.suffix == ".hea" else record.with_name(record.name + ".hea")
+    if not header_file.is_file():
+        raise FileNotFoundError(
+            f"{header_file}: no such header: give a .hea file or a record path without extension"
+        )
+    return header_file
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,284 @@
+"""Wavelet-domain building blocks of the delineator (Martínez et al. 2004).
+
+The dyadic transform (:func:`quadratic_spline_swt`); the threshold search for a wave's peak and boundaries
+at one scale (:func:`wave_fiducials`); and vectorised window helpers shared by these searches and by the QRS
+detector (:mod:`ecgcrnn.delineation.qrs`). Everything works on many rows (leads) and windows (beats) at once.
+
+The prototype wavelet is the derivative of a quadratic spline smoothing function; the transform is the
+undecimated (à trous) filter bank of Mallat with the low-pass filter h = [1, 3, 3, 1] / 8 and the
+high-pass filter g = 2 [1, -1], with ``2**(k - 1) - 1`` zeros inserted between the taps at scale 2^k.
+
+Reference
+---------
+J. P. Martínez, R. Almeida, S. Olmos, A. P. Rocha, P. Laguna, "A wavelet-based ECG delineator: evaluation on
+standard databases", IEEE Trans. Biomed. Eng. 51(4):570-581, 2004.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+WAVELET_OFFSET = 0.5
+"""Time, in samples, between index ``n`` of every scale of :func:`quadratic_spline_swt` and the point at
+which that coefficient estimates the derivative: ``W[k, ..., n]`` is centred on ``n + 0.5``."""
+
+_H_TAPS = np.array([1.0, 3.0, 3.0, 1.0]) / 8.0
+
+
+def quadratic_spline_swt(x: np.ndarray, n_scales: int = 5) -> np.ndarray:
+    """À trous wavelet transform with the quadratic-spline wavelet, scales 2^1 .. 2^n_scales.
+
+    Every scale keeps the length of the input and has the group delay of its filters removed, so that a
+    modulus maximum at index ``n`` marks the steepest slope of the smoothed signal at ``n + 0.5``
+    (:data:`WAVELET_OFFSET`) and a zero crossing marks a peak or trough. The ends are extended by
+    reflection.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (..., n_samples)
+        Signals, one per row (e.g. leads), in any unit; float.
+    n_scales : int, default 5
+        Number of dyadic scales, 2^1 .. 2^n_scales.
+
+    Returns
+    -------
+    np.ndarray, shape (n_scales, ..., n_samples)
+        ``W[k - 1]`` is the transform at scale 2^k, in the unit of ``x`` (twice the smoothed first
+        difference at that scale).
+    """
+    x = np.asarray(x, dtype=float)
+    n = x.shape[-1]
+    out = np.zeros((n_scales, *x.shape))
+    if n == 0:
+        return out
+    pad = 2**n_scales + 2 ** (n_scales - 1)
+    pad_mode = "reflect" if n > 1 else "edge"
+    widths = [(0, 0)] * (x.ndim - 1) + [(pad, pad)]
+    approx = np.pad(x, widths, mode=pad_mode)
+    for k in range(1, n_scales + 1):
+        step = 2 ** (k - 1)
+        if k == 1:
+            detail = 2.0 * (_shift(approx, 1) - approx)
+            smooth_offsets = (-1, 0, 1, 2)
+        else:
+            half = step // 2
+            detail = 2.0 * (_shift(approx, half) - _shift(approx, -half))
+            smooth_offsets = (-3 * half, -half, half, 3 * half)
+        out[k - 1] = detail[..., pad : pad + n]
+        if k < n_scales:
+            approx = sum(c * _shift(approx, o) for c, o in zip(_H_TAPS, smooth_offsets, strict=True))
+    return out
+
+
+def windows(arr: np.ndarray, start: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gather equal-length windows from each row of ``arr``.
+
+    Parameters
+    ----------
+    arr : np.ndarray, shape (n_rows, n_samples)
+        Signals, one per row.
+    start : np.ndarray of int, shape (n_rows, n_windows)
+        First sample of each window in its row; may lie outside the signal.
+    length : int
+        Window length in samples.
+
+    Returns
+    -------
+    values : np.ndarray, shape (n_rows, n_windows, length)
+        ``arr[r, start[r, w] + j]``, with indices clipped to the signal.
+    inside : np.ndarray of bool, shape (n_rows, n_windows, length)
+        True where the unclipped index lies inside the signal.
+    """
+    n_rows, n_samples = arr.shape
+    idx = start[..., None] + np.arange(max(length, 0))
+    inside = (idx >= 0) & (idx < n_samples)
+    flat = np.clip(idx, 0, max(n_samples - 1, 0)).reshape(n_rows, -1)
+    values = np.take_along_axis(arr, flat, axis=1).reshape(idx.shape) if n_samples else np.zeros(idx.shape)
+    return values, inside
+
+
+def local_maxima(a: np.ndarray) -> np.ndarray:
+    """Boolean mask of local maxima along the last axis (``a[j-1] <= a[j] > a[j+1]``); ends excluded.
+
+    Parameters
+    ----------
+    a : np.ndarray, shape (..., n)
+
+    Returns
+    -------
+    np.ndarray of bool, shape (..., n)
+    """
+    mask = np.zeros(a.shape, dtype=bool)
+    mask[..., 1:-1] = (a[..., 1:-1] >= a[..., :-2]) & (a[..., 1:-1] > a[..., 2:])
+    return mask
+
+
+def local_minima(a: np.ndarray) -> np.ndarray:
+    """Boolean mask of local minima along the last axis (``a[j-1] >= a[j] <= a[j+1]``); ends excluded.
+
+    Parameters
+    ----------
+    a : np.ndarray, shape (..., n)
+
+    Returns
+    -------
+    np.ndarray of bool, shape (..., n)
+    """
+    mask = np.zeros(a.shape, dtype=bool)
+    mask[..., 1:-1] = (a[..., 1:-1] <= a[..., :-2]) & (a[..., 1:-1] <= a[..., 2:])
+    return mask
+
+
+def last_true_before(mask: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Index of the last True of each window strictly before ``pos``.
+
+    Parameters
+    ----------
+    mask : np.ndarray of bool, shape (..., n)
+    pos : np.ndarray of int, shape (...)
+        Position in the window; the search covers ``0 .. pos - 1``.
+
+    Returns
+    -------
+    np.ndarray of float, shape (...)
+        Window index, NaN where no True lies before ``pos``.
+    """
+    j = np.arange(mask.shape[-1])
+    ok = mask & (j < pos[..., None])
+    found = ok.any(axis=-1)
+    last = mask.shape[-1] - 1 - np.argmax(ok[..., ::-1], axis=-1)
+    return np.where(found, last, np.nan)
+
+
+def first_true_after(mask: np.ndarray, pos: np.ndarray) -> np.ndarray:
+    """Index of the first True of each window strictly after ``pos``.
+
+    Parameters
+    ----------
+    mask : np.ndarray of bool, shape (..., n)
+    pos : np.ndarray of int, shape (...)
+        Position in the window; the search covers ``pos + 1 .. n - 1``.
+
+    Returns
+    -------
+    np.ndarray of float, shape (...)
+        Window index, NaN where no True lies after ``pos``.
+    """
+    j = np.arange(mask.shape[-1])
+    ok = mask & (j > pos[..., None])
+    found = ok.any(axis=-1)
+    return np.where(found, np.argmax(ok, axis=-1), np.nan)
+
+
+def wave_fiducials(w, eps, zone_start, zone_stop, margin: int, xi: tuple[float, float]):
+    """Onset, peak and offset of one wave per window, from one scale of the transform (P and T waves).
+
+    The wave is present when a modulus maximum in the zone exceeds ``eps``; its peak is the zero crossing
+    between that maximum and the largest maximum of opposite sign in the zone; onset and offset are where
+    the modulus falls below ``xi`` times the first / last of those two maxima, or reaches a local minimum,
+    searching up to ``margin`` samples outside the zone (Martínez et al. 2004).
+
+    Parameters
+    ----------
+    w : np.ndarray, shape (n_rows, n_samples)
+        One scale of :func:`quadratic_spline_swt`.
+    eps : np.ndarray, shape (n_rows,)
+        Presence threshold per row, in the unit of ``w``.
+    zone_start, zone_stop : np.ndarray of int, shape (n_rows, n_windows)
+        Search zone [start, stop) of the wave's maxima, in samples.
+    margin : int
+        Extra samples searched for the boundaries on either side of the zone.
+    xi : (float, float)
+        Onset and offset thresholds, fractions of the first / last maximum's modulus.
+
+    Returns
+    -------
+    onset, peak, offset : np.ndarray of float, shape (n_rows, n_windows)
+        Positions in samples of the signal (including :data:`WAVELET_OFFSET`), NaN where absent.
+    """
+    start = zone_start - margin
+    length = int(np.max(zone_stop - zone_start)) + 2 * margin
+    v, inside = windows(w, start, length)
+    a = np.where(inside, np.abs(v), 0.0)
+    j = np.arange(length)
+    zone = inside & (j >= margin) & (j < (zone_stop - start)[..., None])
+    lm = local_maxima(a) & zone
+    big = lm & (a > np.maximum(eps, 1e-12)[:, None, None])
+    present = big.any(axis=-1)
+    main = np.argmax(np.where(big, a, -1.0), axis=-1)
+    main_sign = np.sign(np.take_along_axis(v, main[..., None], axis=-1))
+    opposite = lm & (np.sign(v) == -main_sign)
+    partner = np.argmax(np.where(opposite, a, -1.0), axis=-1)
+    paired = present & opposite.any(axis=-1)
+    first = np.where(paired, np.minimum(main, partner), main)
+    last = np.where(paired, np.maximum(main, partner), main)
+    crossing = np.zeros(v.shape, dtype=bool)
+    crossing[..., :-1] = (v[..., :-1] * v[..., 1:] <= 0) & (v[..., :-1] != 0)
+    jz = first_true_after(crossing | (j == last[..., None]), first - 1)
+    jz_int = np.clip(np.nan_to_num(jz).astype(int), 0, length - 2)
+    v0 = np.take_along_axis(v, jz_int[..., None], axis=-1)[..., 0]
+    v1 = np.take_along_axis(v, jz_int[..., None] + 1, axis=-1)[..., 0]
+    frac = np.clip(v0 / np.where(v0 != v1, v0 - v1, 1.0), 0.0, 1.0)
+    peak = np.where(paired & (jz < last), jz + frac, np.nan)
+    a_first = np.take_along_axis(a, first[..., None], axis=-1)
+    a_last = np.take_along_axis(a, last[..., None], axis=-1)
+    minima = local_minima(a)
+    on = last_true_before((a < xi[0] * a_first) | minima, first)
+    off = first_true_after((a < xi[1] * a_last) | minima, last)
+    return tuple(np.where(present, start + t + WAVELET_OFFSET, np.nan) for t in (on, peak, off))
+
+
+def nanmedian_rows(values: np.ndarray) -> np.ndarray:
+    """Median of the finite entries of each row (n_rows, n) -> (n_rows,); NaN for rows without any."""
+    finite = np.isfinite(values)
+    count = finite.sum(axis=1)
+    ordered = np.sort(np.where(finite, values, np.inf), axis=1)
+    rows = np.arange(values.shape[0])
+    lo = ordered[rows, np.maximum((count - 1) // 2, 0)]
+    hi = ordered[rows, np.maximum(count // 2, 0)]
+    return np.where(count > 0, 0.5 * (lo + hi), np.nan)
+
+
+def bridge_spans(x: np.ndarray, on: np.ndarray, off: np.ndarray) -> np.ndarray:
+    """Copy of ``x`` with every span [on, off] replaced by the straight line between its end samples.
+
+    Parameters
+    ----------
+    x : np.ndarray, shape (n_rows, n_samples)
+    on, off : np.ndarray of float, shape (n_rows, n_spans)
+        Span ends in samples (e.g. QRS onset and offset), rounded outwards.
+
+    Returns
+    -------
+    np.ndarray, shape (n_rows, n_samples)
+    """
+    n_leads, n = x.shape
+    lo = np.clip(np.floor(on).astype(int), 0, n - 1)
+    hi = np.clip(np.ceil(off).astype(int) + 1, 0, n)
+    edges = np.zeros((n_leads, n + 1))
+    rows = np.broadcast_to(np.arange(n_leads)[:, None], lo.shape)
+    np.add.at(edges, (rows, lo), 1.0)
+    np.add.at(edges, (rows, hi), -1.0)
+    inside = np.cumsum(edges[:, :-1], axis=1) > 0
+    idx = np.arange(n)
+    left = np.maximum.accumulate(np.where(inside, -1, idx), axis=1)
+    right = np.minimum.accumulate(np.where(inside, n, idx)[:, ::-1], axis=1)[:, ::-1]
+    left_ok, right_ok = left >= 0, right < n
+    left_c, right_c = np.clip(left, 0, n - 1), np.clip(right, 0, n - 1)
+    xl = np.take_along_axis(x, left_c, axis=1)
+    xr = np.take_along_axis(x, right_c, axis=1)
+    xl, xr = np.where(left_ok, xl, xr), np.where(right_ok, xr, xl)
+    frac = np.where(left_ok & right_ok, (idx - left) / np.maximum(right - left, 1), 0.5)
+    return np.where(inside, xl + frac * (xr - xl), x)
+
+
+def _shift(a: np.ndarray, offset: int) -> np.ndarray:
+    """``b[..., n] = a[..., n + offset]``, zero where ``n + offset`` falls outside the array."""
+    if offset == 0:
+        return a
+    out = np.zeros_like(a)
+    if offset > 0:
+        out[..., :-offset] = a[..., offset:]
+    else:
+        out[..., -offset:] = a[..., :offset]
+    return out

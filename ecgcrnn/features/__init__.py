@@ -1,0 +1,1 @@
+"""Engineered features from a delineation: the beat-by-beat sequence and the record-level vector."""

@@ -1,0 +1,260 @@
+"""Running an entry over a folder of recordings, as the Challenge's ``test_model.py`` does, but robustly.
+
+The recordings are grouped by lead set (sorted into the standard order); ``load_model`` is called once per
+lead set and ``run_model(model, header, recording)`` once per recording, with the header's text and the
+matrix as stored in the .mat file (leads in file order, ADC units). A recording that cannot be read or
+run is logged with the reason and gets a valid all-negative output file; the run carries on. An output that
+cannot be written (a read-only folder, a full disk) stops the run; a lead set whose model does not load
+fails the run once every recording has its output.
+
+A model that offers two stages, ``model.prepare(header, recording) -> inputs`` (picklable, no network) and
+``model.finish_many([inputs, ...]) -> [(classes, labels, probabilities), ...]``, whose composition is
+``run_model`` (as :class:`ecgcrnn.inference.store.LoadedModel` does), is run as a pipeline when more than one
+core is usable: worker processes read and prepare the next recordings while this process runs the network, in
+order, on every prepared recording that is ready (up to :data:`FINISH_BATCH` at once), so that the network
+keeps up with the workers. Any other model is run one recording at a time, in this thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from ecgcrnn.domain import default_class_table, sort_leads
+from ecgcrnn.io.atomic import write_text
+from ecgcrnn.io.outputs import format_outputs, save_outputs
+from ecgcrnn.io.records import find_challenge_files, load_header, load_recording, parse_header
+
+log = logging.getLogger(__name__)
+WORKERS_VARIABLE = "ECGCRNN_WORKERS"
+FINISH_BATCH = 32  # the most prepared recordings the network runs on at once
+
+
+class ModelLoadError(ValueError):
+    """The model of a lead set present in the test data did not load (its recordings got all-negative
+    outputs)."""
+
+
+def run_test_set(
+    model_directory,
+    data_directory,
+    output_directory,
+    load_model: Callable,
+    run_model: Callable,
+    workers: int | None = None,
+) -> tuple[int, int]:
+    """Write one output file per recording of ``data_directory`` into ``output_directory``.
+
+    ``workers`` is the number of processes that prepare recordings for a two-stage model (default: the
+    environment's ``ECGCRNN_WORKERS``, else the usable cores); 1 runs every recording in this process.
+
+    Returns
+    -------
+    (recordings, failed) : tuple of int
+
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        When a folder is missing or ``data_directory`` holds no records.
+    OSError
+        When an output file cannot be written (naming it); the outputs written so far are complete.
+    ModelLoadError
+        After every recording has its output, when the model of a lead set did not load: the message is
+        ``load_model``'s own error, which should say what to do.
+    """
+    if not Path(model_directory).is_dir():
+        raise FileNotFoundError(f"{model_directory}: no such model folder: train one with train_model.py")
+    header_files, recording_files = find_challenge_files(data_directory)
+    if not header_files:
+        raise ValueError(f"{data_directory}: no records (.hea with a .mat beside it) found")
+    output_directory = Path(output_directory)
+    output_directory.mkdir(parents=True, exist_ok=True)
+
+    groups: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
+    failed = 0
+    for header_file, recording_file in zip(header_files, recording_files, strict=True):
+        output_file = output_directory / (Path(header_file).stem + ".csv")
+        try:
+            header = load_header(header_file)
+        except (OSError, ValueError) as error:
+            failed += _fail(output_file, Path(header_file).stem, error)
+            continue
+        groups.setdefault(sort_leads(parse_header(header).leads), []).append(
+            (header, recording_file, str(output_file))
+        )
+
+    workers = _default_workers() if workers is None else workers
+    progress = tqdm(total=len(header_files) - failed, desc="recordings", unit="rec", disable=None)
+    unloaded = []
+    for leads, members in groups.items():
+        try:
+            model = load_model(str(model_directory), leads)
+        except Exception as error:  # the entry's own code: any failure is that group's failure
+            log.error("cannot load the model for leads %s: %s", ", ".join(leads), error)
+            for header, _, output_file in members:
+                failed += _fail(Path(output_file), parse_header(header).record_name, error, quiet=True)
+            progress.update(len(members))
+            count = f"{len(members)} recording{'s' if len(members) > 1 else ''}"
+            unloaded.append(f"{count} with leads {', '.join(leads)}: {error}")
+            continue
+        staged = workers > 1 and callable(getattr(model, "finish_many", None)) and hasattr(model, "prepare")
+        run = _run_staged if staged else _run_in_turn
+        failed += run(model, run_model, members, workers, progress)
+    progress.close()
+    if unloaded:
+        more = f" (and {len(unloaded) - 1} more lead sets, above)" if len(unloaded) > 1 else ""
+        raise ModelLoadError(f"all-negative outputs for {unloaded[0]}{more}")
+    return len(header_files), failed
+
+
+def _run_in_turn(model, run_model: Callable, members, workers: int, progress) -> int:
+    """Read, run and save each recording in this thread; the number that failed."""
+    failed = 0
+    for header, recording_file, output_file in members:
+        failed += _run_one(model, run_model, header, recording_file, output_file)
+        progress.update()
+    return failed
+
+
+def _run_staged(model, run_model: Callable, members, workers: int, progress) -> int:
+    """Prepare recordings in ``workers`` processes, up to ``64 * workers`` ahead; finish them here, in order.
+
+    A recording whose worker died is run again in this process with ``run_model``.
+    """
+    failed = 0
+    try:
+        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    except (OSError, NotImplementedError) as error:  # no process support here: run in turn
+        log.warning("cannot start worker processes (%s); running recordings one at a time", error)
+        return _run_in_turn(model, run_model, members, workers, progress)
+    with pool:
+        tasks = ((model.prepare, header, recording_file) for header, recording_file, _ in members)
+        futures = _submit_ahead(pool, _prepare, tasks, 64 * workers)
+        try:
+            for batch in _ready_batches(zip(members, futures, strict=True), FINISH_BATCH):
+                failed += _finish_batch(model, run_model, batch)
+                progress.update(len(batch))
+        except BaseException:  # stopped (an output that cannot be written): drop the recordings queued
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
+    return failed
+
+
+def _ready_batches(pairs: Iterable[tuple], limit: int) -> Iterator[list]:
+    """Consecutive (member, future) pairs in order: each batch is one pair waited for, then the following
+    pairs whose futures are already done, up to ``limit``."""
+    batch: list = []
+    for member, future in pairs:
+        if batch and (len(batch) >= limit or not future.done()):
+            yield batch
+            batch = []
+        batch.append((member, future))
+    if batch:
+        yield batch
+
+
+def _finish_batch(model, run_model: Callable, batch: list) -> int:
+    """Run the network once on the batch's prepared recordings and save each output; the number failed.
+
+    A recording whose worker died is run again here with ``run_model``; one whose preparation raised is
+    that recording's failure; if the batched network call raises, the recordings are finished one by one.
+    """
+    failed, ready = 0, []
+    for (header, recording_file, output_file), future in batch:
+        error = future.exception()
+        if isinstance(error, BrokenProcessPool):
+            failed += _run_one(model, run_model, header, recording_file, output_file)
+        elif error is not None:
+            failed += _save(output_file, header, future.result)
+        else:
+            ready.append((header, output_file, future.result()))
+    try:
+        results = model.finish_many([inputs for *_, inputs in ready])
+    except Exception:  # the entry's own code: find which recording fails
+        results = [None] * len(ready)
+    for (header, output_file, inputs), result in zip(ready, results, strict=True):
+        compute = (lambda r=result: r) if result is not None else (lambda i=inputs: model.finish_many([i])[0])
+        failed += _save(output_file, header, compute)
+    return failed
+
+
+def _prepare(prepare: Callable, header: str, recording_file: str):
+    """In a worker process: read one recording and prepare it."""
+    return prepare(header, load_recording(recording_file, header))
+
+
+def _submit_ahead(pool, function: Callable, tasks: Iterable[tuple], depth: int) -> Iterator[Future]:
+    """Futures of ``function(*task)`` in the order of ``tasks``, with at most ``depth`` submitted ahead."""
+    pending: deque[Future] = deque()
+    for task in tasks:
+        try:
+            pending.append(pool.submit(function, *task))
+        except BrokenProcessPool as error:
+            broken: Future = Future()
+            broken.set_exception(error)
+            pending.append(broken)
+        if len(pending) >= depth:
+            yield pending.popleft()
+    yield from pending
+
+
+def _run_one(model, run_model: Callable, header: str, recording_file: str, output_file: str) -> int:
+    """Read, run and save one recording; 1 if it failed (and got an all-negative output), else 0."""
+    return _save(
+        output_file, header, lambda: run_model(model, header, load_recording(recording_file, header))
+    )
+
+
+def _save(output_file: str, header: str, compute: Callable) -> int:
+    """Save ``compute()``'s (classes, labels, probabilities); 1 if it failed (all-negative output), else 0.
+
+    A failure to write the file is not the recording's: it propagates.
+    """
+    record_name = parse_header(header).record_name
+    try:
+        classes, labels, probabilities = compute()
+        text = format_outputs(output_file, record_name, classes, _as_binary(labels), _as_float(probabilities))
+    except Exception as error:  # the entry's own code: a failure is that recording's failure
+        return _fail(Path(output_file), record_name, error)
+    write_text(output_file, text)
+    return 0
+
+
+def _default_workers() -> int:
+    text = os.environ.get(WORKERS_VARIABLE, "")
+    if text.strip():
+        try:
+            return max(int(text), 1)
+        except ValueError:
+            raise ValueError(f"{WORKERS_VARIABLE}={text!r}: expected a whole number of processes") from None
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _fail(output_file: Path, record_name: str, error: Exception, quiet: bool = False) -> int:
+    if not quiet:
+        log.error(
+            "%s: failed (%s: %s); writing an all-negative output", record_name, type(error).__name__, error
+        )
+    classes = default_class_table().names
+    save_outputs(output_file, record_name, classes, [0] * len(classes), [0.0] * len(classes))
+    return 1
+
+
+def _as_binary(labels) -> list[int]:
+    values = np.asarray(labels).ravel()
+    if values.dtype.kind not in "biuf":
+        raise ValueError(f"labels must be numbers or booleans, got {values.dtype}")
+    return [int(value) for value in values != 0]
+
+
+def _as_float(probabilities) -> list[float]:
+    return [float(value) for value in np.asarray(probabilities, dtype=float).ravel()]

@@ -1,0 +1,45 @@
+"""Reduced-lead copies of Challenge records, as the Challenge's ``extract_leads_wfdb.py`` makes them."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from tqdm import tqdm
+
+from ecgcrnn.io.records import find_challenge_files, load_recording, parse_header, write_record
+
+log = logging.getLogger(__name__)
+
+
+def extract_leads(input_directory, output_directory, leads) -> int:
+    """Write every record under ``input_directory`` again with only ``leads``, in that order.
+
+    Headers keep their comments and the kept leads' fields; the lead count, initial values and checksums
+    follow the new data. Sub-folders are mirrored. Returns the number of records written.
+
+    Raises
+    ------
+    ValueError
+        If ``output_directory`` is ``input_directory``, or a record lacks one of ``leads`` (the error names
+        the record and the leads it has).
+    """
+    source, target = Path(input_directory), Path(output_directory)
+    if not leads:
+        raise ValueError("no leads given")
+    if target.resolve() == source.resolve():
+        raise ValueError(f"{target}: the output folder must differ from the input folder")
+    header_files, recording_files = find_challenge_files(source)
+    if not header_files:
+        raise ValueError(f"{source}: no records (.hea with a .mat beside it) found")
+    for header_file, recording_file in tqdm(
+        list(zip(header_files, recording_files, strict=True)), desc="extracting", unit="record", disable=None
+    ):
+        header = parse_header(Path(header_file).read_text(encoding="utf-8", errors="replace"), header_file)
+        header.lead_indices(leads)  # names the record and its leads when one is missing
+        recording = load_recording(recording_file, header)
+        folder = target / Path(header_file).parent.relative_to(source)
+        folder.mkdir(parents=True, exist_ok=True)
+        write_record(folder, header, recording, leads)
+    log.info("wrote %d records with leads %s to %s", len(header_files), ", ".join(leads), target)
+    return len(header_files)

@@ -1,0 +1,295 @@
+"""Challenge records: WFDB headers and MATLAB v4 recordings, read strictly and written consistently.
+
+A record is a WFDB header ``<id>.hea`` and a MATLAB file ``<id>.mat`` holding a matrix ``val`` of shape
+(leads, samples) in ADC units. Physical values in mV are ``(adc - baseline) / gain``. The reader accepts the
+quirks of the real Challenge data (record names carrying ``.mat``, ``# Dx:`` with a space, empty codes,
+CRLF line endings, ``1000/mv`` units, ``1000.0(0)/mV`` gains with a baseline, ``Age: NaN``) and rejects
+anything it cannot read with a :class:`RecordError` that names the file and what was expected.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ecgcrnn.domain import canonical_lead
+from ecgcrnn.io.atomic import write_text
+from ecgcrnn.io.matfile import RecordError, read_mat, write_mat
+
+DEFAULT_GAIN = 200.0  # WFDB: a missing or zero gain means 200 ADC units per physical unit
+INVALID_ADC = -32768  # WFDB: the value of an invalid (missing) sample in 16-bit formats
+_UNITS_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "v": 1e3}
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One lead's line of a WFDB header."""
+
+    file_name: str
+    fmt: str
+    gain: float  # ADC units per physical unit
+    baseline: int  # ADC value of 0 physical units
+    units: str
+    adc_resolution: int
+    adc_zero: int
+    initial_value: int | None
+    checksum: int | None
+    block_size: int
+    name: str  # canonical lead name (aVR, not avr)
+    line: str  # the line as written, for rewriting headers
+
+
+@dataclass(frozen=True)
+class Header:
+    """A parsed WFDB header: the record line, one :class:`Signal` per lead, and the comments."""
+
+    record_name: str
+    fs_hz: float
+    num_samples: int
+    signals: tuple[Signal, ...]
+    comments: tuple[str, ...]  # comment lines without their leading '#'
+    record_line: str
+    source: str  # file or record name used in error messages
+
+    @property
+    def leads(self) -> tuple[str, ...]:
+        return tuple(signal.name for signal in self.signals)
+
+    @property
+    def num_leads(self) -> int:
+        return len(self.signals)
+
+    def comment(self, key: str) -> str | None:
+        """The value of the first ``#Key: value`` comment (key matched case-insensitively), else None."""
+        key = key.lower()
+        for line in self.comments:
+            name, sep, value = line.partition(":")
+            if sep and name.strip().lower() == key:
+                return value.strip()
+        return None
+
+    def lead_indices(self, leads) -> list[int]:
+        """Row indices of ``leads`` (any case) in the recording; RecordError naming a missing lead."""
+        index = {name: i for i, name in enumerate(self.leads)}
+        try:
+            return [index[canonical_lead(lead)] for lead in leads]
+        except KeyError as missing:
+            raise RecordError(
+                f"{self.source}: lead {missing.args[0]!r} not in {', '.join(self.leads)}"
+            ) from None
+
+
+def find_challenge_files(data_directory) -> tuple[list[str], list[str]]:
+    """Header and recording files under ``data_directory``, sorted by file name.
+
+    A ``.hea`` counts only when its ``.mat`` exists beside it; hidden files and folders are skipped.
+    Sub-folders are searched too, so the Challenge's per-source folders can be used as downloaded.
+    """
+    root = Path(data_directory)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: no such folder")
+    pairs = []
+    for folder, subfolders, files in os.walk(root):
+        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
+        for name in files:
+            if name.endswith(".hea") and not name.startswith("."):
+                header_file = Path(folder, name)
+                recording_file = header_file.with_suffix(".mat")
+                if recording_file.is_file():
+                    pairs.append((name, str(header_file), str(recording_file)))
+    pairs.sort()
+    return [pair[1] for pair in pairs], [pair[2] for pair in pairs]
+
+
+def load_header(header_file) -> str:
+    """The text of a header file, checked to parse (RecordError naming the file otherwise)."""
+    text = Path(header_file).read_text(encoding="utf-8", errors="replace")
+    parse_header(text, source=str(header_file))
+    return text
+
+
+@functools.lru_cache(maxsize=256)
+def parse_header(text: str, source: str | None = None) -> Header:
+    """Parse a WFDB header's text; RecordError naming ``source`` (or the record) and what was expected."""
+    lines = [line.strip() for line in text.splitlines()]
+    comments = tuple(line[1:] for line in lines if line.startswith("#"))
+    body = [line for line in lines if line and not line.startswith("#")]
+    where = source or (body[0].split()[0] if body else "header")
+    if not body:
+        raise RecordError(f"{where}: empty header, expected a record line '<record> <leads> <fs> <samples>'")
+    name, num_leads, fs_hz, num_samples = _parse_record_line(body[0], where)
+    if len(body) - 1 != num_leads:
+        raise RecordError(f"{where}: record line announces {num_leads} leads, found {len(body) - 1} lines")
+    signals = tuple(_parse_signal_line(line, where) for line in body[1:])
+    return Header(name, fs_hz, num_samples, signals, comments, body[0], where)
+
+
+def load_recording(recording_file, header: str | Header | None = None, leads=None, key: str = "val"):
+    """The recording's matrix as stored, shape (leads, samples), in ADC units.
+
+    Given ``header`` the shape is checked against it; given ``leads`` too, the rows come in that order.
+    """
+    recording = read_mat(recording_file, key)
+    if header is None:
+        return recording
+    header = header if isinstance(header, Header) else parse_header(header)
+    expected = (header.num_leads, header.num_samples)
+    if recording.shape != expected:
+        raise RecordError(
+            f"{recording_file}: matrix '{key}' has shape {recording.shape[0]}x{recording.shape[1]}, "
+            f"header {header.source} expects {expected[0]}x{expected[1]} (leads x samples)"
+        )
+    if leads is not None:
+        recording = recording[header.lead_indices(leads)]
+    return recording
+
+
+def to_millivolts(header: str | Header, recording: np.ndarray, leads=None) -> np.ndarray:
+    """A recording (leads in file order, ADC units) as float32 millivolts, shape (len(leads), samples).
+
+    ``leads`` picks and orders the rows (any case); all leads in file order when None. Invalid samples
+    (WFDB's -32768 in 16-bit formats) and non-finite values become NaN.
+    """
+    header = header if isinstance(header, Header) else parse_header(header)
+    recording = np.asarray(recording)
+    if recording.ndim != 2 or recording.shape[0] != header.num_leads:
+        raise RecordError(
+            f"{header.source}: recording of shape {recording.shape} does not match the header's "
+            f"{header.num_leads} leads"
+        )
+    rows = header.lead_indices(leads) if leads is not None else list(range(header.num_leads))
+    signals = [header.signals[i] for i in rows]
+    gain = np.array([s.gain / _UNITS_TO_MV.get(s.units.lower(), 1.0) for s in signals], np.float64)
+    baseline = np.array([s.baseline for s in signals], np.float64)
+    raw = recording[rows]
+    mv = ((raw - baseline[:, None]) / gain[:, None]).astype(np.float32)
+    if raw.dtype == np.int16:
+        mv[raw == INVALID_ADC] = np.nan
+    elif not np.issubdtype(raw.dtype, np.integer):
+        mv[~np.isfinite(mv)] = np.nan
+    return mv
+
+
+def get_labels(header: str | Header) -> list[str]:
+    """The SNOMED CT codes on the ``#Dx:`` (or ``# Dx:``) line, empty entries dropped; [] when absent."""
+    header = header if isinstance(header, Header) else parse_header(header)
+    value = header.comment("Dx")
+    return [code.strip() for code in value.split(",") if code.strip()] if value else []
+
+
+def get_age(header: str | Header) -> float | None:
+    """Age in years; NaN when the Age line is not a number, None when there is no Age line."""
+    header = header if isinstance(header, Header) else parse_header(header)
+    value = header.comment("Age")
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except ValueError:
+        return math.nan
+
+
+def get_sex(header: str | Header) -> str | None:
+    """The Sex line's text (``Male``, ``Female``, ``Unknown``...), None when absent."""
+    header = header if isinstance(header, Header) else parse_header(header)
+    return header.comment("Sex")
+
+
+def write_record(output_directory, header: Header, recording: np.ndarray, leads) -> Path:
+    """Write ``leads`` (in that order) of a record as a new header and MATLAB v4 file.
+
+    Comments and every field of the kept signal lines are preserved; the record line's lead count, and
+    each line's initial value and checksum, are set from the data. Both files are written atomically.
+    Returns the new header's path.
+    """
+    rows = header.lead_indices(leads)
+    data = np.ascontiguousarray(np.asarray(recording)[rows])
+    record_tokens = header.record_line.split()
+    record_tokens[1] = str(len(rows))
+    lines = [" ".join(record_tokens)]
+    for row, values in zip(rows, data, strict=True):
+        lines.append(_rewrite_signal_line(header.signals[row].line, values))
+    lines += [f"#{comment}" for comment in header.comments]
+    mat_name = header.signals[rows[0]].file_name if rows else f"{header.record_name}.mat"
+    output_directory = Path(output_directory)
+    write_mat(output_directory / mat_name, "val", data)
+    header_file = output_directory / (Path(mat_name).stem + ".hea")
+    write_text(header_file, "\n".join(lines) + "\n")
+    return header_file
+
+
+def checksum(values: np.ndarray) -> int:
+    """WFDB's 16-bit checksum of one signal: the sum of its samples modulo 65536, as a signed value."""
+    total = int(np.sum(values, dtype=np.int64)) % 65536
+    return total - 65536 if total > 32767 else total
+
+
+def _parse_record_line(line: str, where: str) -> tuple[str, int, float, int]:
+    tokens = line.split()
+    try:
+        name = tokens[0].split("/")[0]
+        num_leads = int(tokens[1])
+        fs_hz = float(tokens[2].split("/")[0].split("(")[0])
+        num_samples = int(tokens[3])
+    except (IndexError, ValueError):
+        raise RecordError(
+            f"{where}: bad record line {line!r}, expected '<record> <leads> <fs> <samples> [date time]'"
+        ) from None
+    if num_leads < 1 or not fs_hz > 0 or not math.isfinite(fs_hz) or num_samples < 0:
+        raise RecordError(f"{where}: bad record line {line!r}, expected positive leads, fs and samples")
+    for suffix in (".mat", ".hea"):
+        name = name.removesuffix(suffix)
+    return name, num_leads, fs_hz, num_samples
+
+
+def _parse_signal_line(line: str, where: str) -> Signal:
+    tokens = line.split(maxsplit=8)
+    if len(tokens) < 9:
+        raise RecordError(
+            f"{where}: bad signal line {line!r}, expected '<file> <format> <gain>/<units> <resolution> "
+            "<ADC zero> <initial value> <checksum> <block size> <lead name>'"
+        )
+    try:
+        adc_zero = int(tokens[4])
+        gain, baseline, units = _parse_gain(tokens[2], adc_zero)
+        return Signal(
+            file_name=tokens[0],
+            fmt=tokens[1],
+            gain=gain,
+            baseline=baseline,
+            units=units,
+            adc_resolution=int(tokens[3]),
+            adc_zero=adc_zero,
+            initial_value=int(tokens[5]),
+            checksum=int(tokens[6]),
+            block_size=int(tokens[7]),
+            name=canonical_lead(tokens[8]),
+            line=line,
+        )
+    except ValueError:
+        raise RecordError(f"{where}: bad signal line {line!r}, a numeric field is not a number") from None
+
+
+def _parse_gain(token: str, adc_zero: int) -> tuple[float, int, str]:
+    """``1000/mV``, ``1000.0(-5)/mV`` or ``200`` as (gain, baseline, units)."""
+    value, _, units = token.partition("/")
+    baseline = adc_zero
+    if "(" in value:
+        value, _, rest = value.partition("(")
+        baseline = int(float(rest.rstrip(")")))
+    gain = float(value)
+    if not math.isfinite(gain):
+        raise ValueError(token)
+    return (gain if gain != 0 else DEFAULT_GAIN), baseline, (units or "mV")
+
+
+def _rewrite_signal_line(line: str, values: np.ndarray) -> str:
+    tokens = line.split(maxsplit=8)
+    tokens[5] = str(int(values[0])) if values.size else "0"
+    tokens[6] = str(checksum(values))
+    return " ".join(tokens)

@@ -1,0 +1,1 @@
+"""The dual-branch convolutional recurrent network and its losses (Keras 3)."""

@@ -1,0 +1,1 @@
+"""The Challenge's scores, computed as its evaluator does, and their figures."""

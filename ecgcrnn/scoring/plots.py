@@ -1,0 +1,143 @@
+"""Figures of a model's results: the per-class scores of an evaluation and the learning curves of training.
+
+Matplotlib is imported only when a figure is drawn (Agg backend, no display needed), so the scripts that
+import this module stay light.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from ecgcrnn.domain import class_string, default_class_table
+from ecgcrnn.io.atomic import replacing
+
+_SCORE_COLOURS = {"AUROC": "tab:blue", "AUPRC": "tab:orange", "F-measure": "tab:green"}
+
+
+def plot_class_scores(scores, output_file) -> Path:
+    """Draw the per-class AUROC, AUPRC and F-measure as grouped horizontal bars; returns the PNG's path.
+
+    One row per scored class, labelled with its abbreviation (:data:`ecgcrnn.domain.ABBREVIATIONS`), in
+    scoring order from the top; the overall Challenge metric is in the title. A NaN score (a class without
+    positives, or without negatives for the AUROC) draws no bar; a row with no score at all (a NaN
+    F-measure means no positives) says "no positives", so that it is not read as scores of 0.
+
+    Parameters
+    ----------
+    scores : ecgcrnn.scoring.metrics.Scores
+        ``classes`` (C code sets) and the ``auroc_classes``, ``auprc_classes``, ``f_measure_classes``
+        arrays of shape (C,).
+    output_file : str or Path
+        The PNG to write.
+    """
+    plt = pyplot()
+    labels = _abbreviations(scores.classes)
+    columns = {
+        "AUROC": scores.auroc_classes,
+        "AUPRC": scores.auprc_classes,
+        "F-measure": scores.f_measure_classes,
+    }
+    rows = np.arange(len(labels))
+    height = 0.8 / len(columns)
+    values = {name: np.asarray(column, dtype=float) for name, column in columns.items()}
+    fig, ax = plt.subplots(figsize=(7, 1.8 + 0.3 * len(labels)), dpi=100, layout="constrained")
+    try:
+        for k, (name, column) in enumerate(values.items()):
+            shown = np.isfinite(column)
+            offset = (k - (len(columns) - 1) / 2) * height
+            ax.barh(rows[shown] + offset, column[shown], height, label=name, color=_SCORE_COLOURS[name])
+        for row in np.flatnonzero(np.all([~np.isfinite(column) for column in values.values()], axis=0)):
+            ax.text(0.01, row, "no positives", va="center", fontsize="small", style="italic", color="grey")
+        ax.set_yticks(rows, labels)
+        ax.set_ylim(len(labels) - 0.5, -0.5)
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("score")
+        ax.grid(axis="x", alpha=0.3)
+        fig.legend(loc="outside lower center", ncols=len(columns), fontsize="small")
+        ax.set_title(f"Per-class scores (Challenge metric {_number(scores.challenge_metric)})")
+        save_figure(fig, output_file)
+    finally:
+        plt.close(fig)
+    return Path(output_file)
+
+
+def plot_learning_curves(history, output_file) -> Path:
+    """Draw the training loss and the validation Challenge metric per epoch; returns the PNG's path.
+
+    Two panels sharing the epoch axis; the epoch with the best validation metric is marked in both. An
+    empty history gives the two empty panels with a note.
+
+    Parameters
+    ----------
+    history : list of dict
+        One dict per epoch as training keeps it (:class:`ecgcrnn.training.loop.ChallengeMonitor`), with keys
+        ``loss`` and ``val_challenge_metric`` (either may be missing); epoch ``i`` is ``history[i - 1]``.
+    output_file : str or Path
+        The PNG to write.
+    """
+    plt = pyplot()
+    epochs = np.arange(1, len(history) + 1)
+    loss = np.array([epoch.get("loss", np.nan) for epoch in history], dtype=float)
+    metric = np.array([epoch.get("val_challenge_metric", np.nan) for epoch in history], dtype=float)
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(6, 5), dpi=100)
+    try:
+        top.plot(epochs, loss, "o-", color="tab:blue")
+        top.set_ylabel("training loss")
+        bottom.plot(epochs, metric, "o-", color="tab:green")
+        bottom.set_ylabel("validation Challenge metric")
+        bottom.set_xlabel("epoch")
+        if np.isfinite(metric).any():
+            best = int(np.nanargmax(metric))
+            for ax in (top, bottom):
+                ax.axvline(epochs[best], color="tab:red", linestyle="--", label=f"best epoch {epochs[best]}")
+            bottom.plot(epochs[best], metric[best], "*", color="tab:red", markersize=12)
+            top.legend(fontsize="small")
+            title = f"Learning curves (best: epoch {epochs[best]}, metric {metric[best]:.3f})"
+        else:
+            title = "Learning curves (no validation metric recorded)"
+        if not len(history):
+            bottom.set_xlim(0.5, 1.5)
+        bottom.xaxis.get_major_locator().set_params(integer=True)
+        for ax in (top, bottom):
+            ax.grid(alpha=0.3)
+        top.set_title(title)
+        fig.tight_layout()
+        save_figure(fig, output_file)
+    finally:
+        plt.close(fig)
+    return Path(output_file)
+
+
+def save_figure(fig, output_file) -> Path:
+    """Save ``fig`` to ``output_file`` (format from its suffix, PNG without one) through a temporary file
+    in the same folder, which then replaces it: an interrupted or failed save leaves no partial figure and
+    an earlier one as it was. An :class:`OSError` names ``output_file``, not the temporary file.
+    """
+    path = Path(output_file)
+    with replacing(path) as temporary:
+        fig.savefig(temporary, format=path.suffix[1:].lower() or "png")
+    return path
+
+
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (files only, no display), imported on first use."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _abbreviations(classes) -> list[str]:
+    """Each class's abbreviation from the Challenge's table; its codes as the scores files write them else."""
+    table = default_class_table()
+    known = dict(zip(table.codes, table.abbreviations, strict=True))
+    return [known.get(frozenset(codes), class_string(codes)) for codes in classes]
+
+
+def _number(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.3f}"

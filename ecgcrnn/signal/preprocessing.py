@@ -1,0 +1,218 @@
+"""From a recording as stored to the network's input: millivolts, 500 Hz, filtered, 10 s windows.
+
+:func:`preprocess` is the one function that training and ``run_model`` both call; :func:`windows` cuts its
+result into the fixed-length windows the network reads, covering the whole recording.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from scipy import signal as sps
+
+from ecgcrnn.io.records import Header, parse_header, to_millivolts
+
+
+@dataclass(frozen=True)
+class PreprocessConfig:
+    """Settings of the signal pipeline.
+
+    Attributes
+    ----------
+    fs_hz : float
+        Sampling rate every recording is resampled to.
+    window_s : float
+        Length of one network input window; shorter recordings are zero-padded at the end.
+    bandpass_hz : tuple of float
+        Pass band of the zero-phase Butterworth filter: the low edge removes baseline wander, the high edge
+        high-frequency noise.
+    bandpass_order : int
+        Order of each Butterworth section before zero-phase doubling.
+    notch_hz : tuple of float
+        Powerline frequencies suppressed by zero-phase notch filters (both 50 and 60 Hz: sources differ).
+    notch_quality : float
+        Quality factor of the notches (centre frequency over -3 dB bandwidth).
+    """
+
+    fs_hz: float = 500.0
+    window_s: float = 10.0
+    bandpass_hz: tuple[float, float] = (0.5, 100.0)
+    bandpass_order: int = 2
+    notch_hz: tuple[float, ...] = (50.0, 60.0)
+    notch_quality: float = 30.0
+
+    @property
+    def window_samples(self) -> int:
+        return round(self.window_s * self.fs_hz)
+
+
+@dataclass(frozen=True)
+class Preprocessed:
+    """A recording ready for the network.
+
+    Attributes
+    ----------
+    signal : numpy.ndarray
+        float32 millivolts, shape (leads, samples) at ``fs_hz``, filtered, finite everywhere.
+    fs_hz : float
+    repaired : numpy.ndarray
+        float32, shape (leads,): the fraction of each lead's samples that were missing (NaN or WFDB's
+        invalid value) and were interpolated; 1.0 for a lead that was missing entirely (now zeros).
+    """
+
+    signal: np.ndarray
+    fs_hz: float
+    repaired: np.ndarray
+
+
+def preprocess(
+    header: str | Header, recording: np.ndarray, leads, config: PreprocessConfig = PreprocessConfig()
+) -> Preprocessed:
+    """Turn one recording into filtered 500 Hz millivolts in the order of ``leads``.
+
+    Parameters
+    ----------
+    header : str or Header
+        The record's header text (gains, baselines, sampling rate, lead names in file order).
+    recording : numpy.ndarray
+        The matrix as stored, shape (header leads, samples), ADC units.
+    leads : sequence of str
+        The leads wanted, in the wanted order (any case).
+    config : PreprocessConfig
+
+    Returns
+    -------
+    Preprocessed
+        ``signal`` has shape (len(leads), round(samples * config.fs_hz / header fs)).
+    """
+    header = header if isinstance(header, Header) else parse_header(header)
+    mv = to_millivolts(header, recording, leads)
+    mv, repaired = repair_missing(mv)
+    mv = resample(mv, header.fs_hz, config.fs_hz)
+    return Preprocessed(filter_signal(mv, config), config.fs_hz, repaired)
+
+
+def repair_missing(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Replace non-finite samples by linear interpolation between their finite neighbours.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        Shape (leads, samples).
+
+    Returns
+    -------
+    (repaired_signal, fraction) : float32 array of the same shape (a lead with no finite sample becomes
+    zeros), and float32 array of shape (leads,) with the fraction of samples that were replaced.
+    """
+    signal = np.asarray(signal, dtype=np.float32)
+    missing = ~np.isfinite(signal)
+    fraction = (
+        missing.mean(axis=1, dtype=np.float32) if signal.shape[1] else np.zeros(len(signal), np.float32)
+    )
+    if not missing.any():
+        return signal, fraction
+    signal = signal.copy()
+    positions = np.arange(signal.shape[1])
+    for lead in np.flatnonzero(missing.any(axis=1)):
+        good = ~missing[lead]
+        if good.any():
+            signal[lead, ~good] = np.interp(positions[~good], positions[good], signal[lead, good])
+        else:
+            signal[lead] = 0.0
+    return signal, fraction
+
+
+def resample(signal: np.ndarray, fs_hz: float, target_hz: float) -> np.ndarray:
+    """Polyphase resampling along the last axis (anti-aliased), float32 out.
+
+    The ratio ``target_hz / fs_hz`` is taken as the nearest fraction with a denominator up to 1,000, so
+    257 Hz becomes 500/257 exactly and 360 Hz becomes 25/18.
+    """
+    signal = np.asarray(signal, dtype=np.float32)
+    if fs_hz == target_hz or signal.shape[-1] == 0:
+        return signal
+    ratio = _ratio(fs_hz, target_hz)
+    out = sps.resample_poly(signal, ratio.numerator, ratio.denominator, axis=-1)
+    return out.astype(np.float32, copy=False)
+
+
+def resampled_length(samples: int, fs_hz: float, target_hz: float) -> int:
+    """The number of samples :func:`resample` gives for ``samples`` at ``fs_hz``."""
+    if fs_hz == target_hz or samples == 0:
+        return samples
+    ratio = _ratio(fs_hz, target_hz)
+    return -(-samples * ratio.numerator // ratio.denominator)
+
+
+def _ratio(fs_hz: float, target_hz: float) -> Fraction:
+    return Fraction(target_hz / fs_hz).limit_denominator(1000)
+
+
+def filter_signal(signal: np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
+    """Zero-phase band-pass and powerline notches along the last axis, float32 out.
+
+    The ends are extended by up to one second of odd reflection so that the slow high-pass and the sharp
+    notches settle before the data starts. Signals shorter than 0.1 s are only mean-centred.
+    """
+    signal = np.asarray(signal, dtype=np.float32)
+    samples = signal.shape[-1]
+    if samples < 0.1 * config.fs_hz:
+        return signal - signal.mean(axis=-1, keepdims=True) if samples else signal
+    padding = min(samples - 1, round(config.fs_hz))
+    out = sps.sosfiltfilt(_filter_sections(config), signal, axis=-1, padlen=padding)
+    return out.astype(np.float32, copy=False)
+
+
+def windows(signal: np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
+    """Cut a preprocessed signal into windows of ``config.window_s`` that together cover all of it.
+
+    A signal no longer than one window gives one window, zero-padded at the end. A longer one gives
+    ceil(samples / window) windows, evenly spaced from the first sample to the last (they overlap where
+    the length is not a multiple of the window), so no part of the recording is left out.
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        Shape (leads, samples).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32, shape (windows, leads, window samples).
+    """
+    signal = np.asarray(signal, dtype=np.float32)
+    size = config.window_samples
+    leads, samples = signal.shape
+    if samples <= size:
+        out = np.zeros((1, leads, size), np.float32)
+        out[0, :, :samples] = signal
+        return out
+    starts = window_starts(samples, size)
+    return np.stack([signal[:, start : start + size] for start in starts])
+
+
+def window_starts(samples: int, size: int) -> np.ndarray:
+    """First sample of each of the ceil(samples / size) evenly spaced windows covering ``samples``."""
+    count = max(math.ceil(samples / size), 1)
+    if count == 1:
+        return np.zeros(1, dtype=np.int64)
+    return np.round(np.linspace(0, samples - size, count)).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=8)
+def _filter_sections(config: PreprocessConfig) -> np.ndarray:
+    nyquist = config.fs_hz / 2
+    low, high = config.bandpass_hz
+    sections = [sps.butter(config.bandpass_order, low, "highpass", fs=config.fs_hz, output="sos")]
+    if high < nyquist:
+        sections.append(sps.butter(config.bandpass_order, high, "lowpass", fs=config.fs_hz, output="sos"))
+    for frequency in config.notch_hz:
+        if frequency < nyquist:
+            b, a = sps.iirnotch(frequency, config.notch_quality, fs=config.fs_hz)
+            sections.append(sps.tf2sos(b, a))
+    return np.concatenate(sections)

@@ -1,0 +1,3 @@
+"""Synthetic Challenge records with known diagnoses and true fiducial points: ``python -m
+ecgcrnn.synthetic``.
+"""

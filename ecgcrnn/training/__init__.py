@@ -1,0 +1,1 @@
+"""Training: one network per lead set, thresholds chosen for the Challenge metric, several devices."""

@@ -1,0 +1,134 @@
+"""Training settings in one frozen dataclass, with defaults meant for the full 88,253-record training set.
+
+Every field can be overridden for quick runs and tests, from a JSON file named by ``ECGCRNN_CONFIG`` and then
+from environment variables ``ECGCRNN_<FIELD>`` (upper case), e.g. ``ECGCRNN_EPOCHS=2``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from ecgcrnn.domain import LEAD_SETS
+
+ENV_PREFIX = "ECGCRNN_"
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Settings of training and of the network.
+
+    Attributes
+    ----------
+    seed : int
+        The one seed: data split, window sampling, weight initialisation.
+    lead_sets : tuple of str
+        Names (keys of :data:`ecgcrnn.domain.LEAD_SETS`) of the lead sets to train a model for.
+    epochs, batch_size, learning_rate : int, int, float
+        Optimisation (Adam); the learning rate is halved when the validation metric stalls.
+    patience_epochs : int
+        Early stopping: epochs without a better validation challenge metric.
+    validation_fraction : float
+        Share of the records held out (multilabel-stratified) for early stopping and thresholds.
+    loss : str
+        ``"weighted_bce"`` (positives weighted by the square root of the negative/positive ratio) or
+        ``"focal"`` (binary focal cross-entropy, gamma 2).
+    conv_filters : tuple of int
+        Filters of the signal branch's convolutional blocks (each halves the time axis).
+    signal_rnn_units, feature_rnn_units : int
+        Units per direction of the two branches' bidirectional GRUs.
+    dense_units : tuple of int
+        The three fully connected layers after the branches are joined.
+    dropout : float
+    gain_jitter, noise_mv : float
+        Augmentation of the training signal (see :class:`ecgcrnn.data.batches.WindowBatches`): each lead's
+        gain drawn from 1 ± ``gain_jitter``, and white noise of ``noise_mv`` millivolts.
+    mixed_precision : str
+        ``"auto"`` (float16 computations with float32 weights where a GPU is present, float32 on the CPU),
+        ``"on"`` or ``"off"``; the network's sigmoid output stays float32, and saved models are float32.
+    steps_per_epoch : int
+        At most this many training batches per epoch, for short runs and benchmarks (0: every record once
+        per epoch); each epoch still draws its batches from all the training records.
+    cache_directory : str
+        Where the preprocessed cache lives; empty means ``<model folder>/cache``.
+    n_jobs : int
+        Processes for building the cache; 0 means every core.
+    """
+
+    seed: int = 2021
+    lead_sets: tuple[str, ...] = tuple(LEAD_SETS)
+    epochs: int = 40
+    batch_size: int = 64
+    learning_rate: float = 3e-4
+    patience_epochs: int = 6
+    validation_fraction: float = 0.15
+    loss: str = "weighted_bce"
+    conv_filters: tuple[int, ...] = (16, 32, 32, 64, 64, 96)
+    signal_rnn_units: int = 48
+    feature_rnn_units: int = 32
+    dense_units: tuple[int, ...] = (128, 64, 64)
+    dropout: float = 0.3
+    gain_jitter: float = 0.1
+    noise_mv: float = 0.02
+    mixed_precision: str = "auto"
+    steps_per_epoch: int = 0
+    cache_directory: str = ""
+    n_jobs: int = 0
+
+    def __post_init__(self):
+        unknown = set(self.lead_sets) - set(LEAD_SETS)
+        if unknown:
+            raise ValueError(f"unknown lead sets {sorted(unknown)}; expected some of {', '.join(LEAD_SETS)}")
+        if self.loss not in ("weighted_bce", "focal"):
+            raise ValueError(f"loss {self.loss!r}: expected 'weighted_bce' or 'focal'")
+        if self.mixed_precision not in ("auto", "on", "off"):
+            raise ValueError(f"mixed_precision {self.mixed_precision!r}: expected 'auto', 'on' or 'off'")
+        if not 0 < self.validation_fraction < 1:
+            raise ValueError(f"validation_fraction {self.validation_fraction}: expected between 0 and 1")
+
+    def to_json(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+
+def load_config(environ=None) -> TrainingConfig:
+    """The defaults, overridden by the JSON file in ``ECGCRNN_CONFIG``, then by ``ECGCRNN_<FIELD>``."""
+    environ = os.environ if environ is None else environ
+    values: dict = {}
+    if environ.get(f"{ENV_PREFIX}CONFIG"):
+        path = Path(environ[f"{ENV_PREFIX}CONFIG"])
+        try:
+            values.update(json.loads(path.read_text()))
+        except (OSError, ValueError) as error:
+            raise ValueError(f"{path}: cannot read the training configuration ({error})") from None
+    for f in dataclasses.fields(TrainingConfig):
+        key = f"{ENV_PREFIX}{f.name.upper()}"
+        if key in environ:
+            values[f.name] = _parse(environ[key], f.name)
+    return config_from_dict(values)
+
+
+def config_from_dict(values: dict) -> TrainingConfig:
+    """A :class:`TrainingConfig` from plain values (lists become tuples); unknown keys are an error."""
+    fields = {f.name: f for f in dataclasses.fields(TrainingConfig)}
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise ValueError(f"unknown training settings {sorted(unknown)}; known: {', '.join(fields)}")
+    converted = {}
+    for name, value in values.items():
+        default = fields[name].default
+        converted[name] = tuple(value) if isinstance(default, tuple) else type(default)(value)
+    return TrainingConfig(**converted)
+
+
+def _parse(text: str, name: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        if name in ("loss", "cache_directory", "mixed_precision"):
+            return text
+        if name == "lead_sets":
+            return [part.strip() for part in text.split(",") if part.strip()]
+        raise ValueError(f"{ENV_PREFIX}{name.upper()}={text!r} is not a valid value") from None
