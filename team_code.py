@@ -1,27 +1,36 @@
-"""The entry's method, as the Challenge calls it.
+"""The entry's method, as the Challenge calls it: one trained model per lead set.
 
-Pipeline (``ecgcrnn``): preprocess (mV, 500 Hz, band-pass and notches, 10 s windows) -> delineate (wavelet
-PQRST, Martínez et al. 2004) -> features (beat sequence and record vector) -> dual-branch CRNN (signal;
-features) -> per-class thresholds chosen for the Challenge metric. One trained model per lead set.
+    recording -> preprocess -> delineate -> features -> dual-branch CRNN -> thresholds -> classes
 """
 
 from ecgcrnn.domain import LEAD_SETS
-from ecgcrnn.inference.store import load_model, run_model
+from ecgcrnn.inference.predict import LoadedModel
+from ecgcrnn.inference.store import load_model
+from ecgcrnn.pipeline import prepare_record
 
 __all__ = ["training_code", "load_model", "run_model"]
 
 
 def training_code(data_directory, model_directory):
     """Train and save one model per lead set (settings: ecgcrnn.training.settings, overridable from the
-    environment).
-    """
+    environment): every record through the pipeline once into a cache, then per lead set the CRNN and its
+    per-class thresholds chosen for the Challenge metric."""
     from ecgcrnn.training.loop import train  # imports TensorFlow: not needed to load and run a model
 
     train(data_directory, model_directory)
 
 
-# load_model(model_directory, leads): the model of the lead set made of ``leads`` (any order or case).
-# run_model(model, header, recording) -> (classes, labels, probabilities), over all the record's windows.
+# load_model(model_directory, leads): the model of the lead set made of ``leads`` (any order or case), with
+# the pipeline settings it was trained with.
+
+
+def run_model(model: LoadedModel, header, recording):
+    """(classes, labels, probabilities) for one recording (leads in file order, ADC units)."""
+    # preprocess (mV, 500 Hz, band-pass and notches, 10 s windows) -> delineate (wavelet PQRST, Martínez et
+    # al. 2004) -> features (beat sequence and record vector) -> the network's inputs, for every window
+    record = prepare_record(header, recording, model.leads, model.settings)
+    # dual-branch CRNN (signal; features) on every window, probabilities averaged, per-class thresholds
+    return model.finish(record.inputs)
 
 
 def _loader(lead_set):

@@ -1,12 +1,22 @@
-"""What the network reads: its named inputs, assembled the same way for training batches and ``run_model``.
+"""The one path from a recording to the network's inputs, and the settings that shape them.
 
-For a lead set of L leads and a batch of B windows:
+:func:`prepare_record` is the pipeline, stage by stage: preprocessing (:mod:`ecgcrnn.signal`: millivolts,
+500 Hz, band-pass and notches, 10 s windows covering the recording), the wavelet delineation of every window
+(:mod:`ecgcrnn.delineation`), the features of every window (:mod:`ecgcrnn.features`) and the network's
+inputs assembled from them. The training cache, ``run_model``, the ECG viewer and the benchmarks all call
+it. :class:`PipelineSettings` holds every setting of those stages; a trained model keeps them in its
+``model.json`` and runs with them, and the training cache is keyed by their :meth:`~PipelineSettings.digest`,
+which also covers the source code of the stages, so a cache made by other settings or another version of
+the feature code is rebuilt, never reused.
+
+The inputs, for a lead set of L leads and a batch of B windows (``max_beats`` =
+:attr:`FeatureConfig.max_beats <ecgcrnn.features.settings.FeatureConfig>`):
 
 | input | shape | content |
 |---|---|---|
 | ``signal`` | (B, 5000, L) | preprocessed millivolts, 500 Hz, 10 s, channels last |
-| ``beat_values`` | (B, MAX_BEATS, 2 + 11 L) | :attr:`Features.beats` (seconds, millivolts) |
-| ``beat_mask`` | (B, MAX_BEATS, 2 + 11 L) | 1 where measured, 0 where imputed or padding |
+| ``beat_values`` | (B, max_beats, 2 + 11 L) | :attr:`Features.beats` (seconds, millivolts) |
+| ``beat_mask`` | (B, max_beats, 2 + 11 L) | 1 where measured, 0 where imputed or padding |
 | ``record_values`` | (B, 9 + 11 L) | :attr:`Features.record` |
 | ``record_mask`` | (B, 9 + 11 L) | 1 where measured |
 | ``demographics`` | (B, 4) | age / 100 (0 if unknown), age known, male, female |
@@ -14,15 +24,137 @@ For a lead set of L leads and a batch of B windows:
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
+import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from ecgcrnn.features.beats import Features
+from ecgcrnn.delineation.delineate import delineate_leads
+from ecgcrnn.delineation.settings import DelineationConfig
+from ecgcrnn.features.beats import Features, features_from_delineation
+from ecgcrnn.features.settings import FeatureConfig
+from ecgcrnn.io.records import Header, get_age, get_sex, parse_header
+from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
 
 INPUT_NAMES = ("signal", "beat_values", "beat_mask", "record_values", "record_mask", "demographics")
 DEMOGRAPHICS = ("age_per_100_years", "age_known", "male", "female")
+STAGE_SOURCES = ("io/records.py", "io/matfile.py", "signal", "delineation", "features", "pipeline.py")
+"""The code that computes the inputs (relative to the package), covered by :meth:`PipelineSettings.digest`."""
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    """Every setting of the stages from a recording to the network's inputs.
+
+    Attributes
+    ----------
+    preprocess : PreprocessConfig
+    delineation : DelineationConfig
+    features : FeatureConfig
+    """
+
+    preprocess: PreprocessConfig = PreprocessConfig()
+    delineation: DelineationConfig = DelineationConfig()
+    features: FeatureConfig = FeatureConfig()
+
+    def to_dict(self) -> dict:
+        """Plain values (tuples as lists), as ``model.json`` keeps them."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    @classmethod
+    def from_dict(cls, values: dict) -> PipelineSettings:
+        """The settings :meth:`to_dict` gave; a setting that is absent takes its default.
+
+        Raises
+        ------
+        ValueError
+            For a stage or a setting this version does not know (naming it).
+        """
+        parts = {}
+        for field in dataclasses.fields(cls):
+            parts[field.name] = _dataclass_from_dict(field.default, values.get(field.name, {}), field.name)
+        unknown = set(values) - set(parts)
+        if unknown:
+            raise ValueError(f"unknown pipeline stages {sorted(unknown)}; expected {', '.join(parts)}")
+        return cls(**parts)
+
+    def digest(self) -> str:
+        """SHA-256 of the settings and of the stages' source code (:data:`STAGE_SOURCES`)."""
+        text = json.dumps({"settings": self.to_dict(), "code": code_digest()}, sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PreparedRecord:
+    """One recording through the pipeline.
+
+    Attributes
+    ----------
+    windows : numpy.ndarray
+        float32 millivolts, shape (W, len(leads), window samples): the windows that cover the recording.
+    delineations : list of dict
+        One per window: :func:`ecgcrnn.delineation.delineate.delineate_leads`'s fiducials, (leads, beats).
+    features : list of Features
+        One per window.
+    inputs : dict of str to numpy.ndarray
+        The network's inputs for the W windows (see the module docstring).
+    """
+
+    windows: np.ndarray
+    delineations: list
+    features: list
+    inputs: dict
+
+
+def prepare_record(
+    header: str | Header, recording: np.ndarray, leads, settings: PipelineSettings = PipelineSettings()
+) -> PreparedRecord:
+    """Preprocess, delineate and featurise one recording, and assemble the network's inputs.
+
+    Parameters
+    ----------
+    header : str or Header
+        The record's header (text or parsed): gains, baselines, rate, leads in file order, age and sex.
+    recording : numpy.ndarray
+        Shape (header leads, samples), leads in file order, ADC units.
+    leads : sequence of str
+        The leads to use, in the order of the inputs' channels (any case).
+    settings : PipelineSettings
+    """
+    header = header if isinstance(header, Header) else parse_header(header)
+    config, fs_hz = settings.preprocess, settings.preprocess.fs_hz
+    cut = windows(preprocess(header, recording, leads, config).signal, config)
+    delineations = [delineate_leads(window, fs_hz, settings.delineation) for window in cut]
+    features = [
+        features_from_delineation(window, fs_hz, leads, fiducials, settings.features)
+        for window, fiducials in zip(cut, delineations, strict=True)
+    ]
+    inputs = assemble_inputs(cut, features, demographics(get_age(header), get_sex(header)))
+    return PreparedRecord(cut, delineations, features, inputs)
+
+
+def record_inputs(leads, settings: PipelineSettings, header, recording) -> dict:
+    """``prepare_record(header, recording, leads, settings).inputs`` (arguments in the order that lets a
+    model bind its leads and settings with :func:`functools.partial`)."""
+    return prepare_record(header, recording, leads, settings).inputs
+
+
+@functools.cache
+def code_digest() -> str:
+    """SHA-256 of the source files of :data:`STAGE_SOURCES`, in a fixed order."""
+    package = Path(__file__).parent
+    digest = hashlib.sha256()
+    for source in STAGE_SOURCES:
+        path = package / source
+        for file in sorted(path.rglob("*.py")) if path.is_dir() else [path]:
+            digest.update(file.relative_to(package).as_posix().encode() + b"\0" + file.read_bytes())
+    return digest.hexdigest()
 
 
 def demographics(age: float | None, sex: str | None) -> np.ndarray:
@@ -62,3 +194,17 @@ def assemble_inputs(signals: np.ndarray, features: Sequence[Features], demograph
         "record_mask": np.stack([f.record_mask for f in features]),
         "demographics": np.ascontiguousarray(demographic),
     }
+
+
+def _dataclass_from_dict(default, values: dict, where: str):
+    """A copy of the dataclass instance ``default`` with the fields given in ``values`` (lists as tuples)."""
+    fields = {field.name for field in dataclasses.fields(default)}
+    unknown = set(values) - fields
+    if unknown:
+        raise ValueError(f"unknown {where} settings {sorted(unknown)}; known: {', '.join(sorted(fields))}")
+    return dataclasses.replace(default, **{name: _tuples(value) for name, value in values.items()})
+
+
+def _tuples(value):
+    """Lists, nested too, as tuples (the frozen settings' form)."""
+    return tuple(_tuples(item) for item in value) if isinstance(value, list) else value

@@ -11,15 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecgcrnn.delineation.delineate import (
-    FIDUCIALS,
-    DelineationConfig,
-    _pull_to_median,
-    delineate,
-    delineate_leads,
-)
+from ecgcrnn.delineation.delineate import _pull_to_median, delineate, delineate_leads
 from ecgcrnn.delineation.qrs import pacing_spikes
+from ecgcrnn.delineation.settings import DelineationConfig
 from ecgcrnn.delineation.wavelet import quadratic_spline_swt
+from ecgcrnn.domain import FIDUCIALS
 
 LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 

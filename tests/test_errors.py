@@ -27,7 +27,7 @@ from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.inference.store import MODEL_FILE, load_model, save_model
 from ecgcrnn.io.extract import extract_leads
 from ecgcrnn.io.outputs import load_outputs, save_outputs
-from ecgcrnn.signal.preprocessing import PreprocessConfig
+from ecgcrnn.pipeline import PipelineSettings
 
 RECORDS = ("A0001", "E00001", "HR00001")
 CLASSES = default_class_table().names
@@ -375,7 +375,7 @@ def _network(lead_set: str):
 
 def _save(root, lead_set, network):
     thresholds = np.full(len(CLASSES), 0.5)
-    return save_model(root, lead_set, network, thresholds, CLASSES, PreprocessConfig())
+    return save_model(root, lead_set, network, thresholds, CLASSES, PipelineSettings())
 
 
 def _error_line(capsys) -> str:

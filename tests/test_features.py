@@ -6,12 +6,12 @@ import pytest
 from ecgcrnn.domain import FIDUCIALS
 from ecgcrnn.features.beats import (
     LEAD_FEATURES,
-    MAX_BEATS,
     beat_feature_names,
     extract_features,
     features_from_delineation,
     record_feature_names,
 )
+from ecgcrnn.features.settings import FeatureConfig
 
 FS = 500.0
 LEADS = ("I", "II")
@@ -124,7 +124,7 @@ def test_extract_features_is_finite_on_noise_and_flat_signals(leads):
     rng = np.random.default_rng(0)
     for signal in (rng.normal(0, 1, (len(leads), 5000)), np.zeros((len(leads), 5000))):
         features = extract_features(signal, FS, leads)
-        assert features.beats.shape == (MAX_BEATS, 2 + len(LEAD_FEATURES) * len(leads))
+        assert features.beats.shape == (FeatureConfig().max_beats, 2 + len(LEAD_FEATURES) * len(leads))
         assert features.record.shape == (len(record_feature_names(leads)),)
         assert np.isfinite(features.beats).all() and np.isfinite(features.record).all()
 

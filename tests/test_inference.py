@@ -10,12 +10,13 @@ from model_fixtures import tiny_config
 
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.features.beats import extract_features
-from ecgcrnn.inference.store import META_FILE, MODEL_FILE, ModelError, load_model, run_model, save_model
+from ecgcrnn.inference.predict import run_model
+from ecgcrnn.inference.store import META_FILE, MODEL_FILE, ModelError, load_model, save_model
 from ecgcrnn.io.extract import extract_leads
 from ecgcrnn.io.records import get_age, get_sex, load_header, load_recording
 from ecgcrnn.model.network import build_model
-from ecgcrnn.pipeline import assemble_inputs, demographics
-from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
+from ecgcrnn.pipeline import PipelineSettings, assemble_inputs, demographics
+from ecgcrnn.signal.preprocessing import preprocess, windows
 
 CLASSES = default_class_table().names
 THRESHOLDS = np.linspace(0.3, 0.7, len(CLASSES))
@@ -23,7 +24,7 @@ THRESHOLDS = np.linspace(0.3, 0.7, len(CLASSES))
 
 def _save(root, lead_set, network=None):
     network = network or build_model(LEAD_SETS[lead_set], CLASSES, tiny_config())
-    return save_model(root, lead_set, network, THRESHOLDS, CLASSES, PreprocessConfig(), {"note": "test"})
+    return save_model(root, lead_set, network, THRESHOLDS, CLASSES, PipelineSettings(), {"note": "test"})
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 from model_fixtures import tiny_config
 
 from ecgcrnn.domain import LEAD_SETS, default_class_table
-from ecgcrnn.features.beats import MAX_BEATS
+from ecgcrnn.features.settings import FeatureConfig
 from ecgcrnn.model.network import build_model
 from ecgcrnn.pipeline import INPUT_NAMES
 
@@ -33,7 +33,8 @@ def test_model_has_the_six_named_inputs_shaped_for_the_lead_set(lead_set):
 
     assert set(shapes) == set(INPUT_NAMES)
     assert shapes["signal"] == (None, 5000, len(leads))
-    assert shapes["beat_values"] == shapes["beat_mask"] == (None, MAX_BEATS, 2 + 11 * len(leads))
+    beats = (None, FeatureConfig().max_beats, 2 + 11 * len(leads))
+    assert shapes["beat_values"] == shapes["beat_mask"] == beats
     assert shapes["record_values"] == shapes["record_mask"] == (None, 9 + 11 * len(leads))
     assert shapes["demographics"] == (None, 4)
 
@@ -89,7 +90,7 @@ def test_model_normalises_features_with_the_given_statistics():
     network = build_model(LEAD_SETS["two"], CLASSES, tiny_config(), stats)
     layer = network.get_layer("beat_values_norm")
 
-    out = np.asarray(layer(np.full((1, MAX_BEATS, n_beat), 6.0, np.float32)))
+    out = np.asarray(layer(np.full((1, FeatureConfig().max_beats, n_beat), 6.0, np.float32)))
 
     np.testing.assert_allclose(out, 2.0, rtol=1e-5)
     assert np.all(np.isfinite(np.asarray(network.get_layer("record_values_norm").variance)))

@@ -12,9 +12,9 @@ from ecgcrnn.domain import default_class_table
 from ecgcrnn.inference.store import load_model
 from ecgcrnn.io.outputs import save_outputs
 from ecgcrnn.io.records import get_labels, load_header
+from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import Scores
 from ecgcrnn.scoring.plots import plot_class_scores, plot_learning_curves, save_figure
-from ecgcrnn.signal.preprocessing import PreprocessConfig
 
 SCRIPT = Path(__file__).resolve().parents[1] / "evaluate_model.py"
 RECORDS = ("A0001", "A0002", "A0003", "A0004", "E00001", "Q0015", "S0001")
@@ -137,7 +137,7 @@ def tiny_fit(monkeypatch):
     history = [{"loss": 0.9, "val_challenge_metric": 0.1}, {"loss": 0.8, "val_challenge_metric": 0.3}]
     fitted = training.FittedModel(network, np.full(len(table), 0.5), 0.3, history)
     monkeypatch.setattr(training, "fit_lead_set", lambda *args: fitted)
-    return lambda root: training._train_lead_set(None, "two", [], [], tiny_config(), PreprocessConfig(), root)
+    return lambda root: training._train_lead_set(None, "two", [], [], tiny_config(), PipelineSettings(), root)
 
 
 def test_training_draws_learning_curves_beside_a_model_that_still_loads(tiny_fit, tmp_path):

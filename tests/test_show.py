@@ -9,7 +9,7 @@ from ecgcrnn.app.show import ROW_MM, draw_ecg_paper, ecg_layout, main, show_reco
 from ecgcrnn.domain import FIDUCIALS, LEAD_SETS, STANDARD_LEADS, default_class_table
 from ecgcrnn.inference.store import save_model
 from ecgcrnn.io.extract import extract_leads
-from ecgcrnn.signal.preprocessing import PreprocessConfig
+from ecgcrnn.pipeline import PipelineSettings
 
 
 def saved_model(root, lead_set: str, threshold: float):
@@ -18,7 +18,7 @@ def saved_model(root, lead_set: str, threshold: float):
 
     names = default_class_table().names
     network = build_model(LEAD_SETS[lead_set], names, tiny_config())
-    save_model(root, lead_set, network, np.full(len(names), threshold), names, PreprocessConfig())
+    save_model(root, lead_set, network, np.full(len(names), threshold), names, PipelineSettings())
     return root
 
 

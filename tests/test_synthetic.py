@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 import wfdb
 
-from ecgcrnn.delineation.delineate import FIDUCIALS, delineate
-from ecgcrnn.domain import STANDARD_LEADS, default_class_table
+from ecgcrnn.delineation.delineate import delineate
+from ecgcrnn.domain import FIDUCIALS, STANDARD_LEADS, default_class_table
 from ecgcrnn.io.records import (
     checksum,
     find_challenge_files,

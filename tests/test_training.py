@@ -19,7 +19,7 @@ from ecgcrnn.data.cache import build_cache
 from ecgcrnn.domain import default_class_table
 from ecgcrnn.inference.store import META_FILE, load_model
 from ecgcrnn.io.records import find_challenge_files, get_labels, load_header
-from ecgcrnn.signal.preprocessing import PreprocessConfig
+from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.training import loop as training_module
 from ecgcrnn.training.loop import CHECKPOINTS, ChallengeMonitor, split_records, train
 from ecgcrnn.training.settings import config_from_dict
@@ -307,7 +307,7 @@ def test_training_keeps_the_wide_path_as_the_warm_start_fitted_it(small_cache, t
     records = small_cache.usable
     config = tiny_config(lead_sets=["two"], epochs=1)
     fitted = training_module.fit_lead_set(
-        small_cache, "two", records[:4], records[4:], config, PreprocessConfig(), tmp_path / "checkpoint"
+        small_cache, "two", records[:4], records[4:], config, PipelineSettings(), tmp_path / "checkpoint"
     )
 
     assert np.any(started["wide"][0] != 0)

@@ -20,11 +20,13 @@ from typing import NamedTuple
 import numpy as np
 
 from ecgcrnn.app import cli
-from ecgcrnn.delineation.delineate import delineate_leads
 from ecgcrnn.domain import ABBREVIATIONS, STANDARD_LEADS, canonical_lead
+from ecgcrnn.inference.predict import run_model
+from ecgcrnn.inference.store import load_model
 from ecgcrnn.io.records import load_header, load_recording, parse_header
+from ecgcrnn.pipeline import PipelineSettings, prepare_record
 from ecgcrnn.scoring.plots import pyplot, save_figure
-from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
+from ecgcrnn.signal.preprocessing import resampled_length
 
 SPEED_MM_S = 25.0
 GAIN_MM_MV = 10.0
@@ -100,28 +102,30 @@ def show_record(record, output_file, model_directory=None) -> str:
     output_file = Path(output_file)
     cli.writable_folder(output_file.parent, "OUTPUT")
     recording = load_recording(header_file.with_suffix(".mat"), header)
-    config = PreprocessConfig()
-    signal = preprocess(header, recording, header.leads, config).signal
-    first = windows(signal, config)[0][:, : signal.shape[1]]
-    title = header.record_name
+    settings, title = PipelineSettings(), header.record_name
     if model_directory is not None:
-        title = f"{title}: {predicted_classes(model_directory, text, recording)}"
-    draw_ecg_paper(
-        first, header.leads, config.fs_hz, delineate_leads(first, config.fs_hz), title, output_file
-    )
+        model = load_model(model_directory, header.leads)
+        settings, title = model.settings, f"{title}: {predicted_classes(model, text, recording)}"
+    prepared = prepare_record(header, recording, header.leads, settings)
+    samples = min(header_samples(header, settings), prepared.windows.shape[-1])
+    first = prepared.windows[0][:, :samples]
+    fs_hz = settings.preprocess.fs_hz
+    draw_ecg_paper(first, header.leads, fs_hz, prepared.delineations[0], title, output_file)
     return title
 
 
-def predicted_classes(model_directory, header: str, recording: np.ndarray) -> str:
-    """The classes predicted by the model of the record's leads, with probabilities, most likely first."""
-    from ecgcrnn.inference.store import load_model, run_model
-
-    model = load_model(model_directory, parse_header(header).leads)
+def predicted_classes(model, header: str, recording: np.ndarray) -> str:
+    """The classes a loaded model predicts for the recording, with probabilities, most likely first."""
     classes, labels, probabilities = run_model(model, header, recording)
     chosen = sorted(np.flatnonzero(labels), key=lambda k: -probabilities[k])
     if not chosen:
         return "no class above its threshold"
     return ", ".join(f"{ABBREVIATIONS.get(classes[k], classes[k])} {probabilities[k]:.2f}" for k in chosen)
+
+
+def header_samples(header, settings: PipelineSettings) -> int:
+    """The recording's length in samples once resampled to the pipeline's rate."""
+    return resampled_length(header.num_samples, header.fs_hz, settings.preprocess.fs_hz)
 
 
 def ecg_layout(leads, n_samples: int, fs_hz: float) -> tuple[list[Panel], float, float]:
@@ -165,8 +169,8 @@ def draw_ecg_paper(signal, leads, fs_hz: float, fiducials: dict, title: str, out
     leads : sequence of str
         The leads' names, one per row of ``signal``; they choose the layout (:func:`ecg_layout`).
     fiducials : dict of str to numpy.ndarray
-        :func:`ecgcrnn.delineation.delineate.delineate_leads` of ``signal``: sample indices, shape (leads,
-        beats).
+        The delineation of ``signal`` (:func:`ecgcrnn.delineation.delineate.delineate_leads`): sample
+        indices, shape (leads, beats).
     """
     plt = pyplot()
     panels, width_mm, height_mm = ecg_layout(leads, signal.shape[1], fs_hz)

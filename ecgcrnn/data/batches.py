@@ -47,7 +47,7 @@ class WindowBatches(keras.utils.PyDataset):
         Read the signal (False: the inputs hold every input but ``signal``, for what needs only the
         features, without reading the largest array).
 
-    The arrays are read with :class:`ecgcrnn.data.cache.RowReader`, not through memory maps, so that the
+    The arrays are read with :class:`ecgcrnn.data.reader.RowReader`, not through memory maps, so that the
     process does not grow with the cache as an epoch reads it.
     """
 

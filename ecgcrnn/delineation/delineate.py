@@ -27,8 +27,9 @@ A dict with the nine keys of :data:`FIDUCIALS`, each a float array of sample ind
 rate (fractional, NaN where the wave is absent or its boundary was not found). :func:`delineate` returns
 1-D arrays of shape (n_beats,); :func:`delineate_leads` arrays of shape (n_leads, n_beats) on one beat grid
 shared by all leads. Beats are sorted by time. ``R`` is the peak of the R wave (the largest positive QRS
-deflection from the onset level), or the deepest point of a QS-like complex (see :data:`R_WAVE_FRACTION`);
-P and T peaks are the wave's extremum (zero crossing of the transform), whatever its polarity.
+deflection from the onset level), or the deepest point of a QS-like complex (see
+:attr:`DelineationConfig.r_wave_fraction`); P and T peaks are the wave's extremum (zero crossing of the
+transform), whatever its polarity.
 
 Reference
 ---------
@@ -39,129 +40,16 @@ standard databases", IEEE Trans. Biomed. Eng. 51(4):570-581, 2004.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 from scipy.signal import resample_poly
 
 from ecgcrnn.delineation import qrs, wavelet
-from ecgcrnn.delineation.qrs import R_WAVE_FRACTION  # noqa: F401  (re-exported: part of the documented output format)
+from ecgcrnn.delineation.settings import TINY, DelineationConfig
 from ecgcrnn.delineation.wavelet import quadratic_spline_swt
+from ecgcrnn.domain import FIDUCIALS
 from ecgcrnn.signal.preprocessing import repair_missing
-
-FIDUCIALS = ("P_on", "P_peak", "P_off", "QRS_on", "R", "QRS_off", "T_on", "T_peak", "T_off")
-"""Keys of the delineation, in temporal order within a beat."""
-
-_TINY = 1e-8
-
-
-@dataclass(frozen=True)
-class DelineationConfig:
-    """Parameters of the delineator: Martínez et al. (2004) where the paper gives them, else tuned on LUDB.
-
-    Attributes
-    ----------
-    internal_fs_hz : float, default 250.0
-        Rate the signal is resampled to before the transform (the paper's scales assume 250 Hz).
-    qrs_eps_rms : tuple of float, default (1.0, 1.0, 1.0, 0.5)
-        QRS line thresholds at scales 2^1 .. 2^4, in multiples of each scale's RMS (paper).
-    line_halfwidth_s : float, default 0.02
-        Half-width of the neighbourhood searched for a modulus-maximum line at the finer scales.
-    complex_gap_s : float, default 0.12
-        Largest gap between modulus-maximum lines of one QRS complex.
-    fuse_gap_s : float, default 0.06
-        Largest gap between complexes of different leads that belong to one beat.
-    min_lead_fraction : float, default 0.3
-        Fraction of the usable leads that must show a complex for a beat to be kept.
-    weak_beat_fraction : float, default 0.5
-        Beats whose mean QRS strength (scale 2^2 modulus over its RMS) is below this fraction of the
-        median beat's are dropped (large T waves, artefacts).
-    refractory_s : float, default 0.2
-        Shortest RR interval; of two closer beats the weaker is dropped.
-    searchback_rr : float, default 1.5
-        RR intervals longer than this multiple of the median are searched again at lower thresholds.
-    searchback_scale : float, default 0.5
-        Scale of the QRS thresholds in the search-back.
-    qrs_search_s : tuple of float, default (0.1, 0.12)
-        Time before and after the beat's anchor searched for QRS modulus maxima at scale 2^2.
-    qrs_gamma : tuple of float, default (0.06, 0.09)
-        Significance of the first / last QRS maxima, fractions of the largest one (paper).
-    qrs_noise_factor : float, default 6.0
-        The first / last QRS maxima must also exceed this multiple of the median modulus at scale 2^2.
-    qrs_xi : tuple of float, default (0.05, 0.125)
-        QRS onset / offset thresholds, fractions of the first / last significant maximum (paper).
-    multilead_clip_s : tuple of float, default (0.02, 0.02, 0.02)
-        P, QRS and T boundaries of a lead are kept within this distance of the beat's median over leads
-        (only with three or more leads).
-    multilead_shrink : tuple of float, default (1.0, 0.25, 1.0)
-        P, QRS and T: fraction of a lead's (clipped) deviation from the beat's median over leads that is kept.
-    pace_z : float, default 6.0
-        Pacemaker spike threshold (:func:`ecgcrnn.delineation.qrs.pacing_spikes`); ``inf`` turns spike
-        handling off.
-    pace_halfwidth_s : float, default 0.004
-        Half-width of the span bridged around every spike sample.
-    pace_guard_s : float, default 0.01
-        A paced beat's QRS onset is kept at least this long after its spike.
-    blank_qrs : bool, default True
-        Search P and T waves in the transform of the signal with every QRS replaced by a straight line.
-    t_window_s : tuple of float, default (0.04, 0.6)
-        T search window: start after QRS offset, and the cap on its end after the anchor.
-    t_window_rr : float, default 0.7
-        End of the T search window after the anchor, as a fraction of the RR interval.
-    t_eps_rms : float, default 0.25
-        T wave presence threshold at scale 2^4 (2^5), in multiples of the scale's RMS (paper).
-    t_xi : tuple of float, default (0.35, 0.45)
-        T onset / offset thresholds, fractions of the first / last maximum.
-    p_window_s : tuple of float, default (0.28, 0.0)
-        P search window: start and end before QRS onset (the start never precedes the previous T offset).
-    p_refine_s : float, default 0.1
-        Half-width of the second P search around the lead's median P-to-anchor interval.
-    p_pr_spread_s : tuple of float, default (0.016, 0.008)
-        Largest median absolute deviation of the P-to-anchor interval for P waves to be reported, in a
-        regular and in an irregular rhythm.
-    irregular_rr : float, default 0.15
-        A rhythm is irregular when the median absolute difference of successive RR intervals exceeds this
-        fraction of the median RR interval (as in atrial fibrillation).
-    p_eps_rms : float, default 0.02
-        P wave presence threshold at scale 2^4, in multiples of the scale's RMS (paper).
-    p_xi : tuple of float, default (0.65, 0.9)
-        P onset / offset thresholds, fractions of the first / last maximum.
-    boundary_margin_s : float, default 0.12
-        How far boundary searches may run beyond a wave's search window.
-    """
-
-    internal_fs_hz: float = 250.0
-    qrs_eps_rms: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 0.5)
-    line_halfwidth_s: float = 0.02
-    complex_gap_s: float = 0.12
-    fuse_gap_s: float = 0.06
-    min_lead_fraction: float = 0.3
-    weak_beat_fraction: float = 0.5
-    refractory_s: float = 0.2
-    searchback_rr: float = 1.5
-    searchback_scale: float = 0.5
-    qrs_search_s: tuple[float, float] = (0.1, 0.12)
-    qrs_gamma: tuple[float, float] = (0.06, 0.09)
-    qrs_noise_factor: float = 6.0
-    qrs_xi: tuple[float, float] = (0.05, 0.125)
-    multilead_clip_s: tuple[float, float, float] = (0.02, 0.02, 0.02)
-    multilead_shrink: tuple[float, float, float] = (1.0, 0.25, 1.0)
-    pace_z: float = 6.0
-    pace_halfwidth_s: float = 0.004
-    pace_guard_s: float = 0.01
-    blank_qrs: bool = True
-    t_window_s: tuple[float, float] = (0.04, 0.6)
-    t_window_rr: float = 0.7
-    t_eps_rms: float = 0.25
-    t_xi: tuple[float, float] = (0.35, 0.45)
-    p_window_s: tuple[float, float] = (0.28, 0.0)
-    p_refine_s: float = 0.1
-    p_pr_spread_s: tuple[float, float] = (0.016, 0.008)
-    irregular_rr: float = 0.15
-    p_eps_rms: float = 0.02
-    p_xi: tuple[float, float] = (0.65, 0.9)
-    boundary_margin_s: float = 0.12
 
 
 def delineate(
@@ -271,7 +159,7 @@ def _prepare(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
     usable = missing < 1
     if x.size:
         x -= np.median(x, axis=-1, keepdims=True)
-        usable &= np.ptp(x, axis=-1) > _TINY
+        usable &= np.ptp(x, axis=-1) > TINY
     return x, usable
 
 
@@ -301,10 +189,10 @@ def _delineate_around(x, w, rms, anchors, spikes, fs: float, cfg: DelineationCon
     shrink_p, shrink_qrs, shrink_t = cfg.multilead_shrink
     qrs_on = _pull_to_median(qrs_on, clip_qrs, shrink_qrs)
     qrs_off = _pull_to_median(qrs_off, clip_qrs, shrink_qrs)
-    on = np.where(np.isfinite(qrs_on), qrs_on, anchors - 0.05 * fs)
+    on = np.where(np.isfinite(qrs_on), qrs_on, anchors - cfg.qrs_assumed_s[0] * fs)
     spike = qrs.beat_spikes(anchors, spikes, cfg.qrs_search_s[0] * fs)
     on = np.fmin(on, spike - cfg.pace_halfwidth_s * fs)
-    off = np.where(np.isfinite(qrs_off), qrs_off, anchors + 0.08 * fs)
+    off = np.where(np.isfinite(qrs_off), qrs_off, anchors + cfg.qrs_assumed_s[1] * fs)
     wb = quadratic_spline_swt(wavelet.bridge_spans(x, on, off), 5)[3:] if cfg.blank_qrs else w[3:]
     t_wave = _t_wave(wb, rms, anchors, off, fs, cfg)
     t_on, t_peak, t_off = (_pull_to_median(v, clip_t, shrink_t) for v in t_wave)
@@ -341,7 +229,9 @@ def _p_wave(w4, rms, anchors, qrs_on, t_off, fs: float, cfg: DelineationConfig):
     stop = np.round(qrs_on - cfg.p_window_s[1] * fs).astype(int)
     start = np.round(qrs_on - cfg.p_window_s[0] * fs).astype(int)
     prev_end = np.full(anchors.shape, -(10**9))
-    prev_end[:, 1:] = np.where(np.isfinite(t_off[:, :-1]), t_off[:, :-1], anchors[:, :-1] + 0.3 * fs)
+    prev_end[:, 1:] = np.where(
+        np.isfinite(t_off[:, :-1]), t_off[:, :-1], anchors[:, :-1] + cfg.p_after_beat_s * fs
+    )
     start = np.maximum(start, np.round(prev_end).astype(int))
     stop = np.maximum(stop, start + 1)
     first = wavelet.wave_fiducials(w4, eps, start, stop, margin, cfg.p_xi)

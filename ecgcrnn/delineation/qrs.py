@@ -17,22 +17,13 @@ standard databases", IEEE Trans. Biomed. Eng. 51(4):570-581, 2004.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.ndimage import maximum_filter1d
 
 from ecgcrnn.delineation import wavelet
+from ecgcrnn.delineation.settings import TINY, DelineationConfig
 from ecgcrnn.delineation.wavelet import WAVELET_OFFSET
-
-if TYPE_CHECKING:
-    from ecgcrnn.delineation.delineate import DelineationConfig
-
-R_WAVE_FRACTION = 0.15
-"""``R`` is the R wave's peak unless the largest positive QRS deflection is smaller than this fraction of the
-largest negative one (QS-like complexes), in which case it is the deepest point."""
-
-_TINY = 1e-8
 
 
 def pacing_spikes(x: np.ndarray, usable: np.ndarray, z_threshold: float) -> np.ndarray:
@@ -62,7 +53,7 @@ def pacing_spikes(x: np.ndarray, usable: np.ndarray, z_threshold: float) -> np.n
     xu = x[usable]
     slope = np.percentile(np.abs(np.diff(xu, axis=1)), 99, axis=1)
     curvature = np.abs(xu[:, 2:] - 2.0 * xu[:, 1:-1] + xu[:, :-2])
-    above = curvature > z_threshold * np.maximum(slope, _TINY)[:, None]
+    above = curvature > z_threshold * np.maximum(slope, TINY)[:, None]
     spikes[1:-1] = 2 * np.count_nonzero(above, axis=0) > xu.shape[0]
     return spikes
 
@@ -148,7 +139,7 @@ def qrs_boundaries(x, w2, rms2, anchors, spikes, fs: float, cfg: DelineationConf
     v, inside = wavelet.windows(w2, start, pre + post + 2 * margin + 1)
     a = np.where(inside, np.abs(v), 0.0)
     j = np.arange(a.shape[-1])
-    core = np.argmax(np.where(np.abs(j - pre - margin) <= round(0.06 * fs), a, -1.0), axis=-1)
+    core = np.argmax(np.where(np.abs(j - pre - margin) <= round(cfg.qrs_core_s * fs), a, -1.0), axis=-1)
     peak = np.take_along_axis(a, core[..., None], axis=-1)
     is_core = j == core[..., None]
     lm = (wavelet.local_maxima(a) & (j >= margin) & (j <= pre + margin + post)) | is_core
@@ -162,12 +153,12 @@ def qrs_boundaries(x, w2, rms2, anchors, spikes, fs: float, cfg: DelineationConf
     minima = wavelet.local_minima(a)
     on = wavelet.last_true_before((a < cfg.qrs_xi[0] * a_first) | minima, first)
     off = wavelet.first_true_after((a < cfg.qrs_xi[1] * a_last) | minima, last)
-    present = peak[..., 0] > 0.5 * np.maximum(rms2, _TINY)[:, None]
+    present = peak[..., 0] > cfg.qrs_presence_rms * np.maximum(rms2, TINY)[:, None]
     on = np.where(present, start + on + WAVELET_OFFSET, np.nan)
     off = np.where(present, start + off + WAVELET_OFFSET, np.nan)
     spike = beat_spikes(anchors, spikes, pre)
     on = np.where(np.isfinite(spike) & np.isfinite(on), np.fmax(on, spike + cfg.pace_guard_s * fs), on)
-    r_peak = _qrs_peak(x, on, off, anchors, fs)
+    r_peak = _qrs_peak(x, on, off, anchors, fs, cfg)
     return on, np.where(present, r_peak, np.nan), off
 
 
@@ -332,10 +323,10 @@ def fuse_complexes(
 
 def _detect_pass(w, rms, usable, fs: float, cfg: DelineationConfig, scale: float) -> np.ndarray:
     """One detection pass: QRS lines per lead, grouped into complexes, fused over leads (n_beats,)."""
-    eps = np.maximum(scale * np.asarray(cfg.qrs_eps_rms)[:, None] * rms[:4], _TINY)
+    eps = np.maximum(scale * np.asarray(cfg.qrs_eps_rms)[:, None] * rms[:4], TINY)
     eps[:, ~usable] = np.inf
     lead, pos, sign, strength = modulus_maxima_lines(w, eps, round(cfg.line_halfwidth_s * fs))
-    strength = strength / np.maximum(rms[1][lead], _TINY)
+    strength = strength / np.maximum(rms[1][lead], TINY)
     if lead.size == 0:
         return np.zeros(0, dtype=int)
     lead, time, strength = line_complexes(lead, pos, sign, strength, round(cfg.complex_gap_s * fs))
@@ -347,12 +338,12 @@ def _detect_pass(w, rms, usable, fs: float, cfg: DelineationConfig, scale: float
     )
 
 
-def _qrs_peak(x, on, off, anchors, fs: float) -> np.ndarray:
+def _qrs_peak(x, on, off, anchors, fs: float, cfg: DelineationConfig) -> np.ndarray:
     """Sample of largest deviation from the onset level between QRS onset and offset (n_leads, n_beats)."""
-    half = round(0.1 * fs)
+    half, assumed = round(cfg.r_search_s[0] * fs), cfg.r_search_s[1] * fs
     start = anchors - half
-    lo = np.where(np.isfinite(on), on, anchors - 0.04 * fs) - start
-    hi = np.where(np.isfinite(off), off, anchors + 0.04 * fs) - start
+    lo = np.where(np.isfinite(on), on, anchors - assumed) - start
+    hi = np.where(np.isfinite(off), off, anchors + assumed) - start
     v, inside = wavelet.windows(x, start, 2 * half + 1)
     j = np.arange(v.shape[-1])
     base_idx = np.clip(np.round(lo).astype(int), 0, v.shape[-1] - 1)
@@ -360,5 +351,5 @@ def _qrs_peak(x, on, off, anchors, fs: float) -> np.ndarray:
     zone = inside & (j >= lo[..., None]) & (j <= hi[..., None])
     up = np.where(zone, v - base, -np.inf)
     down = np.where(zone, base - v, -np.inf)
-    use_up = np.max(up, axis=-1) >= R_WAVE_FRACTION * np.max(down, axis=-1)
+    use_up = np.max(up, axis=-1) >= cfg.r_wave_fraction * np.max(down, axis=-1)
     return start + np.where(use_up, np.argmax(up, axis=-1), np.argmax(down, axis=-1)).astype(float)

@@ -4,57 +4,63 @@ Both are finite always: a value that cannot be measured (an absent P wave, a lea
 imputed and flagged in a mask that travels with it (1 = measured, 0 = imputed), so the network can tell a
 zero amplitude from a missing one. Feature names and units are listed in :data:`LEAD_FEATURES`,
 :data:`BEAT_FEATURES` and :data:`RECORD_FEATURES`; :func:`beat_feature_names` and
-:func:`record_feature_names` give the column names for a lead set.
+:func:`record_feature_names` give the column names for a lead set. The number of beats, the plausible
+ranges and the imputed values are settings (:class:`~ecgcrnn.features.settings.FeatureConfig`).
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from ecgcrnn.delineation.delineate import delineate_leads
+from ecgcrnn.delineation.settings import DelineationConfig
+from ecgcrnn.features.settings import FeatureConfig
+from ecgcrnn.signal.arrays import nanmedian
 
-# Per lead and beat: (name, unit, meaning, value imputed when not measurable).
-LEAD_FEATURES: tuple[tuple[str, str, str, float], ...] = (
-    ("PR", "s", "P onset to QRS onset", 0.16),
-    ("QRS", "s", "QRS onset to QRS offset", 0.09),
-    ("QT", "s", "QRS onset to T offset", 0.40),
-    ("QTc", "s", "QT corrected by Bazett's formula, QT / sqrt(RR before, in s)", 0.42),
-    ("P_amp", "mV", "P peak above the isoelectric level (the signal at QRS onset)", 0.0),
-    ("Q_amp", "mV", "lowest point between QRS onset and R, relative to the isoelectric level (<= 0)", 0.0),
-    ("R_amp", "mV", "highest point of the QRS, relative to the isoelectric level (>= 0)", 0.0),
-    ("S_amp", "mV", "lowest point between R and QRS offset, relative to the isoelectric level (<= 0)", 0.0),
-    ("T_amp", "mV", "T peak relative to the isoelectric level", 0.0),
-    ("ST", "mV", "level 60 ms after QRS offset (J+60) relative to the isoelectric level", 0.0),
-    ("T_polarity", "1", "sign of T_amp: +1 upright, -1 inverted", 0.0),
+# Per lead and beat: (name, unit, meaning).
+LEAD_FEATURES: tuple[tuple[str, str, str], ...] = (
+    ("PR", "s", "P onset to QRS onset"),
+    ("QRS", "s", "QRS onset to QRS offset"),
+    ("QT", "s", "QRS onset to T offset"),
+    ("QTc", "s", "QT corrected by Bazett's formula, QT / sqrt(RR before, in s)"),
+    ("P_amp", "mV", "P peak above the isoelectric level (the signal at QRS onset)"),
+    ("Q_amp", "mV", "lowest point between QRS onset and R, relative to the isoelectric level (<= 0)"),
+    ("R_amp", "mV", "highest point of the QRS, relative to the isoelectric level (>= 0)"),
+    ("S_amp", "mV", "lowest point between R and QRS offset, relative to the isoelectric level (<= 0)"),
+    ("T_amp", "mV", "T peak relative to the isoelectric level"),
+    (
+        "ST",
+        "mV",
+        "level at J+60 ms (FeatureConfig.j_offset_s after QRS offset) relative to the isoelectric level",
+    ),
+    ("T_polarity", "1", "sign of T_amp: +1 upright, -1 inverted"),
 )
 # Per beat, shared by all leads.
-BEAT_FEATURES: tuple[tuple[str, str, str, float], ...] = (
-    ("RR_before", "s", "interval from the previous beat's R", 0.8),
-    ("RR_after", "s", "interval to the next beat's R", 0.8),
+BEAT_FEATURES: tuple[tuple[str, str, str], ...] = (
+    ("RR_before", "s", "interval from the previous beat's R"),
+    ("RR_after", "s", "interval to the next beat's R"),
 )
 # Per record (then the per-lead medians of LEAD_FEATURES over beats).
-RECORD_FEATURES: tuple[tuple[str, str, str, float], ...] = (
-    ("heart_rate", "1/min", "60 / median RR", 75.0),
-    ("SDNN", "s", "standard deviation of RR", 0.05),
-    ("RMSSD", "s", "root mean square of successive RR differences", 0.04),
-    ("RR_irregularity", "1", "median |successive RR difference| / median RR (high in AF)", 0.03),
-    ("RR_cv", "1", "coefficient of variation of RR", 0.05),
-    ("P_presence", "1", "fraction of beats and leads with a P wave", 1.0),
-    ("beats_per_10s", "1", "number of beats, scaled to 10 s", 12.5),
-    ("axis_cos", "1", "cosine of the frontal QRS axis (net QRS of I and aVF; aVF = II - I/2 if absent)", 0.8),
-    ("axis_sin", "1", "sine of the frontal QRS axis", 0.5),
+RECORD_FEATURES: tuple[tuple[str, str, str], ...] = (
+    ("heart_rate", "1/min", "60 / median RR"),
+    ("SDNN", "s", "standard deviation of RR"),
+    ("RMSSD", "s", "root mean square of successive RR differences"),
+    ("RR_irregularity", "1", "median |successive RR difference| / median RR (high in AF)"),
+    ("RR_cv", "1", "coefficient of variation of RR"),
+    ("P_presence", "1", "fraction of beats and leads with a P wave"),
+    ("beats_per_10s", "1", "number of beats, scaled to 10 s"),
+    ("axis_cos", "1", "cosine of the frontal QRS axis (net QRS of I and aVF; aVF = II - I/2 if absent)"),
+    ("axis_sin", "1", "sine of the frontal QRS axis"),
 )
 
-MAX_BEATS = 48  # 10 s at 220 beats per minute is 37 beats
-_J_OFFSET_S = 0.06
-_MAX_QRS_S = 0.2
-# Plausible ranges: a measurement outside is treated as a failed one.
-_LIMITS = {"PR": (0.04, 0.6), "QRS": (0.02, _MAX_QRS_S), "QT": (0.15, 0.8), "QTc": (0.15, 0.9)}
-_AMPLITUDE_LIMIT_MV = 10.0
+LEAD = {name: i for i, (name, *_) in enumerate(LEAD_FEATURES)}
+"""Column of each per-lead feature in the last axis of the (leads, beats, features) measurements."""
+RECORD = {name: i for i, (name, *_) in enumerate(RECORD_FEATURES)}
+"""Position of each record feature at the start of :attr:`Features.record`."""
+_AMPLITUDES = [LEAD[name] for name in ("P_amp", "Q_amp", "R_amp", "S_amp", "T_amp", "ST")]
 
 
 @dataclass(frozen=True)
@@ -64,7 +70,7 @@ class Features:
     Attributes
     ----------
     beats : numpy.ndarray
-        float32, shape (MAX_BEATS, len(beat_feature_names(leads))): beats in time order, padded with zeros.
+        float32, shape (max_beats, len(beat_feature_names(leads))): beats in time order, zero-padded.
     beats_mask : numpy.ndarray
         float32, same shape: 1 where the value was measured, 0 where it was imputed or is padding.
     record : numpy.ndarray
@@ -72,7 +78,7 @@ class Features:
     record_mask : numpy.ndarray
         float32, same shape as ``record``: 1 where measured.
     num_beats : int
-        Beats detected (before truncation to MAX_BEATS).
+        Beats detected (before truncation to ``max_beats``).
     """
 
     beats: np.ndarray
@@ -94,7 +100,13 @@ def record_feature_names(leads) -> list[str]:
     return shared + [f"{lead}:median_{name}" for lead in leads for name, *_ in LEAD_FEATURES]
 
 
-def extract_features(signal: np.ndarray, fs: float, leads) -> Features:
+def extract_features(
+    signal: np.ndarray,
+    fs: float,
+    leads,
+    config: FeatureConfig = FeatureConfig(),
+    delineation: DelineationConfig = DelineationConfig(),
+) -> Features:
     """Delineate a preprocessed window and compute its features.
 
     Parameters
@@ -106,19 +118,25 @@ def extract_features(signal: np.ndarray, fs: float, leads) -> Features:
         Sampling rate in Hz.
     leads : sequence of str
         Standard lead names of the rows; leads I, II and aVF give the frontal axis.
+    config : FeatureConfig
+    delineation : DelineationConfig
     """
     signal = np.asarray(signal, dtype=np.float32)
-    return features_from_delineation(signal, fs, leads, delineate_leads(signal, fs))
+    return features_from_delineation(signal, fs, leads, delineate_leads(signal, fs, delineation), config)
 
 
-def features_from_delineation(signal: np.ndarray, fs: float, leads, fiducials: dict) -> Features:
+def features_from_delineation(
+    signal: np.ndarray, fs: float, leads, fiducials: dict, config: FeatureConfig = FeatureConfig()
+) -> Features:
     """:func:`extract_features` for a delineation already at hand (arrays shaped (leads, beats))."""
-    lead_values = _lead_beat_features(signal, fs, fiducials)  # (leads, beats, features), NaN = missing
+    lead_values = _lead_beat_features(
+        signal, fs, fiducials, config
+    )  # (leads, beats, features), NaN = missing
     r_times = _beat_times(fiducials)
     rr_before, rr_after = _rr_intervals(r_times, fs)
     with np.errstate(invalid="ignore", divide="ignore"):
-        lead_values[..., 3] = lead_values[..., 2] / np.sqrt(rr_before)[None, :]
-    _drop_implausible(lead_values)
+        lead_values[..., LEAD["QTc"]] = lead_values[..., LEAD["QT"]] / np.sqrt(rr_before)[None, :]
+    _drop_implausible(lead_values, config)
     per_beat = np.concatenate(
         [
             np.stack([rr_before, rr_after], axis=1),
@@ -126,14 +144,15 @@ def features_from_delineation(signal: np.ndarray, fs: float, leads, fiducials: d
         ],
         axis=1,
     )
+    lead_names = [name for name, *_ in LEAD_FEATURES]
     defaults = np.array(
-        [d for *_, d in BEAT_FEATURES] + [d for *_, d in LEAD_FEATURES] * len(leads), dtype=np.float32
+        config.imputed_values([name for name, *_ in BEAT_FEATURES] + lead_names * len(leads)), np.float32
     )
-    beats, beats_mask = _impute_beats(per_beat, defaults)
+    beats, beats_mask = _impute_beats(per_beat, defaults, config.max_beats)
     summary = _record_summary(signal, fs, leads, r_times, rr_before, fiducials, lead_values)
     record_values = np.concatenate([summary, _medians(lead_values)])
     record_defaults = np.array(
-        [d for *_, d in RECORD_FEATURES] + [d for *_, d in LEAD_FEATURES] * len(leads), dtype=np.float32
+        config.imputed_values([name for name, *_ in RECORD_FEATURES] + lead_names * len(leads)), np.float32
     )
     record_mask = np.isfinite(record_values)
     record = np.where(record_mask, record_values, record_defaults).astype(np.float32)
@@ -143,14 +162,7 @@ def features_from_delineation(signal: np.ndarray, fs: float, leads, fiducials: d
 def _beat_times(fiducials: dict) -> np.ndarray:
     """One time (samples) per beat: the median over leads of R."""
     r = np.asarray(fiducials["R"], dtype=np.float64)
-    return _nanmedian(r, axis=0) if r.size else np.zeros(0)
-
-
-def _nanmedian(values: np.ndarray, axis: int) -> np.ndarray:
-    """np.nanmedian without the warning for all-NaN slices (which give NaN)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        return np.nanmedian(values, axis=axis)
+    return nanmedian(r, axis=0) if r.size else np.zeros(0)
 
 
 def _rr_intervals(r_times: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
@@ -161,25 +173,25 @@ def _rr_intervals(r_times: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarra
     return np.concatenate([nan, rr]), np.concatenate([rr, nan])
 
 
-def _lead_beat_features(signal: np.ndarray, fs: float, fid: dict) -> np.ndarray:
+def _lead_beat_features(signal: np.ndarray, fs: float, fid: dict, config: FeatureConfig) -> np.ndarray:
     """Per lead and beat, the LEAD_FEATURES in order (QTc left NaN for the caller), NaN where missing."""
     n_leads, n_beats = np.shape(fid["R"])
     out = np.full((n_leads, n_beats, len(LEAD_FEATURES)), np.nan, dtype=np.float64)
     if n_beats == 0:
         return out
     qrs_on, qrs_off, r = fid["QRS_on"], fid["QRS_off"], fid["R"]
-    out[..., 0] = (qrs_on - fid["P_on"]) / fs
-    out[..., 1] = (qrs_off - qrs_on) / fs
-    out[..., 2] = (fid["T_off"] - qrs_on) / fs
+    out[..., LEAD["PR"]] = (qrs_on - fid["P_on"]) / fs
+    out[..., LEAD["QRS"]] = (qrs_off - qrs_on) / fs
+    out[..., LEAD["QT"]] = (fid["T_off"] - qrs_on) / fs
     iso = _sample(signal, qrs_on)
-    qrs_window = round(_MAX_QRS_S * fs)
-    out[..., 4] = _sample(signal, fid["P_peak"]) - iso
-    out[..., 5] = np.minimum(_extreme(signal, qrs_on, r, qrs_window, np.nanmin) - iso, 0.0)
-    out[..., 6] = np.maximum(_extreme(signal, qrs_on, qrs_off, qrs_window, np.nanmax) - iso, 0.0)
-    out[..., 7] = np.minimum(_extreme(signal, r, qrs_off, qrs_window, np.nanmin) - iso, 0.0)
-    out[..., 8] = _sample(signal, fid["T_peak"]) - iso
-    out[..., 9] = _sample(signal, qrs_off + _J_OFFSET_S * fs) - iso
-    out[..., 10] = np.sign(out[..., 8])
+    qrs_window = round(config.max_qrs_s * fs)
+    out[..., LEAD["P_amp"]] = _sample(signal, fid["P_peak"]) - iso
+    out[..., LEAD["Q_amp"]] = np.minimum(_extreme(signal, qrs_on, r, qrs_window, np.nanmin) - iso, 0.0)
+    out[..., LEAD["R_amp"]] = np.maximum(_extreme(signal, qrs_on, qrs_off, qrs_window, np.nanmax) - iso, 0.0)
+    out[..., LEAD["S_amp"]] = np.minimum(_extreme(signal, r, qrs_off, qrs_window, np.nanmin) - iso, 0.0)
+    out[..., LEAD["T_amp"]] = _sample(signal, fid["T_peak"]) - iso
+    out[..., LEAD["ST"]] = _sample(signal, qrs_off + config.j_offset_s * fs) - iso
+    out[..., LEAD["T_polarity"]] = np.sign(out[..., LEAD["T_amp"]])
     return out
 
 
@@ -210,31 +222,33 @@ def _extreme(signal: np.ndarray, start: np.ndarray, stop: np.ndarray, width: int
     return result
 
 
-def _drop_implausible(values: np.ndarray) -> None:
+def _drop_implausible(values: np.ndarray, config: FeatureConfig) -> None:
     """Set measurements outside physiological ranges to NaN, in place."""
-    names = [name for name, *_ in LEAD_FEATURES]
-    for name, (low, high) in _LIMITS.items():
-        column = values[..., names.index(name)]
+    for name, low, high in config.plausible_s:
+        column = values[..., LEAD[name]]
         column[(column < low) | (column > high)] = np.nan
-    amplitudes = values[..., 4:10]
-    amplitudes[np.abs(amplitudes) > _AMPLITUDE_LIMIT_MV] = np.nan
-    values[..., 10][np.isnan(values[..., 8])] = np.nan
+    amplitudes = values[..., _AMPLITUDES]
+    amplitudes[np.abs(amplitudes) > config.amplitude_limit_mv] = np.nan
+    values[..., _AMPLITUDES] = amplitudes
+    values[..., LEAD["T_polarity"]][np.isnan(values[..., LEAD["T_amp"]])] = np.nan
 
 
-def _impute_beats(per_beat: np.ndarray, defaults: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Fixed-size (MAX_BEATS, F) values and mask; a missing value takes its column's median over the
+def _impute_beats(
+    per_beat: np.ndarray, defaults: np.ndarray, max_beats: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Fixed-size (max_beats, F) values and mask; a missing value takes its column's median over the
     record's beats, or the default where no beat has it."""
     measured = np.isfinite(per_beat)
     fill = np.array(defaults, dtype=np.float64)
     counts = measured.sum(axis=0)
     if per_beat.shape[0]:
         has = counts > 0
-        fill[has] = _nanmedian(per_beat[:, has], axis=0)
-    values = np.where(measured, per_beat, fill[None, :])[:MAX_BEATS]
-    beats = np.zeros((MAX_BEATS, per_beat.shape[1]), np.float32)
+        fill[has] = nanmedian(per_beat[:, has], axis=0)
+    values = np.where(measured, per_beat, fill[None, :])[:max_beats]
+    beats = np.zeros((max_beats, per_beat.shape[1]), np.float32)
     mask = np.zeros_like(beats)
     beats[: len(values)] = values
-    mask[: len(values)] = measured[:MAX_BEATS]
+    mask[: len(values)] = measured[:max_beats]
     return beats, mask
 
 
@@ -242,26 +256,27 @@ def _medians(lead_values: np.ndarray) -> np.ndarray:
     """Per lead, the median of each feature over beats (NaN where no beat has it), flattened."""
     if lead_values.shape[1] == 0:
         return np.full(lead_values.shape[0] * lead_values.shape[2], np.nan)
-    return _nanmedian(lead_values, axis=1).ravel()
+    return nanmedian(lead_values, axis=1).ravel()
 
 
 def _record_summary(signal, fs, leads, r_times, rr_before, fiducials, lead_values) -> np.ndarray:
+    """The RECORD_FEATURES in order, NaN where not measurable."""
     rr = rr_before[1:]
     values = np.full(len(RECORD_FEATURES), np.nan)
     if len(rr):
         median_rr = float(np.median(rr))
-        values[0] = 60.0 / median_rr
-        values[1] = float(np.std(rr))
-        values[3] = float(np.median(np.abs(np.diff(rr)))) / median_rr if len(rr) > 1 else np.nan
-        values[4] = values[1] / float(np.mean(rr))
+        values[RECORD["heart_rate"]] = 60.0 / median_rr
+        values[RECORD["SDNN"]] = float(np.std(rr))
+        values[RECORD["RR_cv"]] = values[RECORD["SDNN"]] / float(np.mean(rr))
         if len(rr) > 1:
-            values[2] = float(np.sqrt(np.mean(np.square(np.diff(rr)))))
+            values[RECORD["RR_irregularity"]] = float(np.median(np.abs(np.diff(rr)))) / median_rr
+            values[RECORD["RMSSD"]] = float(np.sqrt(np.mean(np.square(np.diff(rr)))))
     usable = np.isfinite(fiducials["R"]).any(axis=1) if len(r_times) else np.zeros(len(leads), bool)
     if len(r_times) and usable.any():
-        values[5] = float(np.isfinite(fiducials["P_on"][usable]).mean())
+        values[RECORD["P_presence"]] = float(np.isfinite(fiducials["P_on"][usable]).mean())
     duration_s = signal.shape[1] / fs
-    values[6] = len(r_times) * 10.0 / duration_s if duration_s > 0 else np.nan
-    values[7], values[8] = _frontal_axis(leads, lead_values)
+    values[RECORD["beats_per_10s"]] = len(r_times) * 10.0 / duration_s if duration_s > 0 else np.nan
+    values[RECORD["axis_cos"]], values[RECORD["axis_sin"]] = _frontal_axis(leads, lead_values)
     return values
 
 
@@ -270,7 +285,7 @@ def _frontal_axis(leads, lead_values: np.ndarray) -> tuple[float, float]:
     names = list(leads)
     if lead_values.shape[1] == 0 or "I" not in names:
         return math.nan, math.nan
-    net = _nanmedian(lead_values[..., 6] + lead_values[..., 7], axis=1)
+    net = nanmedian(lead_values[..., LEAD["R_amp"]] + lead_values[..., LEAD["S_amp"]], axis=1)
     lead_i = net[names.index("I")]
     if "aVF" in names:
         lead_avf = net[names.index("aVF")]

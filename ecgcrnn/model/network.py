@@ -19,18 +19,17 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ecgcrnn.features.beats import MAX_BEATS, beat_feature_names, record_feature_names
-from ecgcrnn.pipeline import DEMOGRAPHICS
-from ecgcrnn.signal.preprocessing import PreprocessConfig
-from ecgcrnn.training.settings import TrainingConfig
+from ecgcrnn.features.beats import beat_feature_names, record_feature_names
+from ecgcrnn.model.settings import NetworkConfig
+from ecgcrnn.pipeline import DEMOGRAPHICS, PipelineSettings
 
 
 def build_model(
     leads: Sequence[str],
     classes: Sequence[str],
-    config: TrainingConfig = TrainingConfig(),
+    config: NetworkConfig = NetworkConfig(),
     stats: dict | None = None,
-    preprocess_config: PreprocessConfig = PreprocessConfig(),
+    settings: PipelineSettings = PipelineSettings(),
 ):
     """Build the network for one lead set.
 
@@ -40,13 +39,13 @@ def build_model(
         The lead set, in the order of the ``signal`` input's channels.
     classes : sequence of str
         The output classes (the head has one sigmoid unit per class).
-    config : TrainingConfig
+    config : NetworkConfig
         Layer sizes and dropout.
     stats : dict, optional
         ``{"beat_values": (mean, variance), "record_values": (mean, variance)}``, per-feature arrays for the
         normalisation layers (the training set's statistics); identity when None.
-    preprocess_config : PreprocessConfig
-        Gives the window length.
+    settings : PipelineSettings
+        Give the window length and the number of beats.
 
     Returns
     -------
@@ -57,12 +56,12 @@ def build_model(
     import keras
     from keras import layers
 
-    n_beat = len(beat_feature_names(leads))
+    n_beat, max_beats = len(beat_feature_names(leads)), settings.features.max_beats
     n_record = len(record_feature_names(leads))
     inputs = {
-        "signal": keras.Input((preprocess_config.window_samples, len(leads)), name="signal"),
-        "beat_values": keras.Input((MAX_BEATS, n_beat), name="beat_values"),
-        "beat_mask": keras.Input((MAX_BEATS, n_beat), name="beat_mask"),
+        "signal": keras.Input((settings.preprocess.window_samples, len(leads)), name="signal"),
+        "beat_values": keras.Input((max_beats, n_beat), name="beat_values"),
+        "beat_mask": keras.Input((max_beats, n_beat), name="beat_mask"),
         "record_values": keras.Input((n_record,), name="record_values"),
         "record_mask": keras.Input((n_record,), name="record_mask"),
         "demographics": keras.Input((len(DEMOGRAPHICS),), name="demographics"),
@@ -92,7 +91,7 @@ def build_model(
     return keras.Model(inputs=inputs, outputs=outputs, name=f"crnn_{len(leads)}_leads")
 
 
-def _signal_branch(x, config: TrainingConfig, layers):
+def _signal_branch(x, config: NetworkConfig, layers):
     first, *rest = config.conv_filters
     x = _conv_block(x, first, 9, "signal_0", layers, pool=False, strides=4)
     for i, filters in enumerate(rest, start=1):

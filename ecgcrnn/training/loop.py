@@ -22,8 +22,8 @@ import numpy as np
 from ecgcrnn.data.cache import build_cache
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.io.atomic import replacing, write_text
+from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import compute_challenge_metric
-from ecgcrnn.signal.preprocessing import PreprocessConfig
 from ecgcrnn.training.distribute import current_strategy, is_chief, precision, prepare, worker_folder
 from ecgcrnn.training.settings import TrainingConfig, load_config
 from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds
@@ -40,9 +40,9 @@ def train(data_directory, model_directory, config: TrainingConfig | None = None)
     config = config or load_config()
     strategy = current_strategy()  # before TensorFlow runs anything (a cluster's collectives need that)
     model_directory = Path(model_directory)
-    preprocess_config = PreprocessConfig()
+    settings = PipelineSettings()
     cache_directory = Path(config.cache_directory or model_directory / "cache")
-    cache = build_cache(data_directory, cache_directory, preprocess_config, config.lead_sets, config.n_jobs)
+    cache = build_cache(data_directory, cache_directory, settings, config.lead_sets, config.n_jobs)
     if len(cache.usable) < MIN_RECORDS:
         raise ValueError(
             f"{data_directory}: {len(cache.usable)} readable records (the others are logged above): too few "
@@ -58,7 +58,7 @@ def train(data_directory, model_directory, config: TrainingConfig | None = None)
             continue
         keras.utils.set_random_seed(config.seed)
         results[lead_set] = _train_lead_set(
-            cache, lead_set, train_records, validation_records, config, preprocess_config, model_directory
+            cache, lead_set, train_records, validation_records, config, settings, model_directory
         )
     if is_chief(strategy):
         shutil.rmtree(model_directory / CHECKPOINTS, ignore_errors=True)
@@ -92,7 +92,7 @@ class FittedModel:
 
 
 def fit_lead_set(
-    cache, lead_set, train_records, validation_records, config, preprocess_config, checkpoint, batches=None
+    cache, lead_set, train_records, validation_records, config, settings, checkpoint, batches=None
 ):
     """Train one lead set's network, keeping the epoch with the best validation Challenge metric.
 
@@ -126,7 +126,7 @@ def fit_lead_set(
         training.start_epoch(state["epoch"] + 1)
     else:
         with precision(config.mixed_precision):
-            network = build_model(leads, table.names, config, stats, preprocess_config)
+            network = build_model(leads, table.names, config.network, stats, settings)
         sample = np.random.default_rng(seed).permutation(train_records)[:WARM_START_RECORDS]
         features = batches(cache, lead_set, np.sort(sample), batch, seed, False, signal=False)
         warm_start_wide_path(network, features, seed)
@@ -146,7 +146,7 @@ def fit_lead_set(
     )
     network.load_weights(checkpoint / "best.weights.h5")
     thresholds, metric = tuned_metric(labels, predict_records(network, validation), table)
-    inference_network = build_model(leads, table.names, config, stats, preprocess_config)
+    inference_network = build_model(leads, table.names, config.network, stats, settings)
     for layer in network.layers:
         inference_network.get_layer(layer.name).set_weights(layer.get_weights())
     return FittedModel(inference_network, thresholds, metric, monitor.history)
@@ -160,7 +160,7 @@ def predict_records(network, batches) -> np.ndarray:
     return average_by_owner(windows, batches.owners, batches.records)
 
 
-def _train_lead_set(cache, lead_set, train_records, validation_records, config, preprocess_config, root):
+def _train_lead_set(cache, lead_set, train_records, validation_records, config, settings, root):
     from ecgcrnn.inference.store import save_model
     from ecgcrnn.scoring.plots import plot_learning_curves
 
@@ -168,14 +168,14 @@ def _train_lead_set(cache, lead_set, train_records, validation_records, config, 
     checkpoint = worker_folder(root / CHECKPOINTS / lead_set, strategy)
     with strategy.scope():
         fitted = fit_lead_set(
-            cache, lead_set, train_records, validation_records, config, preprocess_config, checkpoint
+            cache, lead_set, train_records, validation_records, config, settings, checkpoint
         )
     extra = {"validation_challenge_metric": fitted.validation_metric, "history": fitted.history}
     extra["config"] = config.to_json()
     names = default_class_table().names
     chief = is_chief(strategy)  # other workers save into their temporary checkpoint folder, then delete it
     folder = root if chief else checkpoint
-    save_model(folder, lead_set, fitted.network, fitted.thresholds, names, preprocess_config, extra)
+    save_model(folder, lead_set, fitted.network, fitted.thresholds, names, settings, extra)
     if chief:
         try:  # beside the model: load_model checks only model.keras against model.json
             plot_learning_curves(fitted.history, root / lead_set / "learning_curves.png")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ecgcrnn.domain import LEAD_SETS
+from ecgcrnn.model.settings import NetworkConfig
 
 ENV_PREFIX = "ECGCRNN_"
 
@@ -36,13 +37,9 @@ class TrainingConfig:
     loss : str
         ``"weighted_bce"`` (positives weighted by the square root of the negative/positive ratio) or
         ``"focal"`` (binary focal cross-entropy, gamma 2).
-    conv_filters : tuple of int
-        Filters of the signal branch's convolutional blocks (each halves the time axis).
-    signal_rnn_units, feature_rnn_units : int
-        Units per direction of the two branches' bidirectional GRUs.
-    dense_units : tuple of int
-        The three fully connected layers after the branches are joined.
-    dropout : float
+    conv_filters, signal_rnn_units, feature_rnn_units, dense_units, dropout
+        The network's layer sizes and dropout, as :class:`ecgcrnn.model.settings.NetworkConfig` defines them
+        (:attr:`network` gives them as one); set here so that one file or environment sets everything.
     gain_jitter, noise_mv : float
         Augmentation of the training signal (see :class:`ecgcrnn.data.batches.WindowBatches`): each lead's
         gain drawn from 1 ± ``gain_jitter``, and white noise of ``noise_mv`` millivolts.
@@ -66,11 +63,11 @@ class TrainingConfig:
     patience_epochs: int = 6
     validation_fraction: float = 0.15
     loss: str = "weighted_bce"
-    conv_filters: tuple[int, ...] = (16, 32, 32, 64, 64, 96)
-    signal_rnn_units: int = 48
-    feature_rnn_units: int = 32
-    dense_units: tuple[int, ...] = (128, 64, 64)
-    dropout: float = 0.3
+    conv_filters: tuple[int, ...] = NetworkConfig.conv_filters
+    signal_rnn_units: int = NetworkConfig.signal_rnn_units
+    feature_rnn_units: int = NetworkConfig.feature_rnn_units
+    dense_units: tuple[int, ...] = NetworkConfig.dense_units
+    dropout: float = NetworkConfig.dropout
     gain_jitter: float = 0.1
     noise_mv: float = 0.02
     mixed_precision: str = "auto"
@@ -88,6 +85,12 @@ class TrainingConfig:
             raise ValueError(f"mixed_precision {self.mixed_precision!r}: expected 'auto', 'on' or 'off'")
         if not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction {self.validation_fraction}: expected between 0 and 1")
+
+    @property
+    def network(self) -> NetworkConfig:
+        """The network's architecture settings."""
+        names = [field.name for field in dataclasses.fields(NetworkConfig)]
+        return NetworkConfig(**{name: getattr(self, name) for name in names})
 
     def to_json(self) -> dict:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

@@ -1,0 +1,88 @@
+"""One lead set's loaded model, and one recording predicted with it.
+
+``run_model`` is two stages: :attr:`LoadedModel.prepare` (numpy only: :func:`ecgcrnn.pipeline.record_inputs`
+with the model's leads and settings, picklable, so it can run in another process) and
+:meth:`LoadedModel.finish` (one call of the traced network on all windows, mean, thresholds), or
+:meth:`LoadedModel.finish_many` for several prepared records in one call.
+"""
+
+from __future__ import annotations
+
+import functools
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+import numpy as np
+
+from ecgcrnn.pipeline import INPUT_NAMES, PipelineSettings, record_inputs
+
+
+@dataclass
+class LoadedModel:
+    """One lead set's model with everything ``run_model`` needs.
+
+    The network loads in a background thread (importing TensorFlow and tracing take seconds), so that
+    recordings can be prepared meanwhile; :attr:`network` and :attr:`predict` wait for it.
+    """
+
+    leads: tuple[str, ...]
+    classes: tuple[str, ...]
+    thresholds: np.ndarray
+    settings: PipelineSettings  # those the model was trained with
+    loading: Future  # of (keras.Model, tf.function from the inputs dict to probabilities (B, C))
+
+    @property
+    def network(self):
+        return self.loading.result()[0]
+
+    @property
+    def predict(self):
+        return self.loading.result()[1]
+
+    @property
+    def prepare(self) -> functools.partial:
+        """``prepare(header, recording) -> inputs``: :func:`ecgcrnn.pipeline.record_inputs` with this model's
+        leads and settings (picklable)."""
+        return functools.partial(record_inputs, self.leads, self.settings)
+
+    def finish(self, inputs: dict) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Classes, 0/1 labels and probabilities (C,) from one record's inputs: the windows' mean."""
+        return self.finish_many([inputs])[0]
+
+    def finish_many(self, prepared: list[dict]) -> list[tuple[list[str], np.ndarray, np.ndarray]]:
+        """:meth:`finish` of several records' inputs, with one call of the network on all their windows."""
+        batch = {name: np.concatenate([inputs[name] for inputs in prepared]) for name in INPUT_NAMES}
+        ends = np.cumsum([len(inputs["signal"]) for inputs in prepared])[:-1]
+        windows = np.split(self.predict(batch).numpy(), ends)
+        results = []
+        for probabilities in (part.mean(axis=0) for part in windows):
+            labels = (probabilities >= self.thresholds).astype(np.int64)
+            results.append((list(self.classes), labels, probabilities.astype(np.float32)))
+        return results
+
+
+def run_model(model: LoadedModel, header, recording) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Classes, 0/1 labels and probabilities for one recording (leads in file order, ADC units).
+
+    The recording goes through :func:`ecgcrnn.pipeline.prepare_record` with the model's leads and the
+    settings it was trained with; a recording longer than one window is scored over all the windows that
+    cover it and their probabilities averaged; a shorter one is zero-padded.
+    """
+    return model.finish(model.prepare(header, recording))
+
+
+def prediction_function(network):
+    """A tf.function over the network, traced once for any number of windows (no retracing)."""
+    import tensorflow as tf
+
+    signature = {
+        name: tf.TensorSpec((None, *network.get_layer(name).output.shape[1:]), tf.float32, name=name)
+        for name in INPUT_NAMES
+    }
+    return tf.function(lambda inputs: network(inputs, training=False), input_signature=[signature])
+
+
+def sample_inputs(network) -> dict:
+    """Zeros of batch size 1 for every input (the shapes the network reads)."""
+    shapes = {name: network.get_layer(name).output.shape[1:] for name in INPUT_NAMES}
+    return {name: np.zeros((1, *shape), np.float32) for name, shape in shapes.items()}
