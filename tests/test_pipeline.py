@@ -1,0 +1,183 @@
+"""The one path from a recording to the network's inputs, and the settings that travel with a model and key
+the cache (synthetic records: no ../shared data needed)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from ecgcrnn import pipeline
+from ecgcrnn.data import cache as cache_module
+from ecgcrnn.data.cache import build_cache
+from ecgcrnn.delineation.delineate import delineate_leads
+from ecgcrnn.delineation.settings import DelineationConfig
+from ecgcrnn.domain import LEAD_SETS, default_class_table
+from ecgcrnn.features.beats import features_from_delineation
+from ecgcrnn.features.settings import FeatureConfig
+from ecgcrnn.inference.store import META_FILE, ModelError, load_model, save_model
+from ecgcrnn.io.records import load_header, load_recording
+from ecgcrnn.model.network import build_model
+from ecgcrnn.model.settings import NetworkConfig
+from ecgcrnn.pipeline import PipelineSettings, prepare_record
+from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
+from ecgcrnn.synthetic.generator import write_dataset
+
+TINY = NetworkConfig(conv_filters=(4,) * 8, signal_rnn_units=4, feature_rnn_units=4, dense_units=(8, 8, 8))
+OTHER = PipelineSettings(
+    delineation=DelineationConfig(p_eps_rms=0.5), features=FeatureConfig(j_offset_s=0.08)
+)
+
+
+@pytest.fixture(scope="module")
+def records(tmp_path_factory):
+    """Four synthetic 12-lead records."""
+    folder = tmp_path_factory.mktemp("records")
+    write_dataset(folder, 4, seed=7)
+    return folder
+
+
+def _read(folder, name="S00001"):
+    header = load_header(folder / f"{name}.hea")
+    return header, load_recording(folder / f"{name}.mat", header)
+
+
+def test_settings_survive_a_round_trip_through_json():
+    restored = PipelineSettings.from_dict(json.loads(json.dumps(OTHER.to_dict())))
+
+    assert restored == OTHER
+    assert restored.features.plausible_s == FeatureConfig().plausible_s  # tuples again, not lists
+
+
+def test_settings_missing_from_a_dict_take_their_defaults_and_unknown_ones_are_refused():
+    assert PipelineSettings.from_dict({"features": {"max_beats": 40}}).features.max_beats == 40
+    with pytest.raises(ValueError, match="unknown features settings.*'beats'"):
+        PipelineSettings.from_dict({"features": {"beats": 40}})
+    with pytest.raises(ValueError, match="unknown pipeline stages"):
+        PipelineSettings.from_dict({"filters": {}})
+
+
+def test_digest_changes_with_any_setting_and_with_the_stages_code(monkeypatch):
+    default = PipelineSettings().digest()
+    changed = [
+        PipelineSettings(preprocess=PreprocessConfig(notch_quality=20.0)),
+        PipelineSettings(delineation=DelineationConfig(t_eps_rms=0.3)),
+        PipelineSettings(features=FeatureConfig(max_beats=40)),
+    ]
+    assert len({default, *(settings.digest() for settings in changed)}) == 4
+    assert PipelineSettings().digest() == default
+
+    monkeypatch.setattr(pipeline, "code_digest", lambda: "another version")
+    assert PipelineSettings().digest() != default
+
+
+def test_prepare_record_is_preprocess_windows_delineate_features_stage_by_stage(records):
+    header, recording = _read(records)
+    leads = LEAD_SETS["three"]
+
+    prepared = prepare_record(header, recording, leads, OTHER)
+
+    cut = windows(preprocess(header, recording, leads, OTHER.preprocess).signal, OTHER.preprocess)
+    np.testing.assert_array_equal(prepared.windows, cut)
+    fiducials = delineate_leads(cut[0], 500.0, OTHER.delineation)
+    for key, value in fiducials.items():
+        np.testing.assert_array_equal(prepared.delineations[0][key], value)
+    features = features_from_delineation(cut[0], 500.0, leads, fiducials, OTHER.features)
+    np.testing.assert_array_equal(prepared.inputs["record_values"][0], features.record)
+    np.testing.assert_array_equal(prepared.inputs["beat_values"][0], features.beats)
+    assert prepared.inputs["signal"].shape == (1, 5000, len(leads))
+
+
+def test_feature_settings_change_the_features(records):
+    header, recording = _read(records)
+
+    default = prepare_record(header, recording, LEAD_SETS["two"]).inputs
+    five_beats = PipelineSettings(features=FeatureConfig(max_beats=5))
+    shorter = prepare_record(header, recording, LEAD_SETS["two"], five_beats).inputs
+
+    assert default["beat_values"].shape[1] == 48 and shorter["beat_values"].shape[1] == 5
+    np.testing.assert_array_equal(shorter["beat_values"][0], default["beat_values"][0, :5])
+
+
+def _count_allocations(monkeypatch):
+    calls, allocate = [], cache_module._allocate
+    monkeypatch.setattr(cache_module, "_allocate", lambda *args: calls.append(1) or allocate(*args))
+    return calls
+
+
+def test_cache_is_reused_under_the_same_settings_and_rebuilt_under_others(records, tmp_path, monkeypatch):
+    calls = _count_allocations(monkeypatch)
+    first = build_cache(records, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
+    again = build_cache(records, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
+    assert len(calls) == 1
+
+    rebuilt = build_cache(records, tmp_path / "cache", OTHER, lead_sets=("two",), n_jobs=1)
+
+    assert len(calls) == 2
+    meta = json.loads((tmp_path / "cache" / "meta.json").read_text())
+    assert PipelineSettings.from_dict(meta["settings"]) == OTHER
+    header, recording = _read(records)
+    expected = prepare_record(header, recording, LEAD_SETS["two"], OTHER).inputs["record_values"][0]
+    np.testing.assert_allclose(rebuilt.features("two")["record_values"][0], expected)
+    np.testing.assert_array_equal(
+        again.features("two")["record_values"], first.features("two")["record_values"]
+    )
+
+
+def test_cache_built_by_another_version_of_the_feature_code_is_rebuilt(records, tmp_path, monkeypatch):
+    calls = _count_allocations(monkeypatch)
+    build_cache(records, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
+
+    monkeypatch.setattr(pipeline, "code_digest", lambda: "another version")
+    build_cache(records, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
+
+    assert len(calls) == 2
+
+
+def _save(root, settings, lead_set="two"):
+    classes = default_class_table().names
+    network = build_model(LEAD_SETS[lead_set], classes, TINY, settings=settings)
+    return save_model(root, lead_set, network, np.full(len(classes), 0.5), classes, settings)
+
+
+def test_a_model_keeps_its_settings_and_runs_with_them(records, tmp_path):
+    _save(tmp_path, OTHER)
+    meta = json.loads((tmp_path / "two" / META_FILE).read_text())
+    assert PipelineSettings.from_dict(meta["settings"]) == OTHER
+    assert meta["pipeline_code"] == pipeline.code_digest()
+
+    model = load_model(tmp_path, ("I", "II"))
+    header, recording = _read(records)
+
+    assert model.settings == OTHER
+    inputs = model.prepare(header, recording)
+    expected = prepare_record(header, recording, LEAD_SETS["two"], OTHER).inputs
+    default = prepare_record(header, recording, LEAD_SETS["two"]).inputs
+    np.testing.assert_array_equal(inputs["record_values"], expected["record_values"])
+    assert not np.array_equal(inputs["record_values"], default["record_values"])
+
+
+def test_a_model_of_the_old_format_without_its_settings_is_refused(tmp_path):
+    _save(tmp_path, PipelineSettings())
+    meta_file = tmp_path / "two" / META_FILE
+    meta = json.loads(meta_file.read_text())
+    meta["format"] = 1
+    meta["preprocess"] = dataclasses.asdict(PreprocessConfig())
+    del meta["settings"]
+    meta_file.write_text(json.dumps(meta))
+
+    with pytest.raises(ModelError, match="format 1, this version reads 2: train this lead set again"):
+        load_model(tmp_path, ("I", "II"))
+
+
+def test_a_model_trained_with_other_feature_code_loads_with_a_warning(tmp_path, monkeypatch, caplog):
+    _save(tmp_path, PipelineSettings())
+    monkeypatch.setattr(pipeline, "code_digest", lambda: "another version")
+    monkeypatch.setattr("ecgcrnn.inference.store.code_digest", lambda: "another version")
+
+    with caplog.at_level("WARNING"):
+        load_model(tmp_path, ("I", "II"))
+
+    assert "trained with another version of the preprocessing, delineation or feature code" in caplog.text
