@@ -6,7 +6,8 @@ detector (:mod:`ecgcrnn.delineation.qrs`). Everything works on many rows (leads)
 
 The prototype wavelet is the derivative of a quadratic spline smoothing function; the transform is the
 undecimated (à trous) filter bank of Mallat with the low-pass filter h = [1, 3, 3, 1] / 8 and the
-high-pass filter g = 2 [1, -1], with ``2**(k - 1) - 1`` zeros inserted between the taps at scale 2^k.
+high-pass filter g = 2 [1, -1], with ``2**(k - 1) - 1`` zeros inserted between the taps at scale 2^k: the
+stationary wavelet transform of PyWavelets with that filter bank, realigned.
 
 Reference
 ---------
@@ -17,12 +18,19 @@ standard databases", IEEE Trans. Biomed. Eng. 51(4):570-581, 2004.
 from __future__ import annotations
 
 import numpy as np
+import pywt
 
 WAVELET_OFFSET = 0.5
 """Time, in samples, between index ``n`` of every scale of :func:`quadratic_spline_swt` and the point at
 which that coefficient estimates the derivative: ``W[k, ..., n]`` is centred on ``n + 0.5``."""
 
 _H_TAPS = np.array([1.0, 3.0, 3.0, 1.0]) / 8.0
+_G_TAPS = np.array([0.0, 2.0, -2.0, 0.0])
+"""The high-pass filter 2 [1, -1], padded with zeros to the low-pass filter's length (PyWavelets wants one
+length for the whole bank)."""
+
+_QUADRATIC_SPLINE = pywt.Wavelet("quadratic_spline", filter_bank=(_H_TAPS, _G_TAPS, _H_TAPS, _G_TAPS))
+"""The filter bank as a PyWavelets wavelet; its reconstruction filters are placeholders (nothing inverts)."""
 
 
 def quadratic_spline_swt(x: np.ndarray, n_scales: int = 5) -> np.ndarray:
@@ -31,42 +39,56 @@ def quadratic_spline_swt(x: np.ndarray, n_scales: int = 5) -> np.ndarray:
     Every scale keeps the length of the input and has the group delay of its filters removed, so that a
     modulus maximum at index ``n`` marks the steepest slope of the smoothed signal at ``n + 0.5``
     (:data:`WAVELET_OFFSET`) and a zero crossing marks a peak or trough. The ends are extended by
-    reflection.
+    reflection (a single sample is repeated).
 
     Parameters
     ----------
     x : np.ndarray, shape (..., n_samples)
-        Signals, one per row (e.g. leads), in any unit; float.
+        Signals, one per row (e.g. leads), in any unit; real.
     n_scales : int, default 5
-        Number of dyadic scales, 2^1 .. 2^n_scales.
+        Number of dyadic scales, 2^1 .. 2^n_scales; at least 1.
 
     Returns
     -------
-    np.ndarray, shape (n_scales, ..., n_samples)
+    np.ndarray of float64, shape (n_scales, ..., n_samples)
         ``W[k - 1]`` is the transform at scale 2^k, in the unit of ``x`` (twice the smoothed first
         difference at that scale).
+
+    Raises
+    ------
+    ValueError
+        If ``n_scales`` is below 1.
+
+    Notes
+    -----
+    The filter bank runs as PyWavelets' stationary wavelet transform (``pywt.swt``, ``norm=False``), one
+    level per call so that only one level's coefficients are alive at a time. Its level ``k`` (taps
+    ``s = 2**(k - 1)`` apart, periodic extension) computes ``a_k[i] = sum_m h[m] a_{k-1}[i + (2 - m) s]``
+    and ``d_k[i] = 2 (a_{k-1}[i + s] - a_{k-1}[i])``. The transform of Martínez et al. centres every scale
+    on ``n + 0.5``: at scale 2^1 its filters read the same offsets, ``(-1, 0, 1, 2)`` and ``(0, 1)``; further
+    on, its low-pass filter reads ``(-3, -1, 1, 3) * s / 2``, ``s / 2`` earlier than PyWavelets', and its
+    high-pass filter ``n - s / 2`` and ``n + s / 2``. These delays add up to
+    ``W[k - 1, n] = d_k[n - 2**(k - 1) + 1]``. The signal is reflected by ``3 * 2**(n_scales - 1)`` samples
+    on either side, the reach of every tap (the zero ones included), and on to a multiple of
+    ``2**n_scales`` as PyWavelets requires, so that the periodic wrap reaches no kept coefficient.
     """
+    if n_scales < 1:
+        raise ValueError(f"quadratic_spline_swt: n_scales must be at least 1, got {n_scales!r}")
     x = np.asarray(x, dtype=float)
     n = x.shape[-1]
-    out = np.zeros((n_scales, *x.shape))
+    out = np.empty((n_scales, *x.shape))
     if n == 0:
         return out
-    pad = 2**n_scales + 2 ** (n_scales - 1)
-    pad_mode = "reflect" if n > 1 else "edge"
-    widths = [(0, 0)] * (x.ndim - 1) + [(pad, pad)]
-    approx = np.pad(x, widths, mode=pad_mode)
+    margin = 3 * 2 ** (n_scales - 1)
+    right = margin + (-(n + 2 * margin)) % 2**n_scales
+    widths = [(0, 0)] * (x.ndim - 1) + [(margin, right)]
+    approx = np.pad(x, widths, mode="reflect" if n > 1 else "edge")
     for k in range(1, n_scales + 1):
-        step = 2 ** (k - 1)
-        if k == 1:
-            detail = 2.0 * (_shift(approx, 1) - approx)
-            smooth_offsets = (-1, 0, 1, 2)
-        else:
-            half = step // 2
-            detail = 2.0 * (_shift(approx, half) - _shift(approx, -half))
-            smooth_offsets = (-3 * half, -half, half, 3 * half)
-        out[k - 1] = detail[..., pad : pad + n]
-        if k < n_scales:
-            approx = sum(c * _shift(approx, o) for c, o in zip(_H_TAPS, smooth_offsets, strict=True))
+        ((approx, detail),) = pywt.swt(
+            approx, _QUADRATIC_SPLINE, level=1, start_level=k - 1, norm=False, axis=-1
+        )
+        first = margin - 2 ** (k - 1) + 1
+        out[k - 1] = detail[..., first : first + n]
     return out
 
 
@@ -270,15 +292,3 @@ def bridge_spans(x: np.ndarray, on: np.ndarray, off: np.ndarray) -> np.ndarray:
     xl, xr = np.where(left_ok, xl, xr), np.where(right_ok, xr, xl)
     frac = np.where(left_ok & right_ok, (idx - left) / np.maximum(right - left, 1), 0.5)
     return np.where(inside, xl + frac * (xr - xl), x)
-
-
-def _shift(a: np.ndarray, offset: int) -> np.ndarray:
-    """``b[..., n] = a[..., n + offset]``, zero where ``n + offset`` falls outside the array."""
-    if offset == 0:
-        return a
-    out = np.zeros_like(a)
-    if offset > 0:
-        out[..., :-offset] = a[..., offset:]
-    else:
-        out[..., -offset:] = a[..., :offset]
-    return out
