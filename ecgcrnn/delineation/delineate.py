@@ -40,7 +40,6 @@ standard databases", IEEE Trans. Biomed. Eng. 51(4):570-581, 2004.
 from __future__ import annotations
 
 import math
-from fractions import Fraction
 
 import numpy as np
 from scipy.signal import resample_poly
@@ -49,7 +48,10 @@ from ecgcrnn.delineation import qrs, wavelet
 from ecgcrnn.delineation.settings import TINY, DelineationConfig
 from ecgcrnn.delineation.wavelet import quadratic_spline_swt
 from ecgcrnn.domain import FIDUCIALS
-from ecgcrnn.signal.preprocessing import repair_missing
+from ecgcrnn.signal.arrays import nanmedian
+from ecgcrnn.signal.preprocessing import repair_missing, resampling_ratio
+
+_MAX_DENOMINATOR = 64  # of the ratio to the internal rate: a short polyphase filter
 
 
 def delineate(
@@ -121,7 +123,8 @@ def delineate_leads(
     n_leads, n_samples = x.shape
     if n_samples < 4 or not usable.any():
         return {key: np.full((n_leads, 0), np.nan) for key in FIDUCIALS}
-    up, down = _resample_ratio(fs, cfg.internal_fs_hz)
+    ratio = resampling_ratio(fs, cfg.internal_fs_hz, _MAX_DENOMINATOR)
+    up, down = ratio.numerator, ratio.denominator
     fsi = fs * up / down
     xi, w, rms = _transform(x, up, down)
     anchors = qrs.detect_beats(w, rms, usable, fsi, cfg)
@@ -161,14 +164,6 @@ def _prepare(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
         x -= np.median(x, axis=-1, keepdims=True)
         usable &= np.ptp(x, axis=-1) > TINY
     return x, usable
-
-
-def _resample_ratio(fs: float, target_hz: float) -> tuple[int, int]:
-    """Small integers (up, down) with fs * up / down close to ``target_hz``."""
-    ratio = Fraction(target_hz / fs).limit_denominator(64)
-    if ratio.numerator == 0:
-        ratio = Fraction(1, 64)
-    return ratio.numerator, ratio.denominator
 
 
 def _transform(x: np.ndarray, up: int, down: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -239,8 +234,8 @@ def _p_wave(w4, rms, anchors, qrs_on, t_off, fs: float, cfg: DelineationConfig):
         return tuple(np.full(anchors.shape, np.nan) for _ in range(3))
     if cfg.p_refine_s <= 0 or not np.isfinite(first[1]).any():
         return first
-    interval = wavelet.nanmedian_rows(anchors - first[1])
-    interval = np.where(np.isfinite(interval), interval, np.nanmedian(interval))
+    interval = nanmedian(anchors - first[1])
+    interval = np.where(np.isfinite(interval), interval, nanmedian(interval))
     expected = anchors - interval[:, None]
     half = cfg.p_refine_s * fs
     start2 = np.maximum(np.round(expected - half).astype(int), start)
@@ -259,7 +254,7 @@ def _pr_spread(p_peak: np.ndarray, anchors: np.ndarray) -> float:
     if not rows.any():
         return 0.0
     pr = pr[rows]
-    return float(np.median(wavelet.nanmedian_rows(np.abs(pr - wavelet.nanmedian_rows(pr)[:, None]))))
+    return float(np.median(nanmedian(np.abs(pr - nanmedian(pr)[:, None]))))
 
 
 def _irregular(anchors: np.ndarray, fraction: float) -> bool:
@@ -278,7 +273,7 @@ def _pull_to_median(values: np.ndarray, limit: float, shrink: float = 1.0) -> np
     """
     if values.shape[0] < 3 or not np.isfinite(limit):
         return values
-    median = np.where(np.isfinite(values).sum(axis=0) >= 3, wavelet.nanmedian_rows(values.T), np.nan)
+    median = np.where(np.isfinite(values).sum(axis=0) >= 3, nanmedian(values, axis=0), np.nan)
     pulled = median + shrink * np.clip(values - median, -limit, limit)
     return np.where(np.isfinite(median), pulled, values)
 

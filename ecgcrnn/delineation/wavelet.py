@@ -250,17 +250,6 @@ def wave_fiducials(w, eps, zone_start, zone_stop, margin: int, xi: tuple[float, 
     return tuple(np.where(present, start + t + WAVELET_OFFSET, np.nan) for t in (on, peak, off))
 
 
-def nanmedian_rows(values: np.ndarray) -> np.ndarray:
-    """Median of the finite entries of each row (n_rows, n) -> (n_rows,); NaN for rows without any."""
-    finite = np.isfinite(values)
-    count = finite.sum(axis=1)
-    ordered = np.sort(np.where(finite, values, np.inf), axis=1)
-    rows = np.arange(values.shape[0])
-    lo = ordered[rows, np.maximum((count - 1) // 2, 0)]
-    hi = ordered[rows, np.maximum(count // 2, 0)]
-    return np.where(count > 0, 0.5 * (lo + hi), np.nan)
-
-
 def bridge_spans(x: np.ndarray, on: np.ndarray, off: np.ndarray) -> np.ndarray:
     """Copy of ``x`` with every span [on, off] replaced by the straight line between its end samples.
 

@@ -136,7 +136,7 @@ def resample(signal: np.ndarray, fs_hz: float, target_hz: float) -> np.ndarray:
     signal = np.asarray(signal, dtype=np.float32)
     if fs_hz == target_hz or signal.shape[-1] == 0:
         return signal
-    ratio = _ratio(fs_hz, target_hz)
+    ratio = resampling_ratio(fs_hz, target_hz)
     out = sps.resample_poly(signal, ratio.numerator, ratio.denominator, axis=-1)
     return out.astype(np.float32, copy=False)
 
@@ -145,12 +145,18 @@ def resampled_length(samples: int, fs_hz: float, target_hz: float) -> int:
     """The number of samples :func:`resample` gives for ``samples`` at ``fs_hz``."""
     if fs_hz == target_hz or samples == 0:
         return samples
-    ratio = _ratio(fs_hz, target_hz)
+    ratio = resampling_ratio(fs_hz, target_hz)
     return -(-samples * ratio.numerator // ratio.denominator)
 
 
-def _ratio(fs_hz: float, target_hz: float) -> Fraction:
-    return Fraction(target_hz / fs_hz).limit_denominator(1000)
+def resampling_ratio(fs_hz: float, target_hz: float, max_denominator: int = 1000) -> Fraction:
+    """``target_hz / fs_hz`` as the nearest fraction up / down with ``down <= max_denominator`` (never 0).
+
+    With the default, 257 Hz to 500 Hz is 500/257 exactly and 360 Hz is 25/18; the delineator asks for a
+    smaller denominator, which keeps the polyphase filter to its internal rate short.
+    """
+    ratio = Fraction(target_hz / fs_hz).limit_denominator(max_denominator)
+    return ratio if ratio.numerator else Fraction(1, max_denominator)
 
 
 def filter_signal(signal: np.ndarray, config: PreprocessConfig = PreprocessConfig()) -> np.ndarray:
