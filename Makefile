@@ -7,10 +7,13 @@ BIN := $(VENV)/bin
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt
+# The package is installed editable (its dependencies are requirements.txt's pins, installed just before), so
+# that `import ecgcrnn` works from any folder, the benchmark scripts included.
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
 # DEMO_ARGS, e.g. "--train-records 200 --test-records 50 --epochs 2": see python -m ecgcrnn.app.demo --help

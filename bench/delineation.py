@@ -21,14 +21,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ludb import (  # noqa: E402
+from ludb import (
     LEADS,
     MatchResult,
     compare_lead,
@@ -37,7 +33,7 @@ from ludb import (  # noqa: E402
     read_reference,
 )
 
-from ecgcrnn.delineation.delineate import FIDUCIALS, delineate, delineate_leads  # noqa: E402
+from ecgcrnn.delineation.delineate import FIDUCIALS, delineate, delineate_leads
 
 DEFAULT_LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 

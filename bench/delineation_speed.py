@@ -10,20 +10,17 @@ Usage: ``.venv/bin/python bench/delineation_speed.py [--ludb DIR] [--records 200
 
 from __future__ import annotations
 
+import argparse
 import os
+import time
+from pathlib import Path
 
+# BLAS and OpenMP read their thread counts once, when numpy loads them: these lines must run before numpy is
+# first imported, here or by the modules below (hence their E402).
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ[_name] = "1"
 
-import argparse  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
 import numpy as np  # noqa: E402
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from ludb import read_record  # noqa: E402
 
 from ecgcrnn.delineation.delineate import delineate, delineate_leads  # noqa: E402

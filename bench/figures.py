@@ -12,9 +12,11 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from ecgcrnn.delineation.delineate.delineate import delineate_leads
+from ludb import LEADS, read_record, read_reference
 
-from ecgcrnn.domain import FIDUCIALS
+from ecgcrnn.delineation.delineate import delineate_leads
+from ecgcrnn.domain import FIDUCIALS, LEAD_SETS, default_class_table
+from ecgcrnn.scoring.plots import pyplot, save_figure
 from ecgcrnn.signal.preprocessing import PreprocessConfig, filter_signal, resample
 
 log = logging.getLogger(__name__)
@@ -40,12 +42,7 @@ def plot_pqrst(output_file, ludb_directory=LUDB, record: str = "1", lead: str = 
     seconds : tuple of float
         Start and end of the segment drawn, in seconds.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from ludb import LEADS, read_record, read_reference
-
+    plt = pyplot()
     signals, fs = read_record(Path(ludb_directory) / record)
     config = PreprocessConfig()
     filtered = filter_signal(resample(signals, fs, config.fs_hz), config)
@@ -85,22 +82,14 @@ def plot_pqrst(output_file, ludb_directory=LUDB, record: str = "1", lead: str = 
     ax.legend(loc="upper right", fontsize=7, ncol=4, framealpha=0.9)
     ax.set_ylim(low - 0.12 * float(np.ptp(trace)), float(trace.max()) + 0.45 * float(np.ptp(trace)))
     fig.tight_layout()
-    Path(output_file).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(output_file)
-    plt.close(fig)
-    log.info("wrote %s", output_file)
+    _save(plt, fig, output_file)
 
 
 def plot_model_scheme(output_file, lead_set: str = "twelve") -> None:
     """Draw the graph of the network built by :func:`ecgcrnn.model.network.build_model` for one lead set."""
-    import matplotlib
+    from ecgcrnn.model.network import build_model  # imports TensorFlow: only for this figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from ecgcrnn.domain import LEAD_SETS, default_class_table
-    from ecgcrnn.model.network import build_model
-
+    plt = pyplot()
     network = build_model(LEAD_SETS[lead_set], default_class_table().names)
     boxes, edges = _layer_groups(network)
     depth = _depths(boxes, edges)
@@ -123,9 +112,16 @@ def plot_model_scheme(output_file, lead_set: str = "twelve") -> None:
     ax.axis("off")
     ax.set_title(f"Dual-branch CRNN, {lead_set}-lead model ({network.count_params():,} parameters)")
     fig.tight_layout()
-    Path(output_file).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(output_file)
-    plt.close(fig)
+    _save(plt, fig, output_file)
+
+
+def _save(plt, fig, output_file) -> None:
+    """Write ``fig`` atomically (:func:`ecgcrnn.scoring.plots.save_figure`), creating its folder; close it."""
+    try:
+        Path(output_file).parent.mkdir(parents=True, exist_ok=True)
+        save_figure(fig, output_file)
+    finally:
+        plt.close(fig)
     log.info("wrote %s", output_file)
 
 

@@ -19,33 +19,34 @@ Usage: ``.venv/bin/python bench/inference.py [--passes 3] [--recordings 1000] [-
 
 from __future__ import annotations
 
+import argparse
 import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
+# One thread for BLAS and OpenMP, read once when numpy loads them: set before numpy is first imported, here
+# or by the package's modules below (hence their E402; inside main it would be too late, since numpy is
+# already loaded by then). The CLI runs get the environment as it was before.
 _ORIGINAL_ENVIRONMENT = dict(os.environ)
 for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
     os.environ[_name] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import argparse  # noqa: E402
-import resource  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
 import numpy as np  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 
 from ecgcrnn.delineation.delineate import delineate_leads  # noqa: E402
 from ecgcrnn.domain import LEAD_SETS, default_class_table  # noqa: E402
 from ecgcrnn.features.beats import features_from_delineation  # noqa: E402
 from ecgcrnn.io.records import find_challenge_files, get_age, get_sex, load_recording, parse_header  # noqa: E402
-from ecgcrnn.pipeline import assemble_inputs, demographics  # noqa: E402
-from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows  # noqa: E402
+from ecgcrnn.pipeline import PipelineSettings, assemble_inputs, demographics  # noqa: E402
+from ecgcrnn.signal.preprocessing import preprocess, windows  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "challenge"
 RUN_MODEL_BUDGET_MS = 25.0
@@ -100,7 +101,7 @@ def save_untrained_models(models: Path) -> None:
     classes = default_class_table().names
     for lead_set, leads in LEAD_SETS.items():
         network = build_model(leads, classes)
-        save_model(models, lead_set, network, np.full(len(classes), 0.5), classes, PreprocessConfig())
+        save_model(models, lead_set, network, np.full(len(classes), 0.5), classes, PipelineSettings())
 
 
 def copy_records(data: Path, target: Path, count: int) -> Path:
@@ -165,7 +166,8 @@ def run_cli(models: Path, data: Path, scratch: Path, workers: int | None) -> tup
 
 def print_stage_table(models: Path, records, passes: int) -> None:
     """Per-stage milliseconds of run_model for each lead set, one core."""
-    from ecgcrnn.inference.store import load_model, run_model
+    from ecgcrnn.inference.predict import run_model
+    from ecgcrnn.inference.store import load_model
 
     print(
         f"run_model by stage on {len(records)} real 10 s 500 Hz records, 1 core, best of {passes} passes per "
@@ -194,16 +196,17 @@ def print_stage_table(models: Path, records, passes: int) -> None:
 
 def time_stages(model, text: str, recording: np.ndarray) -> list[float]:
     """Milliseconds of each stage of run_model but the total, calling the functions run_model calls."""
-    config, ticks = model.preprocess_config, [time.perf_counter()]
+    settings, ticks = model.settings, [time.perf_counter()]
+    config = settings.preprocess
     header = parse_header(text)
     prepared = preprocess(header, recording, model.leads, config)
     ticks.append(time.perf_counter())
     batch = windows(prepared.signal, config)
     ticks.append(time.perf_counter())
-    fiducials = [delineate_leads(window, config.fs_hz) for window in batch]
+    fiducials = [delineate_leads(window, config.fs_hz, settings.delineation) for window in batch]
     ticks.append(time.perf_counter())
     features = [
-        features_from_delineation(window, config.fs_hz, model.leads, marks)
+        features_from_delineation(window, config.fs_hz, model.leads, marks, settings.features)
         for window, marks in zip(batch, fiducials, strict=True)
     ]
     ticks.append(time.perf_counter())

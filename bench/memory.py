@@ -9,7 +9,7 @@ warm start, ``--epochs`` epochs of ``--steps`` batches drawn from all training r
 Challenge metric after every epoch over all validation windows, thresholds), and reports its peak
 resident set size (``VmHWM``) and, at the end, how much of its resident memory maps files
 (``RssFile``). ``--memory-maps`` reads the cache through numpy memory maps instead of
-:class:`ecgcrnn.data.cache.RowReader`, as the input pipeline once did, for comparison. Target: the two peaks
+:class:`ecgcrnn.data.reader.RowReader`, as the input pipeline once did, for comparison. Target: the two peaks
 differ by less than 10%.
 
 Usage: ``.venv/bin/python bench/memory.py [--sizes 2000 20000] [--lead-set twelve] [--steps 20]
@@ -18,27 +18,25 @@ Usage: ``.venv/bin/python bench/memory.py [--sizes 2000 20000] [--lead-set twelv
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
 
+import numpy as np
+
+from ecgcrnn.data.cache import DONE, FEATURE_ARRAYS, build_cache, open_cache
+
+# TensorFlow is imported later (in the training child, which inherits this environment): quiet from its start.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import resource  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-import numpy as np  # noqa: E402
-
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from ecgcrnn.data.cache import DONE, FEATURE_ARRAYS, build_cache, open_cache  # noqa: E402
-
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "challenge"
 TARGET_GROWTH = 0.10
 _COPY_WINDOWS = 2048
@@ -117,7 +115,7 @@ def train_and_measure(folder: Path, args) -> dict:
     import keras
 
     from ecgcrnn.data import cache as cache_module
-    from ecgcrnn.signal.preprocessing import PreprocessConfig
+    from ecgcrnn.pipeline import PipelineSettings
     from ecgcrnn.training.loop import fit_lead_set, split_records
     from ecgcrnn.training.settings import TrainingConfig
 
@@ -130,7 +128,7 @@ def train_and_measure(folder: Path, args) -> dict:
     checkpoint = Path(tempfile.mkdtemp(prefix="checkpoint_", dir=args.scratch))
     started = time.perf_counter()
     fitted = fit_lead_set(
-        cache, args.lead_set, train_records, validation_records, config, PreprocessConfig(), checkpoint
+        cache, args.lead_set, train_records, validation_records, config, PipelineSettings(), checkpoint
     )
     seconds = time.perf_counter() - started
     shutil.rmtree(checkpoint, ignore_errors=True)

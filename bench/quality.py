@@ -23,26 +23,19 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ecgcrnn.data.batches import WindowBatches  # noqa: E402
-from ecgcrnn.data.cache import build_cache  # noqa: E402
-from ecgcrnn.domain import (  # noqa: E402
-    LEAD_SETS,
-    STANDARD_LEADS,
-    default_class_table,  # noqa: E402
-)
-from ecgcrnn.features.beats import BEAT_FEATURES, LEAD_FEATURES, RECORD_FEATURES  # noqa: E402
-from ecgcrnn.scoring.metrics import compute_scores  # noqa: E402
-from ecgcrnn.signal.preprocessing import PreprocessConfig  # noqa: E402
-from ecgcrnn.training.settings import TrainingConfig, config_from_dict  # noqa: E402
-from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds  # noqa: E402
+from ecgcrnn.data.batches import WindowBatches
+from ecgcrnn.data.cache import build_cache
+from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
+from ecgcrnn.features.beats import BEAT_FEATURES, LEAD_FEATURES, RECORD_FEATURES
+from ecgcrnn.pipeline import PipelineSettings
+from ecgcrnn.scoring.metrics import compute_scores
+from ecgcrnn.training.settings import TrainingConfig, config_from_dict
+from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds
 
 METRICS = ("challenge_metric", "auroc", "auprc", "f_measure")
 CLASSIFIERS = ("CRNN", "always normal", "logistic regression")
@@ -131,7 +124,7 @@ def crnn(cache, lead_set, split, config, checkpoint: Path):
 
     train_records, validation_records, test_records = split
     fitted = fit_lead_set(
-        cache, lead_set, train_records, validation_records, config, PreprocessConfig(), checkpoint
+        cache, lead_set, train_records, validation_records, config, PipelineSettings(), checkpoint
     )
     batches = WindowBatches(cache, lead_set, test_records, config.batch_size, config.seed, training=False)
     probabilities = predict_records(fitted.network, batches)
@@ -149,7 +142,7 @@ def masked_crnn(cache, split, config, checkpoint: Path) -> dict:
         train_records,
         validation_records,
         config,
-        PreprocessConfig(),
+        PipelineSettings(),
         checkpoint,
         batches=MaskedLeadBatches,
     )

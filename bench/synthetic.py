@@ -12,14 +12,10 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ecgcrnn.synthetic.generator import generate_record, write_dataset  # noqa: E402
+from ecgcrnn.synthetic.generator import generate_record, write_dataset
 
 
 def main() -> None:

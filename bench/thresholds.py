@@ -12,17 +12,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from ecgcrnn.domain import default_class_table  # noqa: E402
-from ecgcrnn.scoring.metrics import compute_challenge_metric  # noqa: E402
-from ecgcrnn.training.thresholds import apply_thresholds, best_f_measure_thresholds, choose_thresholds  # noqa: E402
+from ecgcrnn.domain import default_class_table
+from ecgcrnn.scoring.metrics import compute_challenge_metric
+from ecgcrnn.training.thresholds import apply_thresholds, best_f_measure_thresholds, choose_thresholds
 
 # Recordings per scored class in the 2021 training set (dx_mapping_scored.csv, pairs summed), weights order.
 CLASS_COUNTS = (5255, 8374, 522, 295, 1494, 4830, 3534, 1857, 7631, 2186, 392, 1599, 1907)

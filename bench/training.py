@@ -23,28 +23,26 @@ Usage: ``.venv/bin/python bench/training.py [--steps 20] [--lead-sets twelve two
 
 from __future__ import annotations
 
+import argparse
+import logging
+import math
 import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
 
+# TensorFlow reads its log level when it loads, which importing keras does: set it before (hence the E402s).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import argparse  # noqa: E402
-import logging  # noqa: E402
-import math  # noqa: E402
-import shutil  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from pathlib import Path  # noqa: E402
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 from ecgcrnn.data.cache import build_cache  # noqa: E402
 from ecgcrnn.domain import LEAD_SETS  # noqa: E402
 from ecgcrnn.training.settings import TrainingConfig  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "challenge"
 CHALLENGE_RECORDS = 88_253
@@ -90,7 +88,7 @@ def measure_lead_set(cache, lead_set: str, config: TrainingConfig, steps: int) -
     batches = WindowBatches(cache, lead_set, epoch, config.batch_size, config.seed, True, **augmentation)
     pipeline = _records_per_second(lambda: _serve(batches), len(epoch))
     stats = feature_statistics(cache, lead_set, records)
-    network = build_model(LEAD_SETS[lead_set], default_class_table().names, config, stats)
+    network = build_model(LEAD_SETS[lead_set], default_class_table().names, config.network, stats)
     positives = cache.labels[records].mean(axis=0)
     network.compile(keras.optimizers.Adam(config.learning_rate), make_loss(config.loss, positives))
     held = HeldBatches([batches[i] for i in range(len(batches))])

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from ecgcrnn.app.cli import run
 from ecgcrnn.domain import LEAD_SETS
+from ecgcrnn.io.atomic import write_text
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ def run_demo(workdir: Path, train_records: int, test_records: int, epochs: int, 
     workdir.mkdir(parents=True, exist_ok=True)
     data, model, outputs = workdir / "data", workdir / "model", workdir / "outputs"
     config = workdir / "config.json"
-    config.write_text(json.dumps({**QUICK_SETTINGS, "epochs": epochs, "seed": seed}, indent=2))
+    write_text(config, json.dumps({**QUICK_SETTINGS, "epochs": epochs, "seed": seed}, indent=2))
     step(
         "synthetic training set",
         "-m",

@@ -45,6 +45,7 @@ from tqdm import tqdm
 
 from ecgcrnn.app.cli import add_verbosity, configure_logging
 from ecgcrnn.domain import FIDUCIALS, STANDARD_LEADS
+from ecgcrnn.io.atomic import write_text
 from ecgcrnn.io.records import parse_header, write_record
 from ecgcrnn.synthetic import heartvector as hv
 from ecgcrnn.synthetic import rhythm
@@ -204,7 +205,7 @@ def write_record_files(output_directory, name: str, record: SyntheticRecord) -> 
     columns = np.stack([record.fiducials[key] for key in FIDUCIALS], axis=1)
     for beat_type, values in zip(record.beat_types, columns, strict=True):
         rows.append(",".join([str(beat_type), *("" if np.isnan(v) else str(int(v)) for v in values)]))
-    (output_directory / f"{name}.fiducials.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    write_text(output_directory / f"{name}.fiducials.csv", "\n".join(rows) + "\n")
     return path
 
 
