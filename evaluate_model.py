@@ -2,8 +2,9 @@
 
 Usage: python evaluate_model.py LABELS OUTPUTS [scores.csv] [class_scores.csv] [--plot FILE.png]
 
-Without a scores file, the scores are printed. The definitions are in ecgcrnn.scoring.metrics; ``--plot``
-draws the per-class scores (ecgcrnn.scoring.plots).
+Without a scores file, the scores are printed. The definitions are in ecgcrnn.scoring.metrics, the reading
+of the folders in ecgcrnn.scoring.evaluate; ``--plot`` draws the per-class scores (ecgcrnn.scoring.plots).
+Only what scoring needs is imported at start: the plotting and the error messages are imported when used.
 """
 
 from __future__ import annotations
@@ -13,10 +14,9 @@ import logging
 import sys
 from pathlib import Path
 
-from ecgcrnn.app import cli
 from ecgcrnn.io.atomic import write_text
-from ecgcrnn.scoring.metrics import evaluate_model, format_class_scores, format_scores
-from ecgcrnn.scoring.plots import plot_class_scores
+from ecgcrnn.scoring.evaluate import evaluate_model
+from ecgcrnn.scoring.metrics import format_class_scores, format_scores
 
 
 def main(argv=None) -> int:
@@ -30,12 +30,6 @@ def main(argv=None) -> int:
     parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the per-class scores here (PNG)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
-    reads = {"LABEL_DIR": args.label_directory, "OUTPUT_DIR": args.output_directory}
-    writes = {
-        "SCORES_FILE": args.scores_file,
-        "CLASS_SCORES_FILE": args.class_scores_file,
-        "PLOT_FILE": args.plot,
-    }
     try:
         scores = evaluate_model(args.label_directory, args.output_directory)
         if args.scores_file:
@@ -45,9 +39,19 @@ def main(argv=None) -> int:
         if args.class_scores_file:
             write_text(args.class_scores_file, format_class_scores(scores))
         if args.plot:
+            from ecgcrnn.scoring.plots import plot_class_scores
+
             plot_class_scores(scores, args.plot)
     except (OSError, ValueError) as error:
-        print(f"{parser.prog}: error: {cli.describe(error, reads, writes)}", file=sys.stderr)
+        from ecgcrnn.app.cli import describe
+
+        reads = {"LABEL_DIR": args.label_directory, "OUTPUT_DIR": args.output_directory}
+        writes = {
+            "SCORES_FILE": args.scores_file,
+            "CLASS_SCORES_FILE": args.class_scores_file,
+            "PLOT_FILE": args.plot,
+        }
+        print(f"{parser.prog}: error: {describe(error, reads, writes)}", file=sys.stderr)
         return 1
     return 0
 

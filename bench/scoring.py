@@ -1,12 +1,17 @@
-"""Benchmark: the vectorised Challenge metrics against plain per-recording, per-class Python loops.
+"""Benchmark: the vectorised Challenge metrics against plain per-recording, per-class Python loops, and
+``python evaluate_model.py`` as a whole process.
 
 Usage: python bench/scoring.py [--recordings 5000] [--repeats 5] [--seed 0]
 
 On synthetic labels with the Challenge training set's class prevalence and scalar outputs rounded to 2
 decimals (many ties), times the best of several repetitions of each metric written as loops that read like
 the definitions in docs/scoring.md, and of ecgcrnn.scoring.metrics's vectorised functions; checks that they
-agree to 1e-10 and prints a table. Then times evaluate_model end to end on files written to a temporary
-folder.
+agree to 1e-10 and prints a table. Then writes one label and one output file per recording to a temporary
+folder and times reading them and evaluate_model in this process, and ``python evaluate_model.py LABELS
+OUTPUTS`` as a new process (interpreter start, imports and file reading included; wall and CPU time), next
+to the interpreter starting alone and importing numpy alone.
+
+The package must be importable: installed (``pip install -e .``) or with ``PYTHONPATH=.``.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -21,14 +28,12 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from ecgcrnn.domain import STANDARD_LEADS, default_class_table
+from ecgcrnn.io.outputs import save_outputs
+from ecgcrnn.scoring import evaluate
+from ecgcrnn.scoring import metrics as scoring
 
-from ecgcrnn.domain import (
-    STANDARD_LEADS,  # noqa: E402
-    default_class_table,  # noqa: E402
-)
-from ecgcrnn.io.outputs import save_outputs  # noqa: E402
-from ecgcrnn.scoring import metrics as scoring  # noqa: E402
+EVALUATE_SCRIPT = Path(__file__).resolve().parents[1] / "evaluate_model.py"
 
 # Recordings per scored class in the 2021 training set (dx_mapping_scored.csv, pairs summed), weights order.
 CLASS_COUNTS = (5255, 8374, 522, 295, 1494, 4830, 3534, 1857, 7631, 2186, 392, 1599, 1907)
@@ -107,13 +112,48 @@ def time_end_to_end(labels, binary, scalar, repeats: int) -> None:
         write_files(label_directory, output_directory, labels, binary, scalar)
         files, reading_s = best_time(read_files, (label_directory, output_directory), repeats)
         scores, metrics_s = best_time(scoring.compute_scores, (*files, table), repeats)
-        end_to_end, total_s = best_time(scoring.evaluate_model, (label_directory, output_directory), repeats)
+        end_to_end, total_s = best_time(evaluate.evaluate_model, (label_directory, output_directory), repeats)
+        command = [sys.executable, str(EVALUATE_SCRIPT), str(label_directory), str(output_directory)]
+        printed, process_s, process_cpu_s = best_process_time(command, repeats)
+        _, bare_s, bare_cpu_s = best_process_time([sys.executable, "-c", "pass"], repeats)
+        _, numpy_s, numpy_cpu_s = best_process_time([sys.executable, "-c", "import numpy"], repeats)
     if not np.isclose(scores.challenge_metric, end_to_end.challenge_metric, rtol=0, atol=TOLERANCE):
         raise SystemExit("evaluate_model disagrees with the metrics on the matrices it read")
-    print(f"\nevaluate_model on {len(labels)} label and output files, best of {repeats}")
+    if printed != scoring.format_scores(end_to_end):
+        raise SystemExit(f"evaluate_model.py printed {printed!r}, not the scores evaluate_model computes")
+    print(f"\nevaluate_model on {len(labels)} label and output files, in this process, best of {repeats}")
     print(f"{'reading files':<28}{reading_s * 1e3:>10.1f} ms")
     print(f"{'computing metrics':<28}{metrics_s * 1e3:>10.1f} ms")
     print(f"{'end to end':<28}{total_s * 1e3:>10.1f} ms")
+    print(
+        f"\npython evaluate_model.py LABELS OUTPUTS on {len(labels)} label and output files, a new process, "
+        f"{os.cpu_count()} CPU cores, best of {repeats}"
+    )
+    print(f"{'process':<28}{'wall ms':>10}{'CPU ms':>10}")
+    for name, wall_s, cpu_s in (
+        ("python -c pass", bare_s, bare_cpu_s),
+        ("python -c 'import numpy'", numpy_s, numpy_cpu_s),
+        ("python evaluate_model.py", process_s, process_cpu_s),
+    ):
+        print(f"{name:<28}{wall_s * 1e3:>10.0f}{cpu_s * 1e3:>10.0f}")
+
+
+def best_process_time(command: list[str], repeats: int) -> tuple[str, float, float]:
+    """The standard output of ``command`` and its best wall and CPU (user + system) times in seconds, after
+    one run that warms the page cache."""
+    best_wall = best_cpu = math.inf
+    for run in range(repeats + 1):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if result.returncode != 0:
+            raise SystemExit(f"{' '.join(command)} failed: {result.stderr.strip()}")
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        if run:  # the first run only warms up
+            best_wall, best_cpu = min(best_wall, wall), min(best_cpu, cpu)
+    return result.stdout, best_wall, best_cpu
 
 
 def write_files(label_directory: Path, output_directory: Path, labels, binary, scalar) -> None:
@@ -131,9 +171,9 @@ def write_files(label_directory: Path, output_directory: Path, labels, binary, s
 
 def read_files(label_directory: Path, output_directory: Path):
     table = default_class_table()
-    label_files = scoring.find_label_files(label_directory)
-    output_files = scoring.find_output_files(label_files, output_directory)
-    return (scoring.load_labels(label_files, table), *scoring.load_classifier_outputs(output_files, table))
+    label_files = evaluate.find_label_files(label_directory)
+    output_files = evaluate.find_output_files(label_files, output_directory)
+    return (evaluate.load_labels(label_files, table), *evaluate.load_classifier_outputs(output_files, table))
 
 
 def loop_accuracy(labels, outputs) -> float:

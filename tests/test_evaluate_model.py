@@ -74,7 +74,15 @@ def test_cli_warns_about_a_malformed_output_file_on_stderr(folders, tmp_path):
 def test_cli_imports_no_heavy_modules(folders, tmp_path):
     code = (
         f"import sys; sys.path.insert(0, {str(SCRIPT.parent)!r}); import evaluate_model; "
-        "print(sorted(m for m in ('tensorflow', 'torch', 'scipy', 'wfdb', 'pandas') if m in sys.modules))"
+        "heavy = ('tensorflow', 'torch', 'scipy', 'wfdb', 'pandas', 'sklearn', 'matplotlib', "
+        "'ecgcrnn.scoring.plots', 'ecgcrnn.app.cli'); "
+        "print(sorted(m for m in heavy if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_cli_draws_the_class_scores_with_plot(folders, tmp_path):
+    result = run(*folders, "--plot", tmp_path / "scores.png", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "scores.png").read_bytes().startswith(b"\x89PNG")

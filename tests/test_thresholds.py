@@ -1,3 +1,7 @@
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -7,8 +11,11 @@ from ecgcrnn.training.thresholds import (
     IncrementalMetric,
     apply_thresholds,
     best_f_measure_thresholds,
+    candidate_thresholds,
     choose_thresholds,
 )
+
+REPOSITORY = Path(__file__).resolve().parents[1]
 
 # Hand-made cases: classes normal (index 0), a and b; predicting b when a is true earns half a point.
 NORMAL = 0
@@ -110,6 +117,33 @@ def test_incremental_metric_equals_compute_challenge_metric():
             changed[:, k] = probabilities[:, k] >= threshold
             expected = compute_challenge_metric(table.weights, labels, changed, table.normal_index)
             assert score == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", [6, 7])
+def test_column_scores_equal_compute_challenge_metric_for_every_class_and_candidate(seed):
+    # The incremental form against the scoring module's metric, for each threshold the ascent can try.
+    table, labels, probabilities = random_case(150, seed=seed)
+    metric = IncrementalMetric(labels, probabilities, table.weights, table.normal_index)
+    outputs = metric.outputs(np.random.default_rng(seed).uniform(0.3, 0.8, len(table)))
+    for k, grid in enumerate(candidate_thresholds(probabilities, candidates=20)):
+        scores = metric.column_scores(outputs, k, grid)
+        expected = []
+        for threshold in grid:
+            changed = outputs.copy()
+            changed[:, k] = probabilities[:, k] >= threshold
+            expected.append(compute_challenge_metric(table.weights, labels, changed, table.normal_index))
+        np.testing.assert_allclose(scores, expected, rtol=0, atol=1e-12, err_msg=f"class {k}")
+    assert metric.score(outputs) == compute_challenge_metric(
+        table.weights, labels, outputs, table.normal_index
+    )
+
+
+def test_thresholds_module_imports_no_tensorflow():
+    code = (
+        "import sys, ecgcrnn.training.thresholds; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPOSITORY)
+    assert result.stdout.split() == ["False", "False"], result.stderr
 
 
 def test_f_measure_start_is_the_cut_worked_on_paper():

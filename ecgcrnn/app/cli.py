@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ecgcrnn.io.records import RecordError, find_challenge_files
+from ecgcrnn.io.records import NoRecordsError, RecordError, find_challenge_files
 
 log = logging.getLogger(__name__)
 
@@ -114,14 +114,23 @@ def require_folder(path, role: str, hint: str = "") -> Path:
 
 
 def require_records(path, role: str) -> None:
-    """Raise naming ``path`` and ``role`` unless it is a folder holding at least one Challenge record."""
-    with os.scandir(require_folder(path, role)):  # PermissionError naming the folder when it is unreadable
-        pass
-    if not find_challenge_files(path)[0]:
-        raise ValueError(
-            f"{path}: no records (.hea with a .mat beside it) found: give a folder of Challenge records as "
-            f"{role}"
-        )
+    """Raise naming ``path`` and ``role`` unless it is a folder holding at least one Challenge record.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` is not a folder (see :func:`require_folder`).
+    PermissionError
+        When the folder cannot be read (naming it).
+    NoRecordsError
+        When it holds no record: ``<path>: no records (.hea with a .mat beside it) found: give a folder of
+        Challenge records as <role>``.
+    """
+    require_folder(path, role)
+    try:
+        find_challenge_files(path, required=True)
+    except NoRecordsError as error:
+        raise NoRecordsError(f"{error}: give a folder of Challenge records as {role}") from None
 
 
 def writable_folder(path, role: str) -> Path:

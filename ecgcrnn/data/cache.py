@@ -6,24 +6,26 @@ the data set in memory:
 | file | shape | dtype | content |
 |---|---|---|---|
 | ``signals.npy`` | (windows, 12, 5000) | float16 | preprocessed 10 s windows, 12 leads, standard order |
-| ``<set>_beat_values.npy`` | (windows, MAX_BEATS, F) | float16 | beat features of lead set ``<set>`` |
-| ``<set>_beat_mask.npy`` | (windows, MAX_BEATS, F) | uint8 | their mask |
+| ``<set>_beat_values.npy`` | (windows, max_beats, F) | float16 | beat features of lead set ``<set>`` |
+| ``<set>_beat_mask.npy`` | (windows, max_beats, F) | uint8 | their mask |
 | ``<set>_record_values.npy`` | (windows, R) | float32 | record features of lead set ``<set>`` |
 | ``<set>_record_mask.npy`` | (windows, R) | uint8 | their mask |
 | ``labels.npy``, ``demographics.npy`` | (records, 26), (records, 4) | uint8, float32 | per record |
 | ``offsets.npy`` | (records + 1,) | int64 | record i owns windows offsets[i]:offsets[i + 1] |
 | ``status.npy`` | (records,) | uint8 | 0 pending, 1 done, 2 failed (logged, never trained on) |
-| ``meta.json`` | | | settings key, record ids and files |
+| ``meta.json`` | | | key, the pipeline's settings, record ids and files |
 
-Features are computed per lead set from that lead set's leads only, exactly as ``run_model`` computes them.
-The build runs in parallel over the machine's cores and logs its records per second; a build that is
-killed half-way continues where it stopped when started again with the same settings (a record counts as
-done only once all its arrays are written), and changed settings or records rebuild the cache.
+Every record goes through :func:`ecgcrnn.pipeline.prepare_record` once per lead set, with that lead set's
+leads only, exactly as ``run_model`` does. The build runs in parallel over the machine's cores and logs its
+records per second; a build that is killed half-way continues where it stopped when started again with the
+same settings (a record counts as done only once all its arrays are written). The key covers the records'
+files (names, sizes, times), the lead sets and :meth:`ecgcrnn.pipeline.PipelineSettings.digest` (every
+setting of the pipeline and the source code of its stages): a cache made under other settings, by another
+version of the feature code, or of other records is rebuilt, never reused.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -36,9 +38,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ecgcrnn import __version__
+from ecgcrnn.data.reader import RowReader
 from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
-from ecgcrnn.features.beats import MAX_BEATS, beat_feature_names, extract_features, record_feature_names
+from ecgcrnn.features.beats import beat_feature_names, record_feature_names
 from ecgcrnn.io.atomic import write_text
 from ecgcrnn.io.records import (
     find_challenge_files,
@@ -49,12 +51,12 @@ from ecgcrnn.io.records import (
     load_recording,
     parse_header,
 )
-from ecgcrnn.pipeline import DEMOGRAPHICS, demographics
-from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, resampled_length, windows
+from ecgcrnn.pipeline import DEMOGRAPHICS, PipelineSettings, demographics, prepare_record
+from ecgcrnn.signal.preprocessing import PreprocessConfig, resampled_length
 
 log = logging.getLogger(__name__)
 
-CACHE_VERSION = 1
+CACHE_FORMAT = 2  # the layout of the folder; what is in it is keyed by the pipeline's settings and code
 PENDING, DONE, FAILED = 0, 1, 2
 _CHUNK_RECORDS = 16
 FEATURE_ARRAYS = ("beat_values", "beat_mask", "record_values", "record_mask")
@@ -102,76 +104,10 @@ class Cache:
         return index.astype(np.int64), owner
 
 
-class RowReader:
-    """Rows of a ``.npy`` array read from disk with ``os.preadv`` into a new array, without a memory map.
-
-    Pages of a memory map that have been read stay mapped into the process, and count in its resident
-    memory, for as long as the map is open: an epoch that reads the whole cache through one would grow the
-    process by the size of the cache. A reader copies the rows it is asked for and keeps nothing, so its
-    memory is that of one batch (the kernel's page cache still serves repeated reads).
-
-    Parameters
-    ----------
-    path : path-like
-        A C-ordered ``.npy`` file of shape (rows, ...).
-
-    Examples
-    --------
-    ``reader[np.array([7, 3, 4])]`` is ``np.load(path)[[7, 3, 4]]``, shape (3, ...).
-    """
-
-    def __init__(self, path):
-        self.path = Path(path)
-        with open(self.path, "rb") as file:
-            version = np.lib.format.read_magic(file)
-            read_header = np.lib.format.read_array_header_1_0
-            if version != (1, 0):
-                read_header = np.lib.format.read_array_header_2_0
-            shape, fortran_order, self.dtype = read_header(file)
-            self.offset = file.tell()
-        if fortran_order or not shape or self.dtype.hasobject:
-            raise ValueError(f"{self.path}: expected a C-ordered array of rows without objects")
-        self.shape = tuple(shape)
-        self.row_bytes = int(np.prod(self.shape[1:], dtype=np.int64)) * self.dtype.itemsize
-
-    def __len__(self) -> int:
-        return self.shape[0]
-
-    def __getitem__(self, rows) -> np.ndarray:
-        """The given rows (an integer array, any order, repeats allowed), shape (len(rows), ...)."""
-        rows = np.asarray(rows, dtype=np.int64).reshape(-1)
-        if len(rows) and (rows.min() < 0 or rows.max() >= self.shape[0]):
-            raise IndexError(f"{self.path}: rows outside 0..{self.shape[0] - 1}")
-        out = np.empty((len(rows), *self.shape[1:]), self.dtype)
-        if not len(rows):
-            return out
-        order = np.argsort(rows, kind="stable")
-        ordered = rows[order]
-        # runs of consecutive rows (in file order) are read with one call each
-        breaks = np.flatnonzero(np.diff(ordered) != 1) + 1
-        buffer = np.empty_like(out)
-        flat = memoryview(buffer.reshape(-1).view(np.uint8))
-        with open(self.path, "rb", buffering=0) as file:
-            for start, stop in zip(np.r_[0, breaks], np.r_[breaks, len(rows)], strict=True):
-                first, count = int(ordered[start]), int(ordered[stop - 1] - ordered[start] + 1)
-                self._read(file.fileno(), flat[start * self.row_bytes :], first, count)
-        out[order] = buffer
-        return out
-
-    def _read(self, descriptor: int, target: memoryview, first_row: int, rows: int) -> None:
-        size, done = rows * self.row_bytes, 0
-        position = self.offset + first_row * self.row_bytes
-        while done < size:
-            count = os.preadv(descriptor, [target[done:size]], position + done)
-            if count == 0:
-                raise OSError(f"{self.path}: file ends before row {first_row + rows}")
-            done += count
-
-
 def build_cache(
     data_directory,
     cache_directory,
-    preprocess_config: PreprocessConfig = PreprocessConfig(),
+    settings: PipelineSettings = PipelineSettings(),
     lead_sets=tuple(LEAD_SETS),
     n_jobs: int = 0,
 ) -> Cache:
@@ -180,21 +116,19 @@ def build_cache(
     Records that cannot be read, or lack one of the twelve standard leads, are logged and skipped.
     ``n_jobs`` processes (0: every core) share the work.
     """
-    header_files, recording_files = find_challenge_files(data_directory)
-    if not header_files:
-        raise ValueError(f"{data_directory}: no records (.hea with a .mat beside it) found")
+    header_files, recording_files = find_challenge_files(data_directory, required=True)
     cache_directory = Path(cache_directory)
-    plan = _plan(header_files, recording_files, preprocess_config)
-    key = _settings_key(plan, preprocess_config, lead_sets)
+    plan = _plan(header_files, recording_files, settings.preprocess)
+    key = _settings_key(plan, settings, lead_sets)
     meta_file = cache_directory / "meta.json"
     if not (meta_file.is_file() and json.loads(meta_file.read_text()).get("key") == key):
-        _allocate(cache_directory, plan, preprocess_config, lead_sets, key)
+        _allocate(cache_directory, plan, settings, lead_sets, key)
     cache = open_cache(cache_directory)
     planned = np.array([entry.windows > 0 for entry in plan])
     cache.status[(cache.status == FAILED) & planned] = PENDING  # retry what failed last time
     pending = np.flatnonzero(cache.status == PENDING)
     if len(pending):
-        _process(cache_directory, plan, pending, preprocess_config, lead_sets, n_jobs)
+        _process(cache_directory, plan, pending, settings, lead_sets, n_jobs)
         cache = open_cache(cache_directory)
     log.info(
         "cache %s: %d records usable, %d failed, %d windows",
@@ -259,10 +193,9 @@ def _plan(header_files, recording_files, config: PreprocessConfig) -> list[_Entr
     return plan
 
 
-def _settings_key(plan: list[_Entry], config: PreprocessConfig, lead_sets) -> str:
+def _settings_key(plan: list[_Entry], settings: PipelineSettings, lead_sets) -> str:
     digest = hashlib.sha256()
-    settings = [CACHE_VERSION, __version__, dataclasses.asdict(config), list(lead_sets)]
-    digest.update(json.dumps(settings).encode())
+    digest.update(json.dumps([CACHE_FORMAT, settings.digest(), list(lead_sets)]).encode())
     for entry in plan:
         stats = [os.stat(f) if os.path.exists(f) else None for f in (entry.header_file, entry.recording_file)]
         stamps = [stat and (stat.st_size, stat.st_mtime_ns) for stat in stats]
@@ -270,7 +203,7 @@ def _settings_key(plan: list[_Entry], config: PreprocessConfig, lead_sets) -> st
     return digest.hexdigest()
 
 
-def _allocate(directory: Path, plan: list[_Entry], config: PreprocessConfig, lead_sets, key: str) -> None:
+def _allocate(directory: Path, plan: list[_Entry], settings: PipelineSettings, lead_sets, key: str) -> None:
     """Create the cache's arrays (status all pending); meta.json is written last."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "meta.json").unlink(missing_ok=True)
@@ -289,28 +222,29 @@ def _allocate(directory: Path, plan: list[_Entry], config: PreprocessConfig, lea
         if entry.problem:
             log.warning("%s: skipped (%s)", entry.header_file, entry.problem)
     np.save(directory / "status.npy", status)
-    shapes = {"signals": ((total, len(STANDARD_LEADS), config.window_samples), np.float16)}
+    max_beats, window_samples = settings.features.max_beats, settings.preprocess.window_samples
+    shapes = {"signals": ((total, len(STANDARD_LEADS), window_samples), np.float16)}
     for lead_set in lead_sets:
         leads = LEAD_SETS[lead_set]
         n_beat, n_record = len(beat_feature_names(leads)), len(record_feature_names(leads))
-        shapes[f"{lead_set}_beat_values"] = ((total, MAX_BEATS, n_beat), np.float16)
-        shapes[f"{lead_set}_beat_mask"] = ((total, MAX_BEATS, n_beat), np.uint8)
+        shapes[f"{lead_set}_beat_values"] = ((total, max_beats, n_beat), np.float16)
+        shapes[f"{lead_set}_beat_mask"] = ((total, max_beats, n_beat), np.uint8)
         shapes[f"{lead_set}_record_values"] = ((total, n_record), np.float32)
         shapes[f"{lead_set}_record_mask"] = ((total, n_record), np.uint8)
     for name, (shape, dtype) in shapes.items():
         np.lib.format.open_memmap(directory / f"{name}.npy", mode="w+", dtype=dtype, shape=shape).flush()
-    meta = {"key": key, "version": CACHE_VERSION, "lead_sets": list(lead_sets)}
+    meta = {"key": key, "format": CACHE_FORMAT, "settings": settings.to_dict(), "lead_sets": list(lead_sets)}
     meta |= {"record_ids": [e.record_id for e in plan], "header_files": [e.header_file for e in plan]}
     write_text(directory / "meta.json", json.dumps(meta))
 
 
-def _process(directory: Path, plan, pending: np.ndarray, config, lead_sets, n_jobs: int) -> None:
+def _process(directory: Path, plan, pending: np.ndarray, settings, lead_sets, n_jobs: int) -> None:
     from joblib import Parallel, delayed
 
     n_jobs = n_jobs or os.cpu_count() or 1
     chunks = [pending[i : i + _CHUNK_RECORDS] for i in range(0, len(pending), _CHUNK_RECORDS)]
     tasks = (
-        delayed(_process_chunk)(directory, [(i, plan[i]) for i in chunk], config, lead_sets)
+        delayed(_process_chunk)(directory, [(i, plan[i]) for i in chunk], settings, lead_sets)
         for chunk in chunks
     )
     status = np.load(directory / "status.npy", mmap_mode="r+")
@@ -334,33 +268,32 @@ def _process(directory: Path, plan, pending: np.ndarray, config, lead_sets, n_jo
     )
 
 
-def _process_chunk(directory: Path, entries, config: PreprocessConfig, lead_sets) -> list[tuple[int, str]]:
-    """Preprocess and featurise some records into the cache's memory maps; per record '' or the failure."""
+def _process_chunk(directory: Path, entries, settings: PipelineSettings, lead_sets) -> list[tuple[int, str]]:
+    """Put some records through the pipeline into the cache's memory maps; per record '' or the failure."""
     offsets = np.load(directory / "offsets.npy")
     signals = np.load(directory / "signals.npy", mmap_mode="r+")
     features = {
         (lead_set, name): np.load(directory / f"{lead_set}_{name}.npy", mmap_mode="r+")
         for lead_set in lead_sets
-        for name in ("beat_values", "beat_mask", "record_values", "record_mask")
+        for name in FEATURE_ARRAYS
     }
     results = []
     for index, entry in entries:
         try:
             header = parse_header(load_header(entry.header_file), entry.header_file)
             recording = load_recording(entry.recording_file, header)
-            batch = windows(preprocess(header, recording, STANDARD_LEADS, config).signal, config)
-            if len(batch) != entry.windows:
-                raise ValueError(f"{len(batch)} windows, the header announced {entry.windows}")
             start = offsets[index]
-            signals[start : start + len(batch)] = batch.astype(np.float16)
             for lead_set in lead_sets:
-                rows = [STANDARD_LEADS.index(lead) for lead in LEAD_SETS[lead_set]]
-                for offset, window in enumerate(batch):
-                    f = extract_features(window[rows], config.fs_hz, LEAD_SETS[lead_set])
-                    values = {"beat_values": f.beats, "beat_mask": f.beats_mask}
-                    values |= {"record_values": f.record, "record_mask": f.record_mask}
-                    for name, value in values.items():
-                        features[lead_set, name][start + offset] = value
+                inputs = prepare_record(header, recording, LEAD_SETS[lead_set], settings).inputs
+                if len(inputs["signal"]) != entry.windows:
+                    raise ValueError(f"{len(inputs['signal'])} windows, the header announced {entry.windows}")
+                for name in FEATURE_ARRAYS:
+                    features[lead_set, name][start : start + entry.windows] = inputs[name]
+                if lead_set == "twelve":
+                    twelve = inputs["signal"]
+            if "twelve" not in lead_sets:
+                twelve = prepare_record(header, recording, STANDARD_LEADS, settings).inputs["signal"]
+            signals[start : start + entry.windows] = twelve.transpose(0, 2, 1).astype(np.float16)
             results.append((index, ""))
         except Exception as error:  # one bad record must not stop the build
             results.append((index, f"{type(error).__name__}: {error}"))

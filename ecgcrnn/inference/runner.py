@@ -73,9 +73,7 @@ def run_test_set(
     """
     if not Path(model_directory).is_dir():
         raise FileNotFoundError(f"{model_directory}: no such model folder: train one with train_model.py")
-    header_files, recording_files = find_challenge_files(data_directory)
-    if not header_files:
-        raise ValueError(f"{data_directory}: no records (.hea with a .mat beside it) found")
+    header_files, recording_files = find_challenge_files(data_directory, required=True)
     output_directory = Path(output_directory)
     output_directory.mkdir(parents=True, exist_ok=True)
 

@@ -29,9 +29,7 @@ def extract_leads(input_directory, output_directory, leads) -> int:
         raise ValueError("no leads given")
     if target.resolve() == source.resolve():
         raise ValueError(f"{target}: the output folder must differ from the input folder")
-    header_files, recording_files = find_challenge_files(source)
-    if not header_files:
-        raise ValueError(f"{source}: no records (.hea with a .mat beside it) found")
+    header_files, recording_files = find_challenge_files(source, required=True)
     for header_file, recording_file in tqdm(
         list(zip(header_files, recording_files, strict=True)), desc="extracting", unit="record", disable=None
     ):

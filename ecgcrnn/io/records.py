@@ -5,11 +5,17 @@ A record is a WFDB header ``<id>.hea`` and a MATLAB file ``<id>.mat`` holding a 
 quirks of the real Challenge data (record names carrying ``.mat``, ``# Dx:`` with a space, empty codes,
 CRLF line endings, ``1000/mv`` units, ``1000.0(0)/mV`` gains with a baseline, ``Age: NaN``) and rejects
 anything it cannot read with a :class:`RecordError` that names the file and what was expected.
+
+Every stage finds records the same way, :func:`find_challenge_files` (training, testing, extraction) and
+:func:`find_header_files` (the evaluator's label files, which need no recording): sub-folders searched,
+hidden entries skipped, folder links followed once each. A folder that must hold records and holds none
+raises the one :class:`NoRecordsError`.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
 from dataclasses import dataclass
@@ -24,6 +30,8 @@ from ecgcrnn.io.matfile import RecordError, read_mat, write_mat
 DEFAULT_GAIN = 200.0  # WFDB: a missing or zero gain means 200 ADC units per physical unit
 INVALID_ADC = -32768  # WFDB: the value of an invalid (missing) sample in 16-bit formats
 _UNITS_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "v": 1e3}
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -84,26 +92,76 @@ class Header:
             ) from None
 
 
-def find_challenge_files(data_directory) -> tuple[list[str], list[str]]:
+class NoRecordsError(ValueError):
+    """A folder that should hold Challenge records holds none (no ``.hea`` with a ``.mat`` beside it)."""
+
+
+def find_challenge_files(data_directory, required: bool = False) -> tuple[list[str], list[str]]:
     """Header and recording files under ``data_directory``, sorted by file name.
 
-    A ``.hea`` counts only when its ``.mat`` exists beside it; hidden files and folders are skipped.
-    Sub-folders are searched too, so the Challenge's per-source folders can be used as downloaded.
+    A ``.hea`` counts only when its ``.mat`` exists beside it. The folder is searched as
+    :func:`find_header_files` searches it (sub-folders, symbolic links, hidden entries skipped).
+
+    Parameters
+    ----------
+    data_directory : str or Path
+        The folder to search.
+    required : bool, default False
+        Raise :class:`NoRecordsError` instead of returning two empty lists when no record is found.
+
+    Returns
+    -------
+    header_files, recording_files : list of str
+        Paired by position; empty lists for a folder without records (unless ``required``).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``data_directory`` is not a folder.
+    NoRecordsError
+        With ``required``, when no record is found: ``<folder>: no records (.hea with a .mat beside it)
+        found``.
     """
-    root = Path(data_directory)
-    if not root.is_dir():
-        raise FileNotFoundError(f"{root}: no such folder")
-    pairs = []
-    for folder, subfolders, files in os.walk(root):
-        subfolders[:] = [name for name in subfolders if not name.startswith(".")]
-        for name in files:
-            if name.endswith(".hea") and not name.startswith("."):
-                header_file = Path(folder, name)
-                recording_file = header_file.with_suffix(".mat")
-                if recording_file.is_file():
-                    pairs.append((name, str(header_file), str(recording_file)))
-    pairs.sort()
-    return [pair[1] for pair in pairs], [pair[2] for pair in pairs]
+    header_files = _find_headers(data_directory, with_recording=True)
+    if required and not header_files:
+        raise NoRecordsError(f"{Path(data_directory)}: no records (.hea with a .mat beside it) found")
+    return header_files, [header_file[:-4] + ".mat" for header_file in header_files]
+
+
+def find_header_files(data_directory) -> list[str]:
+    """Every header file (``*.hea``, with or without a ``.mat`` beside it) under ``data_directory``.
+
+    Sub-folders are searched too, so the Challenge's per-source folders can be used as downloaded; hidden
+    files and folders (names starting with ``.``) are skipped; symbolic links to folders are followed, each
+    folder searched once however many links lead to it (so a link loop ends). A sub-folder that cannot be
+    read is skipped with a warning. Files are sorted by file name (then by path, for equal names).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``data_directory`` is not a folder.
+    PermissionError
+        When ``data_directory`` itself cannot be read (naming it).
+    """
+    return _find_headers(data_directory, with_recording=False)
+
+
+def dx_codes(text: str) -> list[str]:
+    """The SNOMED CT codes of a header's first ``#Dx:`` line (also ``# Dx:``, any case), read from its text.
+
+    Only the comment lines are looked at, so a label file with no signal lines (or malformed ones) gives
+    its codes too. Codes are split on commas and stripped, empty ones dropped; [] without a Dx line.
+    """
+    first = text.find("#")
+    if first < 0:
+        return []
+    for line in text[text.rfind("\n", 0, first) + 1 :].splitlines():
+        line = line.strip()
+        if line.startswith("#"):
+            name, sep, value = line[1:].partition(":")
+            if sep and name.strip().lower() == "dx":
+                return _split_codes(value)
+    return []
 
 
 def load_header(header_file) -> str:
@@ -176,10 +234,14 @@ def to_millivolts(header: str | Header, recording: np.ndarray, leads=None) -> np
 
 
 def get_labels(header: str | Header) -> list[str]:
-    """The SNOMED CT codes on the ``#Dx:`` (or ``# Dx:``) line, empty entries dropped; [] when absent."""
-    header = header if isinstance(header, Header) else parse_header(header)
-    value = header.comment("Dx")
-    return [code.strip() for code in value.split(",") if code.strip()] if value else []
+    """The SNOMED CT codes on the ``#Dx:`` (or ``# Dx:``) line, empty entries dropped; [] when absent.
+
+    Given a header's text, only its comment lines are read (see :func:`dx_codes`).
+    """
+    if isinstance(header, Header):
+        value = header.comment("Dx")
+        return _split_codes(value) if value else []
+    return dx_codes(header)
 
 
 def get_age(header: str | Header) -> float | None:
@@ -293,3 +355,56 @@ def _rewrite_signal_line(line: str, values: np.ndarray) -> str:
     tokens[5] = str(int(values[0])) if values.size else "0"
     tokens[6] = str(checksum(values))
     return " ".join(tokens)
+
+
+def _split_codes(value: str) -> list[str]:
+    return [code.strip() for code in value.split(",") if code.strip()]
+
+
+def _find_headers(data_directory, with_recording: bool) -> list[str]:
+    """The ``.hea`` files under ``data_directory`` (only those with a ``.mat`` beside them if
+    ``with_recording``), sorted by file name, then path."""
+    pairs = sorted(
+        (name, prefix + name)
+        for prefix, names in _walk_files(data_directory)
+        for name in names
+        if name.endswith(".hea") and (not with_recording or name[:-4] + ".mat" in names)
+    )
+    return [path for _, path in pairs]
+
+
+def _walk_files(data_directory):
+    """``(prefix, names)`` for ``data_directory`` and every folder below it, depth first in name order.
+
+    ``prefix`` is the folder's path with a separator after it; ``names`` is the set of the folder's files
+    (links to files included) that are not hidden. Folders are told apart by (device, inode), so a folder
+    reached again through a symbolic link is not searched twice.
+    """
+    top = os.fspath(Path(data_directory))
+    if not os.path.isdir(top):
+        raise FileNotFoundError(f"{top}: no such folder")
+    visited = set()
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            info = os.stat(folder)
+            if (info.st_dev, info.st_ino) in visited:
+                continue
+            visited.add((info.st_dev, info.st_ino))
+            with os.scandir(folder) as scan:
+                entries = [entry for entry in scan if not entry.name.startswith(".")]
+        except OSError as error:
+            if folder == top:
+                raise
+            log.warning("%s: %s; skipped", folder, error.strerror or error)
+            continue
+        names = set()
+        subfolders = []
+        for entry in entries:
+            if entry.is_dir():
+                subfolders.append(entry.path)
+            elif entry.is_file():
+                names.add(entry.name)
+        stack.extend(sorted(subfolders, reverse=True))
+        yield os.path.join(folder, ""), names

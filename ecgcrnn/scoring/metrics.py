@@ -1,9 +1,10 @@
 """The PhysioNet/CinC Challenge 2021 scores: AUROC, AUPRC, accuracy, F-measure and the challenge metric.
 
-The definitions follow the Challenge's evaluator exactly (docs/scoring.md) and give the same numbers on
-well-formed files; the metrics are vectorised over recordings, classes and thresholds. Two robustness
-differences: a ``# Dx:`` line (with a space) is read, and an output file with fewer than four lines or
-lines of unequal length is scored as all-negative with a warning instead of stopping the evaluation.
+The definitions follow the Challenge's evaluator exactly (docs/scoring.md) and give the same numbers; the
+metrics are vectorised over recordings, classes and thresholds. The challenge metric is written once, in
+small pieces (:func:`reward_matrix`, :func:`inactive_outputs`, :func:`raw_score`, :func:`normalise_score`)
+that the threshold search of :mod:`ecgcrnn.training.thresholds` reuses. Reading the label and output
+folders is :mod:`ecgcrnn.scoring.evaluate`'s work.
 
 Reference: Reyna et al., "Will Two Do? Varying Dimensions in Electrocardiography: the PhysioNet/Computing in
 Cardiology Challenge 2021", Computing in Cardiology 48, 2021.
@@ -12,22 +13,12 @@ Cardiology Challenge 2021", Computing in Cardiology 48, 2021.
 from __future__ import annotations
 
 import functools
-import logging
-import math
 import os
-from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
 from ecgcrnn.domain import ClassTable, class_string, default_class_table
-from ecgcrnn.io.outputs import is_finite_number, load_outputs
-from ecgcrnn.io.records import get_labels
-
-logger = logging.getLogger(__name__)
-
-_TRUE_STRINGS = frozenset({"True", "true", "T", "t"})
 
 
 class Scores(NamedTuple):
@@ -45,31 +36,6 @@ class Scores(NamedTuple):
     f_measure: float
     f_measure_classes: np.ndarray
     challenge_metric: float
-
-
-def evaluate_model(label_directory, output_directory, table: ClassTable | None = None) -> Scores:
-    """Score the output files in ``output_directory`` against the headers in ``label_directory``.
-
-    Parameters
-    ----------
-    label_directory : str or Path
-        Folder of ``*.hea`` files whose ``Dx`` lines hold the labels (recordings are not needed).
-    output_directory : str or Path
-        Folder holding ``<root>.csv`` for every ``<root>.hea`` of the label folder.
-    table : ClassTable, optional
-        Scored classes and weights; the Challenge's by default.
-
-    Raises
-    ------
-    FileNotFoundError
-        When a folder is missing, it holds no label files, or an output file is missing (both files named).
-    """
-    table = default_class_table() if table is None else table
-    label_files = find_label_files(label_directory)
-    output_files = find_output_files(label_files, output_directory)
-    labels = load_labels(label_files, table)
-    binary_outputs, scalar_outputs = load_classifier_outputs(output_files, table)
-    return compute_scores(labels, binary_outputs, scalar_outputs, table)
 
 
 def compute_scores(labels, binary_outputs, scalar_outputs, table: ClassTable | None = None) -> Scores:
@@ -152,79 +118,74 @@ def compute_challenge_metric(weights, labels, outputs, normal_index: int) -> flo
 
     With score(O) = Σ W∘A(O) (NaN weights ignored), the metric is (S_obs − S_inactive) / (S_true −
     S_inactive), where the inactive outputs predict only class ``normal_index``; 0 when S_true = S_inactive.
-    The scores are computed per recording, Σ W∘A = Σ_i (L_i W) · O_i / n_i, without forming A.
+    The scores are computed per recording, Σ W∘A = Σ_i (L_i W) · O_i / n_i, without forming A: see
+    :func:`reward_matrix`, :func:`raw_score`, :func:`inactive_outputs` and :func:`normalise_score`.
     """
     labels, outputs = _check_binary(labels, outputs)
     weights = np.asarray(weights, dtype=float)
     if weights.shape != (labels.shape[1],) * 2:
         raise ValueError(f"weights of shape {weights.shape} do not match {labels.shape[1]} classes")
-    reward = labels.astype(float) @ np.nan_to_num(weights, nan=0.0)  # (N, C): Σ_j L_ij W_jk
-    inactive = np.zeros_like(labels)
-    inactive[:, normal_index] = True
-    observed, correct, inactive_score = (
-        float(np.sum(np.einsum("ik,ik->i", reward, o) / _normalisation(labels, o)))
-        for o in (outputs, labels, inactive)
-    )
-    if correct == inactive_score:
-        return 0.0
-    return (observed - inactive_score) / (correct - inactive_score)
+    reward = reward_matrix(weights, labels)
+    inactive = inactive_outputs(labels.shape, normal_index)
+    observed, correct, inactive_score = (raw_score(reward, labels, o) for o in (outputs, labels, inactive))
+    return float(normalise_score(observed, correct, inactive_score))
+
+
+def reward_matrix(weights: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """R = L W, shape (N, C): R[i, k] = Σ_j L[i, j] W[j, k], what predicting class k earns recording i.
+
+    Parameters
+    ----------
+    weights : numpy.ndarray of float, shape (C, C)
+        W[j, k], the reward for predicting k when j is true; NaN entries count as 0.
+    labels : numpy.ndarray of bool, shape (N, C)
+    """
+    return labels.astype(float) @ np.nan_to_num(weights, nan=0.0)
+
+
+def inactive_outputs(shape: tuple[int, int], normal_index: int) -> np.ndarray:
+    """The inactive classifier's binary outputs of shape (N, C): only class ``normal_index``, everywhere."""
+    outputs = np.zeros(shape, dtype=bool)
+    outputs[:, normal_index] = True
+    return outputs
+
+
+def raw_score(reward: np.ndarray, labels: np.ndarray, outputs: np.ndarray) -> float:
+    """Σ W∘A(O) = Σ_i (L_i W) · O_i / max(|L_i ∪ O_i|, 1), the unnormalised score of binary outputs.
+
+    Parameters
+    ----------
+    reward : numpy.ndarray of float, shape (N, C)
+        :func:`reward_matrix` of the weights and labels.
+    labels, outputs : numpy.ndarray of bool, shape (N, C)
+    """
+    return float(np.sum(np.einsum("ik,ik->i", reward, outputs) / _normalisation(labels, outputs)))
+
+
+def normalise_score(observed, correct: float, inactive: float):
+    """The challenge metric (observed − inactive) / (correct − inactive) of raw scores; 0 when the
+    correct and inactive scores are equal.
+
+    Parameters
+    ----------
+    observed : float or numpy.ndarray of float
+        :func:`raw_score` of the outputs (or of several, as an array).
+    correct, inactive : float
+        :func:`raw_score` of the labels themselves and of :func:`inactive_outputs`.
+
+    Returns
+    -------
+    float or numpy.ndarray of float
+        Of the shape of ``observed``.
+    """
+    if correct == inactive:
+        return np.zeros_like(observed) if np.ndim(observed) else 0.0
+    return (observed - inactive) / (correct - inactive)
 
 
 def _normalisation(labels: np.ndarray, outputs: np.ndarray) -> np.ndarray:
     """Per recording, the number of classes positive in its labels or outputs, at least 1."""
     return np.maximum(np.count_nonzero(labels | outputs, axis=1), 1)
-
-
-def find_label_files(label_directory) -> list[Path]:
-    """Every ``*.hea`` file in ``label_directory`` (hidden files skipped), sorted by name."""
-    directory = Path(label_directory)
-    if not directory.is_dir():
-        raise FileNotFoundError(f"{directory}: label folder not found")
-    files = sorted(
-        (
-            p
-            for p in directory.iterdir()
-            if p.name.endswith(".hea") and not p.name.startswith(".") and p.is_file()
-        ),
-        key=lambda p: p.name,
-    )
-    if not files:
-        raise FileNotFoundError(f"{directory}: no label files (*.hea) found")
-    return files
-
-
-def find_output_files(label_files, output_directory) -> list[Path]:
-    """The output file ``<root>.csv`` in ``output_directory`` for every label file ``<root>.hea``."""
-    directory = Path(output_directory)
-    if not directory.is_dir():
-        raise FileNotFoundError(f"{directory}: output folder not found")
-    output_files = [directory / (Path(f).name.removesuffix(".hea") + ".csv") for f in label_files]
-    for label_file, output_file in zip(label_files, output_files, strict=True):
-        if not output_file.is_file():
-            raise FileNotFoundError(f"{output_file}: output file missing for label file {label_file}")
-    return output_files
-
-
-def load_labels(label_files, table: ClassTable) -> np.ndarray:
-    """Label matrix (N, C) of bool from the ``Dx`` lines of N header files."""
-    labels = np.zeros((len(label_files), len(table)), dtype=bool)
-    for i, label_file in enumerate(label_files):
-        text = Path(label_file).read_text(encoding="utf-8", errors="replace")
-        labels[i] = table.encode(get_labels(text), dtype=bool)
-    return labels
-
-
-def load_classifier_outputs(output_files, table: ClassTable) -> tuple[np.ndarray, np.ndarray]:
-    """Binary (N, C) bool and scalar (N, C) float outputs from N output files, in the table's class order.
-
-    An output entry counts for every class whose code set meets its own (``a|b`` is split on ``|``): a class's
-    binary output is positive when any such entry is, its scalar output is their mean; 0 and 0 without one.
-    """
-    binary = np.zeros((len(output_files), len(table)), dtype=bool)
-    scalar = np.zeros((len(output_files), len(table)), dtype=float)
-    for i, output_file in enumerate(output_files):
-        binary[i], scalar[i] = _read_output_file(Path(output_file), table)
-    return binary, scalar
 
 
 def format_scores(scores: Scores) -> str:
@@ -243,34 +204,6 @@ def format_class_scores(scores: Scores) -> str:
     ):
         rows.append((name, [f"{v:.3f}" for v in values]))
     return "".join(",".join([name, *cells]) + "\n" for name, cells in rows)
-
-
-def _read_output_file(path: Path, table: ClassTable) -> tuple[np.ndarray, np.ndarray]:
-    binary = np.zeros(len(table), dtype=bool)
-    total = np.zeros(len(table))
-    count = np.zeros(len(table))
-    try:
-        _, classes, labels, probabilities = load_outputs(path)
-    except ValueError as error:
-        logger.warning("%s; scored as all-negative", error)
-        return binary, total
-    if not len(classes) == len(labels) == len(probabilities):
-        logger.warning(
-            "%s: %d classes, %d labels and %d probabilities; scored as all-negative",
-            path,
-            len(classes),
-            len(labels),
-            len(probabilities),
-        )
-        return binary, total
-    for entry, label, probability in zip(classes, labels, probabilities, strict=True):
-        positive = label in _TRUE_STRINGS or (is_finite_number(label) and float(label) == 1)
-        value = probability if math.isfinite(probability) else 0.0
-        for j in {table.code_index.get(code.strip()) for code in entry.split("|")} - {None}:
-            binary[j] |= positive
-            total[j] += value
-            count[j] += 1
-    return binary, np.divide(total, count, out=np.zeros_like(total), where=count > 0)
 
 
 def _auc_terms(labels: np.ndarray, outputs: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -327,7 +260,9 @@ def _sorted_rows(matrix: np.ndarray) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=1)
-def _sort_pool() -> ThreadPoolExecutor:
+def _sort_pool():
+    from concurrent.futures import ThreadPoolExecutor  # imported when first needed: start-up time counts
+
     return ThreadPoolExecutor(max_workers=min(2, os.cpu_count() or 1))
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ecgcrnn.scoring.metrics import inactive_outputs, normalise_score, raw_score, reward_matrix
+
 NEVER = 1.0  # the highest threshold: predicts a class only for recordings whose probability is exactly 1
 TOLERANCE = 1e-12  # a move must raise the metric by more than this
 
@@ -140,6 +142,9 @@ def best_f_measure_thresholds(labels, probabilities, candidates: int = 100) -> n
 class IncrementalMetric:
     """The challenge metric of thresholded validation probabilities, re-evaluated one class at a time.
 
+    The metric is :mod:`ecgcrnn.scoring.metrics`'s (its reward matrix, raw score and normalisation);
+    :meth:`column_scores` is its incremental form, the score of every threshold of one class at once.
+
     Parameters
     ----------
     labels : numpy.ndarray of bool, shape (N, C)
@@ -152,14 +157,12 @@ class IncrementalMetric:
     def __init__(self, labels: np.ndarray, probabilities: np.ndarray, weights: np.ndarray, normal_index: int):
         self.labels = labels
         self.probabilities = probabilities
-        self.reward = labels.astype(float) @ np.nan_to_num(weights, nan=0.0)  # (N, C): Σ_j L_ij W_jk
+        self.reward = reward_matrix(weights, labels)  # (N, C): Σ_j L_ij W_jk
         order = np.argsort(probabilities, axis=0, kind="stable")
         self.ascending = np.take_along_axis(probabilities, order, axis=0)  # (N, C), each column sorted
         self.descending_order = np.ascontiguousarray(order[::-1].T)  # (C, N)
-        inactive = np.zeros_like(labels)
-        inactive[:, normal_index] = True
-        self.inactive_score = self._raw_score(inactive)
-        self.scale = self._raw_score(labels) - self.inactive_score
+        self.inactive_score = raw_score(self.reward, labels, inactive_outputs(labels.shape, normal_index))
+        self.correct_score = raw_score(self.reward, labels, labels)
 
     def outputs(self, thresholds: np.ndarray) -> np.ndarray:
         """Binary outputs (N, C) of the validation probabilities at thresholds (C,)."""
@@ -167,7 +170,7 @@ class IncrementalMetric:
 
     def score(self, outputs: np.ndarray) -> float:
         """The challenge metric of binary outputs (N, C); 0 when S_true = S_inactive."""
-        return self._normalise(self._raw_score(outputs))
+        return self._normalise(raw_score(self.reward, self.labels, outputs))
 
     def column_scores(self, outputs: np.ndarray, k: int, thresholds: np.ndarray) -> np.ndarray:
         """The metric of ``outputs`` with column k replaced by ``probabilities[:, k] >= t``, per threshold.
@@ -194,15 +197,8 @@ class IncrementalMetric:
         predicted = len(on) - np.searchsorted(self.ascending[:, k], thresholds, side="left")
         return self._normalise(off.sum() + gain[predicted])
 
-    def _raw_score(self, outputs: np.ndarray) -> float:
-        """Σ_i (L_i W)·O_i / max(|L_i ∪ O_i|, 1) of binary outputs (N, C)."""
-        union = np.maximum(np.count_nonzero(self.labels | outputs, axis=1), 1)
-        return float(np.sum(np.einsum("ik,ik->i", self.reward, outputs) / union))
-
     def _normalise(self, raw):
-        if self.scale == 0:
-            return raw * 0.0
-        return (raw - self.inactive_score) / self.scale
+        return normalise_score(raw, self.correct_score, self.inactive_score)
 
 
 def _ascend(metric: IncrementalMetric, start: np.ndarray, grids: list[np.ndarray], passes: int) -> np.ndarray:
