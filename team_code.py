@@ -1,6 +1,6 @@
 """The entry's method, as the Challenge calls it: one trained model per lead set.
 
-    recording -> preprocess -> delineate -> features -> dual-branch CRNN -> thresholds -> classes
+recording -> preprocess -> delineate -> features -> dual-branch CRNN -> thresholds -> classes
 """
 
 from ecgcrnn.domain import LEAD_SETS

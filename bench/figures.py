@@ -16,7 +16,7 @@ from ludb import LEADS, read_record, read_reference
 
 from ecgcrnn.delineation.delineate import delineate_leads
 from ecgcrnn.domain import FIDUCIALS, LEAD_SETS, default_class_table
-from ecgcrnn.scoring.plots import pyplot, save_figure
+from ecgcrnn.io.figures import pyplot, save_figure
 from ecgcrnn.signal.preprocessing import PreprocessConfig, filter_signal, resample
 
 log = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def plot_model_scheme(output_file, lead_set: str = "twelve") -> None:
 
 
 def _save(plt, fig, output_file) -> None:
-    """Write ``fig`` atomically (:func:`ecgcrnn.scoring.plots.save_figure`), creating its folder; close it."""
+    """Write ``fig`` atomically (:func:`ecgcrnn.io.figures.save_figure`), creating its folder; close it."""
     try:
         Path(output_file).parent.mkdir(parents=True, exist_ok=True)
         save_figure(fig, output_file)

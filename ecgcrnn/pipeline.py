@@ -39,7 +39,7 @@ from ecgcrnn.delineation.delineate import delineate_leads
 from ecgcrnn.delineation.settings import DelineationConfig
 from ecgcrnn.features.beats import Features, features_from_delineation
 from ecgcrnn.features.settings import FeatureConfig
-from ecgcrnn.io.records import Header, get_age, get_sex, parse_header
+from ecgcrnn.io.records import Header, as_header, get_age, get_sex
 from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
 
 INPUT_NAMES = ("signal", "beat_values", "beat_mask", "record_values", "record_mask", "demographics")
@@ -127,9 +127,9 @@ def prepare_record(
         The leads to use, in the order of the inputs' channels (any case).
     settings : PipelineSettings
     """
-    header = header if isinstance(header, Header) else parse_header(header)
-    config, fs_hz = settings.preprocess, settings.preprocess.fs_hz
-    cut = windows(preprocess(header, recording, leads, config).signal, config)
+    header = as_header(header)
+    fs_hz = settings.preprocess.fs_hz
+    cut = record_windows(header, recording, leads, settings.preprocess)
     delineations = [delineate_leads(window, fs_hz, settings.delineation) for window in cut]
     features = [
         features_from_delineation(window, fs_hz, leads, fiducials, settings.features)
@@ -137,6 +137,13 @@ def prepare_record(
     ]
     inputs = assemble_inputs(cut, features, demographics(get_age(header), get_sex(header)))
     return PreparedRecord(cut, delineations, features, inputs)
+
+
+def record_windows(
+    header: str | Header, recording: np.ndarray, leads, config: PreprocessConfig
+) -> np.ndarray:
+    """The first stage of :func:`prepare_record` alone: the preprocessed windows, (W, len(leads), samples)."""
+    return windows(preprocess(as_header(header), recording, leads, config).signal, config)
 
 
 def record_inputs(leads, settings: PipelineSettings, header, recording) -> dict:

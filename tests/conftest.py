@@ -1,15 +1,40 @@
-"""Shared fixtures: the real records in ../shared/data, and copies of them with edited headers."""
+"""The fixtures the test modules share: real records from ../shared/data, synthetic records of every kind the
+pipeline handles, a small cache of them, one trained model folder, and the figures a test saved.
+
+Tests that read ../shared are marked ``real_data`` and skip where it is absent (see :data:`helpers.SHARED`);
+everything built from synthetic records runs on a fresh clone. Training is the expensive part, so the model
+folder trained by ``train_model.py`` is made once per test session and, under pytest-xdist, once for all
+workers (:func:`helpers.once_per_session`).
+"""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+import matplotlib.figure
 import pytest
+from helpers import (
+    CACHE_RECORDS,
+    CHALLENGE_DATA,
+    copy_records,
+    once_per_session,
+    train_once,
+    write_cache_records,
+    write_training_records,
+)
 
-SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-CHALLENGE_DATA = SHARED_DATA / "challenge"
-LUDB_DATA = SHARED_DATA / "ludb"
+from ecgcrnn.data.cache import build_cache
+
+_READS_SHARED = frozenset({"challenge_dir"})
+
+
+@pytest.fixture(autouse=True)
+def _real_data_is_marked(request):
+    """Fail a test that reads ../shared through a fixture without being marked ``real_data``."""
+    used = _READS_SHARED.intersection(request.fixturenames)
+    if used and request.node.get_closest_marker("real_data") is None:
+        pytest.fail(f"uses {', '.join(sorted(used))} (../shared) but is not marked real_data")
 
 
 @pytest.fixture(scope="session")
@@ -34,3 +59,47 @@ def copy_record(challenge_dir, tmp_path):
         return header_file
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def synthetic_records(tmp_path_factory) -> Path:
+    """The synthetic records :data:`helpers.CACHE_RECORDS`, one of each kind (read-only: copy to change)."""
+    return once_per_session(tmp_path_factory, "synthetic_records", write_cache_records)
+
+
+@pytest.fixture
+def record_folder(synthetic_records, tmp_path) -> Path:
+    """A private copy of :data:`helpers.CACHE_RECORDS`, free to be damaged by the test."""
+    return copy_records(synthetic_records, tmp_path / "records", CACHE_RECORDS)
+
+
+@pytest.fixture(scope="session")
+def small_cache(synthetic_records, tmp_path_factory):
+    """A cache of :data:`helpers.CACHE_RECORDS` for all five lead sets (read-only: do not modify it)."""
+    root = tmp_path_factory.mktemp("small_cache")
+    return build_cache(synthetic_records, root / "cache", n_jobs=2)
+
+
+@pytest.fixture(scope="session")
+def synthetic_training_set(tmp_path_factory) -> Path:
+    """:data:`helpers.TRAINING_RECORDS` synthetic 10 s records to train on (read-only)."""
+    return once_per_session(tmp_path_factory, "synthetic_training_set", write_training_records)
+
+
+@pytest.fixture(scope="session")
+def trained_model(synthetic_training_set, tmp_path_factory):
+    """The outcome of ``train_model.py`` on the synthetic training set, once per test run."""
+    return train_once(tmp_path_factory, "trained_model", synthetic_training_set)
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """The figures saved during the test, in order."""
+    figures, savefig = [], matplotlib.figure.Figure.savefig
+
+    def record(self, *args, **kwargs):
+        figures.append(self)
+        return savefig(self, *args, **kwargs)
+
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig", record)
+    return figures

@@ -7,18 +7,14 @@ import sys
 
 import numpy as np
 import pytest
-from model_fixtures import (  # noqa: F401
-    CACHE_RECORDS,
-    CACHE_WINDOWS,
-    REPOSITORY,
-    record_folder_fixture,
-    small_cache_fixture,
-)
+from helpers import CACHE_RECORDS, CACHE_WINDOWS, REPOSITORY
 
 from ecgcrnn.data import cache as cache_module
-from ecgcrnn.data.cache import DONE, FAILED, PENDING, RowReader, build_cache, open_cache
+from ecgcrnn.data.cache import DONE, FAILED, PENDING, build_cache, open_cache
+from ecgcrnn.data.reader import RowReader
 from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
-from ecgcrnn.features.beats import MAX_BEATS, beat_feature_names, extract_features, record_feature_names
+from ecgcrnn.features.beats import beat_feature_names, extract_features, record_feature_names
+from ecgcrnn.features.settings import FeatureConfig
 from ecgcrnn.io.records import get_age, get_labels, get_sex, load_header, load_recording, parse_header
 from ecgcrnn.pipeline import demographics
 from ecgcrnn.signal.preprocessing import preprocess, windows
@@ -56,11 +52,11 @@ def test_cache_features_have_documented_shapes_and_dtypes(small_cache, lead_set)
 
     assert n_beat == len(beat_feature_names(leads)) and n_record == len(record_feature_names(leads))
     assert (features["beat_values"].shape, features["beat_values"].dtype) == (
-        (total, MAX_BEATS, n_beat),
+        (total, FeatureConfig().max_beats, n_beat),
         np.float16,
     )
     assert (features["beat_mask"].shape, features["beat_mask"].dtype) == (
-        (total, MAX_BEATS, n_beat),
+        (total, FeatureConfig().max_beats, n_beat),
         np.uint8,
     )
     assert (features["record_values"].shape, features["record_values"].dtype) == (
@@ -89,24 +85,28 @@ def test_cache_windows_of_lists_each_records_windows_with_its_owner(small_cache)
     np.testing.assert_array_equal(owner, [0] * (stop_0 - start_0) + [2] * (stop_2 - start_2))
 
 
-def test_cache_signals_are_the_preprocessed_windows_of_the_1000_hz_record(small_cache, challenge_dir):
-    header = load_header(challenge_dir / "S0001.hea")
+def test_cache_signals_are_the_preprocessed_windows_of_the_1000_hz_record(small_cache, synthetic_records):
+    header = load_header(synthetic_records / "C5_38s_1000Hz.hea")
     expected = windows(
-        preprocess(header, load_recording(challenge_dir / "S0001.mat", header), STANDARD_LEADS).signal
+        preprocess(
+            header, load_recording(synthetic_records / "C5_38s_1000Hz.mat", header), STANDARD_LEADS
+        ).signal
     )
-    i = _record_index(small_cache, "S0001")
+    i = _record_index(small_cache, "C5_38s_1000Hz")
 
     cached = np.asarray(small_cache.signals[small_cache.offsets[i] : small_cache.offsets[i + 1]])
 
     np.testing.assert_array_equal(cached, expected.astype(np.float16))
 
 
-def test_cache_features_are_those_run_model_computes_from_the_lead_sets_leads(small_cache, challenge_dir):
-    header = load_header(challenge_dir / "A0001.hea")
+def test_cache_features_are_those_run_model_computes_from_the_lead_sets_leads(small_cache, synthetic_records):
+    header = load_header(synthetic_records / "C1_15s.hea")
     leads = LEAD_SETS["three"]
-    batch = windows(preprocess(header, load_recording(challenge_dir / "A0001.mat", header), leads).signal)
+    batch = windows(
+        preprocess(header, load_recording(synthetic_records / "C1_15s.mat", header), leads).signal
+    )
     expected = extract_features(batch[1], 500.0, leads)
-    window = small_cache.offsets[_record_index(small_cache, "A0001")] + 1
+    window = small_cache.offsets[_record_index(small_cache, "C1_15s")] + 1
 
     features = small_cache.features("three")
 
@@ -116,9 +116,9 @@ def test_cache_features_are_those_run_model_computes_from_the_lead_sets_leads(sm
     np.testing.assert_array_equal(features["record_mask"][window], expected.record_mask)
 
 
-def test_cache_labels_and_demographics_come_from_the_header(small_cache, challenge_dir):
-    header = parse_header(load_header(challenge_dir / "Q0015.hea"))
-    i = _record_index(small_cache, "Q0015")
+def test_cache_labels_and_demographics_come_from_the_header(small_cache, synthetic_records):
+    header = parse_header(load_header(synthetic_records / "C4_35s.hea"))
+    i = _record_index(small_cache, "C4_35s")
 
     np.testing.assert_array_equal(small_cache.labels[i], default_class_table().encode(get_labels(header)))
     np.testing.assert_array_equal(small_cache.demographics[i], demographics(get_age(header), get_sex(header)))
@@ -156,32 +156,32 @@ def test_build_with_other_lead_sets_rebuilds_the_cache(record_folder, tmp_path):
 
 
 def test_corrupt_recording_is_logged_and_marked_failed(record_folder, tmp_path, caplog):
-    (record_folder / "A0002.mat").write_bytes(b"not a MATLAB file")
+    (record_folder / "C2_10s.mat").write_bytes(b"not a MATLAB file")
 
     with caplog.at_level(logging.WARNING, logger="ecgcrnn.data.cache"):
         cache = build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
 
-    assert cache.status[_record_index(cache, "A0002")] == FAILED
-    assert any("A0002.hea: skipped" in message for message in caplog.messages)
+    assert cache.status[_record_index(cache, "C2_10s")] == FAILED
+    assert any("C2_10s.hea: skipped" in message for message in caplog.messages)
 
 
 def test_records_beside_a_corrupt_one_stay_usable(record_folder, tmp_path):
-    (record_folder / "A0002.mat").write_bytes(b"not a MATLAB file")
+    (record_folder / "C2_10s.mat").write_bytes(b"not a MATLAB file")
 
     cache = build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
 
-    assert [cache.record_ids[i] for i in cache.usable] == [n for n in sorted(CACHE_RECORDS) if n != "A0002"]
+    assert [cache.record_ids[i] for i in cache.usable] == [n for n in sorted(CACHE_RECORDS) if n != "C2_10s"]
     assert np.all(np.isfinite(cache.signals[cache.windows_of(cache.usable)[0]]))
 
 
 def test_unreadable_header_is_logged_and_marked_failed(record_folder, tmp_path, caplog):
-    (record_folder / "E00001.hea").write_text("E00001 twelve leads\n")
+    (record_folder / "C3_10s.hea").write_text("C3_10s twelve leads\n")
 
     with caplog.at_level(logging.WARNING, logger="ecgcrnn.data.cache"):
         cache = build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
 
-    assert cache.status[_record_index(cache, "E00001")] == FAILED
-    assert any("E00001.hea: skipped" in message for message in caplog.messages)
+    assert cache.status[_record_index(cache, "C3_10s")] == FAILED
+    assert any("C3_10s.hea: skipped" in message for message in caplog.messages)
     assert len(cache.usable) == len(CACHE_RECORDS) - 1
 
 
@@ -233,14 +233,14 @@ def test_build_of_a_folder_without_records_raises_value_error_naming_it(tmp_path
 
 def test_build_after_a_header_edit_reads_the_new_labels(record_folder, tmp_path):
     build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
-    header = record_folder / "A0002.hea"
+    header = record_folder / "C2_10s.hea"
     lines = header.read_text().splitlines(keepends=True)
     header.write_text("".join("#Dx: 164889003\n" if line.startswith("#Dx") else line for line in lines))
 
     cache = build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
 
     expected = default_class_table().encode(["164889003"], dtype=np.uint8)
-    np.testing.assert_array_equal(cache.labels[_record_index(cache, "A0002")], expected)
+    np.testing.assert_array_equal(cache.labels[_record_index(cache, "C2_10s")], expected)
 
 
 def test_build_logs_its_records_per_second(record_folder, tmp_path, caplog):
@@ -253,14 +253,15 @@ def test_build_logs_its_records_per_second(record_folder, tmp_path, caplog):
     )
 
 
-# A build that is killed (SIGKILL, no clean-up) while it writes the features of Q0015's second window: the
-# first three records (four windows) are done, Q0015's signals are written but its features only in part.
+# A build that is killed (SIGKILL, no clean-up) while it computes the features of C4_35s's second window: the
+# first three records (four windows) are done, C4_35s is not.
 _KILLED_BUILD = """
 import os, signal, sys
+from ecgcrnn import pipeline
 from ecgcrnn.data import cache
 
 cache._CHUNK_RECORDS = 1
-extract, calls = cache.extract_features, []
+extract, calls = pipeline.features_from_delineation, []
 
 def extract_or_die(*args, **kwargs):
     calls.append(1)
@@ -268,7 +269,7 @@ def extract_or_die(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
     return extract(*args, **kwargs)
 
-cache.extract_features = extract_or_die
+pipeline.features_from_delineation = extract_or_die
 cache.build_cache(sys.argv[1], sys.argv[2], lead_sets=("two",), n_jobs=1)
 """
 

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 import pytest
-from model_fixtures import CACHE_WINDOWS, small_cache_fixture, tiny_config  # noqa: F401
+from helpers import CACHE_WINDOWS, tiny_config
 
 from ecgcrnn.data.batches import WindowBatches, average_by_owner, feature_statistics
 from ecgcrnn.data.cache import Cache
@@ -106,7 +106,7 @@ def test_training_windows_differ_between_seeds(small_cache):
 
 def test_training_windows_reach_every_window_of_a_long_record_over_epochs(small_cache):
     batches = _batches(small_cache, seed=3)
-    long_record = small_cache.record_ids.index("S0008")
+    long_record = small_cache.record_ids.index("C6_115s_1000Hz")
     seen = set()
     for _ in range(200):
         seen.add(int(batches.windows[batches.owners == long_record][0]))
@@ -191,7 +191,7 @@ def test_feature_statistics_pool_beats_of_all_windows_of_the_records(hand_cache)
     np.testing.assert_allclose(variance, [1.0])
 
 
-def test_feature_statistics_of_the_real_cache_are_finite(small_cache):
+def test_feature_statistics_of_a_built_cache_are_finite(small_cache):
     stats = feature_statistics(small_cache, "twelve", small_cache.usable)
 
     for mean, variance in stats.values():

@@ -4,10 +4,9 @@ accuracy.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from helpers import LUDB_DATA as LUDB
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,8 +15,6 @@ from ecgcrnn.delineation.qrs import pacing_spikes
 from ecgcrnn.delineation.settings import DelineationConfig
 from ecgcrnn.delineation.wavelet import quadratic_spline_swt
 from ecgcrnn.domain import FIDUCIALS
-
-LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 
 # Gaussian waves of one synthetic beat: (name, delay from R in s, amplitude in mV, width SD in s).
 WAVES = (
@@ -245,6 +242,7 @@ def test_random_rates_find_every_synthetic_beat(bpm, fs, seed):
     np.testing.assert_allclose(result["R"] / fs, r_times, atol=0.008)
 
 
+@pytest.mark.real_data
 @pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
 def test_ludb_records_meet_qrs_accuracy():
     from ludb import LEADS, compare_lead, read_record, read_reference
@@ -297,6 +295,7 @@ def test_pull_to_median_clips_then_shrinks_each_leads_deviation():
     np.testing.assert_allclose(pulled[:, 0], [13.0 - 1.5, 13.0 - 0.5, 13.0 + 2.0, 13.0 + 0.5])
 
 
+@pytest.mark.real_data
 @pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
 def test_ludb_paced_record_qrs_onset_follows_the_stimulus():
     from ludb import LEADS, compare_lead, read_record, read_reference

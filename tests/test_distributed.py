@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from model_fixtures import REPOSITORY, copy_records, once_per_session, tiny_config
+from helpers import REPOSITORY, copy_records, once_per_session, tiny_config
 
 from ecgcrnn.data.cache import build_cache
 from ecgcrnn.domain import default_class_table
@@ -60,9 +60,9 @@ def _free_ports(count: int) -> list[int]:
     return ports
 
 
-def _train_two_workers(challenge_dir: Path, folder: Path) -> None:
-    names = sorted(path.stem for path in challenge_dir.glob("*.hea"))[::6]
-    records = copy_records(challenge_dir, folder / "records", names)
+def _train_two_workers(source: Path, folder: Path) -> None:
+    names = sorted(path.stem for path in source.glob("*.hea"))[::2]
+    records = copy_records(source, folder / "records", names)
     build_cache(records, folder / "cache", lead_sets=("two",), n_jobs=2)
     config = tiny_config(lead_sets=["two"], epochs=2, batch_size=4, steps_per_epoch=3)
     config_text = json.dumps({**config.to_json(), "cache_directory": str(folder / "cache")})
@@ -88,9 +88,11 @@ def _train_two_workers(challenge_dir: Path, folder: Path) -> None:
 
 
 @pytest.fixture(name="two_workers", scope="session")
-def two_workers_fixture(challenge_dir, tmp_path_factory) -> Path:
+def two_workers_fixture(synthetic_training_set, tmp_path_factory) -> Path:
     """The folder of a two-worker training: each worker's model folder, saved weights and log."""
-    folder = once_per_session(tmp_path_factory, "two_workers", lambda f: _train_two_workers(challenge_dir, f))
+    folder = once_per_session(
+        tmp_path_factory, "two_workers", lambda f: _train_two_workers(synthetic_training_set, f)
+    )
     codes = json.loads((folder / "returncodes.json").read_text())
     if codes != [0, 0]:
         logs = [(folder / f"worker_{i}.log").read_text()[-3000:] for i in range(2)]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from model_fixtures import REPOSITORY, copy_records, tiny_config, tiny_environment
+from helpers import REPOSITORY, copy_records, tiny_config, tiny_environment
 
 import evaluate_model
 import extract_leads_wfdb
@@ -29,15 +29,15 @@ from ecgcrnn.io.extract import extract_leads
 from ecgcrnn.io.outputs import load_outputs, save_outputs
 from ecgcrnn.pipeline import PipelineSettings
 
-RECORDS = ("A0001", "E00001", "HR00001")
+RECORDS = ("C1_15s", "C2_10s", "C3_10s")
 CLASSES = default_class_table().names
 NO_SPACE = "no space left on the device: free some space"
 
 
 @pytest.fixture
-def records(challenge_dir, tmp_path) -> Path:
-    """Three real 12-lead records in a folder of their own."""
-    return copy_records(challenge_dir, tmp_path / "records", RECORDS)
+def records(synthetic_records, tmp_path) -> Path:
+    """Three synthetic 12-lead records in a folder of their own."""
+    return copy_records(synthetic_records, tmp_path / "records", RECORDS)
 
 
 @pytest.fixture(scope="module")
@@ -74,8 +74,8 @@ def test_train_model_on_a_folder_without_records_asks_for_a_folder_of_records(tm
 def test_train_model_on_too_few_readable_records_names_the_folder_and_what_it_needs(
     records, tmp_path, monkeypatch, capsys
 ):
-    (records / "E00001.mat").write_bytes(b"truncated")
-    (records / "HR00001.mat").write_bytes(b"truncated")
+    (records / "C2_10s.mat").write_bytes(b"truncated")
+    (records / "C3_10s.mat").write_bytes(b"truncated")
     monkeypatch.setenv("ECGCRNN_CONFIG", "")
     for name, value in tiny_environment(lead_sets=["two"], epochs=1).items():
         monkeypatch.setenv(name, value)
@@ -160,9 +160,9 @@ def test_test_model_without_a_model_for_a_lead_set_writes_every_output_then_says
     model_folder, records, tmp_path, one_worker, capsys
 ):
     extract_leads(records, tmp_path / "two", LEAD_SETS["two"])
-    shutil.copy(tmp_path / "two" / "A0001.hea", records / "T0001.hea")
-    shutil.copy(tmp_path / "two" / "A0001.mat", records / "T0001.mat")
-    (records / "T0001.hea").write_text((records / "T0001.hea").read_text().replace("A0001", "T0001"))
+    shutil.copy(tmp_path / "two" / "C1_15s.hea", records / "T0001.hea")
+    shutil.copy(tmp_path / "two" / "C1_15s.mat", records / "T0001.mat")
+    (records / "T0001.hea").write_text((records / "T0001.hea").read_text().replace("C1_15s", "T0001"))
     out = tmp_path / "out"
 
     assert test_model.main([str(model_folder), str(records), str(out)]) == 1
@@ -178,13 +178,13 @@ def test_test_model_without_a_model_for_a_lead_set_writes_every_output_then_says
 def test_test_model_logs_an_unreadable_record_gives_it_an_all_negative_output_and_carries_on(
     model_folder, records, tmp_path, one_worker, capsys, caplog
 ):
-    (records / "E00001.mat").write_bytes((records / "E00001.mat").read_bytes()[:1000])
+    (records / "C2_10s.mat").write_bytes((records / "C2_10s.mat").read_bytes()[:1000])
 
     assert test_model.main([str(model_folder), str(records), str(tmp_path / "out"), "-q"]) == 0
 
     assert capsys.readouterr().out.splitlines()[-1] == "3 recordings, 1 failed"
-    assert "E00001: failed (RecordError: " in caplog.text and "truncated MATLAB file" in caplog.text
-    _, classes, labels, probabilities = load_outputs(tmp_path / "out" / "E00001.csv")
+    assert "C2_10s: failed (RecordError: " in caplog.text and "truncated MATLAB file" in caplog.text
+    _, classes, labels, probabilities = load_outputs(tmp_path / "out" / "C2_10s.csv")
     assert len(classes) == 26 and set(labels) == {"0"} and set(probabilities) == {0.0}
 
 
@@ -247,11 +247,11 @@ def test_extract_of_a_folder_without_records_asks_for_a_folder_of_records(tmp_pa
 
 
 def test_extract_of_a_truncated_record_names_it_and_says_to_fix_or_remove_it(records, tmp_path, capsys):
-    (records / "E00001.mat").write_bytes((records / "E00001.mat").read_bytes()[:1000])
+    (records / "C2_10s.mat").write_bytes((records / "C2_10s.mat").read_bytes()[:1000])
     out = tmp_path / "out"
     assert extract_leads_wfdb.main(["-i", str(records), "-o", str(out), "-l", "I", "II"]) == 1
     line = _error_line(capsys)
-    assert line.startswith(f"extract_leads_wfdb.py: error: {records / 'E00001.mat'}: truncated MATLAB file")
+    assert line.startswith(f"extract_leads_wfdb.py: error: {records / 'C2_10s.mat'}: truncated MATLAB file")
     assert line.endswith(": fix that record or remove it")
     assert _hidden(out) == []
 
@@ -271,7 +271,7 @@ def test_extract_on_a_full_disk_leaves_no_partial_file(records, tmp_path, monkey
 
     assert extract_leads_wfdb.main(["-i", str(records), "-o", str(out), "-l", "I", "II"]) == 1
 
-    expected = f"{out / 'A0001.mat'}: {NO_SPACE} or choose another OUTPUT_DIR and run again"
+    expected = f"{out / 'C1_15s.mat'}: {NO_SPACE} or choose another OUTPUT_DIR and run again"
     assert _error_line(capsys) == f"extract_leads_wfdb.py: error: {expected}"
     assert list(out.iterdir()) == []
 

@@ -57,23 +57,27 @@ def assert_extracted(source_dir: Path, target_dir: Path, leads) -> None:
             np.testing.assert_array_equal(record.d_signal.T, expected)
 
 
+@pytest.mark.real_data
 @pytest.mark.parametrize("lead_set", ["six", "four", "three", "two"])
 def test_extract_round_trip_for_each_reduced_lead_set(sample_dir, tmp_path, lead_set):
     assert extract_leads(sample_dir, tmp_path / "out", LEAD_SETS[lead_set]) == len(SAMPLE)
     assert_extracted(sample_dir, tmp_path / "out", LEAD_SETS[lead_set])
 
 
+@pytest.mark.real_data
 def test_extract_in_an_order_other_than_the_source(sample_dir, tmp_path):
     leads = ("V5", "II", "aVR")
     extract_leads(sample_dir, tmp_path / "out", leads)
     assert_extracted(sample_dir, tmp_path / "out", leads)
 
 
+@pytest.mark.real_data
 def test_extract_every_shared_record_to_two_leads(challenge_dir, tmp_path):
     extract_leads(challenge_dir, tmp_path / "out", ("II", "V5"))
     assert_extracted(challenge_dir, tmp_path / "out", ("II", "V5"))
 
 
+@pytest.mark.real_data
 def test_extract_keeps_comments_verbatim(sample_dir, tmp_path):
     extract_leads(sample_dir, tmp_path / "out", ("I",))
     text = (tmp_path / "out" / "Q0013.hea").read_text()
@@ -81,24 +85,33 @@ def test_extract_keeps_comments_verbatim(sample_dir, tmp_path):
     assert "# Dx: 427172004,428750005" in text.splitlines()
 
 
-def test_extract_accepts_lead_names_in_any_case(sample_dir, tmp_path):
-    extract_leads(sample_dir, tmp_path / "out", ("avl", "v2"))
-    assert parse_header(load_header(tmp_path / "out" / "A0001.hea")).leads == ("aVL", "V2")
+def test_extract_accepts_lead_names_in_any_case(record_folder, tmp_path):
+    extract_leads(record_folder, tmp_path / "out", ("avl", "v2"))
+    assert parse_header(load_header(tmp_path / "out" / "C1_15s.hea")).leads == ("aVL", "V2")
 
 
-def test_extract_unknown_lead_names_record_and_its_leads(sample_dir, tmp_path):
-    with pytest.raises(RecordError, match=r"A0001\.hea: lead 'V7' not in I, II, III, aVR, aVL, aVF, V1"):
-        extract_leads(sample_dir, tmp_path / "out", ("I", "V7"))
+def test_extract_unknown_lead_names_record_and_its_leads(record_folder, tmp_path):
+    with pytest.raises(RecordError, match=r"C1_15s\.hea: lead 'V7' not in I, II, III, aVR, aVL, aVF, V1"):
+        extract_leads(record_folder, tmp_path / "out", ("I", "V7"))
 
 
-def test_extract_refuses_output_equal_to_input(sample_dir):
+def test_extract_refuses_output_equal_to_input(record_folder):
     with pytest.raises(ValueError, match="must differ from the input"):
-        extract_leads(sample_dir, sample_dir / "." / "", ("I",))
+        extract_leads(record_folder, record_folder / "." / "", ("I",))
 
 
-def test_extract_cli_error_is_one_line(sample_dir):
+def test_extract_cli_error_is_one_line(record_folder):
     result = subprocess.run(
-        [sys.executable, "extract_leads_wfdb.py", "-i", str(sample_dir), "-o", str(sample_dir), "-l", "I"],
+        [
+            sys.executable,
+            "extract_leads_wfdb.py",
+            "-i",
+            str(record_folder),
+            "-o",
+            str(record_folder),
+            "-l",
+            "I",
+        ],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -107,14 +120,14 @@ def test_extract_cli_error_is_one_line(sample_dir):
     assert result.stderr.strip().count("\n") == 0 and "must differ from the input" in result.stderr
 
 
-def test_extract_cli_writes_records(sample_dir, tmp_path):
+def test_extract_cli_writes_records(record_folder, tmp_path):
     out = tmp_path / "out"
     command = [
         sys.executable,
         "extract_leads_wfdb.py",
         "-q",
         "-i",
-        str(sample_dir),
+        str(record_folder),
         "-o",
         str(out),
         "-l",
@@ -122,4 +135,4 @@ def test_extract_cli_writes_records(sample_dir, tmp_path):
         "II",
     ]
     assert subprocess.run(command, cwd=ROOT).returncode == 0
-    assert_extracted(sample_dir, out, ("I", "II"))
+    assert_extracted(record_folder, out, ("I", "II"))

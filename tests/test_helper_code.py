@@ -11,6 +11,7 @@ def header(challenge_dir):
     return helper_code.load_header(challenge_dir / "E00015.hea")
 
 
+@pytest.mark.real_data
 def test_record_line_numbers(header):
     assert helper_code.get_recording_id(header) == "E00015"
     assert helper_code.get_num_leads(header) == 12
@@ -18,23 +19,27 @@ def test_record_line_numbers(header):
     assert helper_code.get_num_samples(header) == 5000
 
 
+@pytest.mark.real_data
 def test_leads_gains_and_baselines_follow_the_requested_order(header):
     assert helper_code.get_leads(header)[:3] == ("I", "II", "III")
     np.testing.assert_array_equal(helper_code.get_adc_gains(header, ["V1", "I"]), [4880.0, 4880.0])
     np.testing.assert_array_equal(helper_code.get_baselines(header, ["V1", "I"]), [0.0, 0.0])
 
 
+@pytest.mark.real_data
 def test_demographics_and_labels(header):
     assert helper_code.get_age(header) == 67.0
     assert helper_code.get_sex(header) == "Male"
     assert helper_code.get_labels(header) == ["251146004", "284470004", "284470004"]
 
 
+@pytest.mark.real_data
 def test_gain_written_with_baseline_is_the_number_before_the_parenthesis(challenge_dir):
     header = helper_code.load_header(challenge_dir / "Q0013.hea")
     assert helper_code.get_adc_gains(header, ["I"])[0] == 1000.0
 
 
+@pytest.mark.real_data
 def test_load_recording_as_stored_and_in_lead_order(challenge_dir, header):
     stored = helper_code.load_recording(challenge_dir / "E00015.mat")
     assert stored.shape == (12, 5000) and stored.dtype == np.int16

@@ -1,4 +1,5 @@
-"""Model folders and run_model: atomic, checksummed saving, loading by leads, and scoring real recordings."""
+"""Model folders and run_model: atomic, checksummed saving, loading by leads, and scoring recordings of every
+kind (synthetic: 10 to 115 s, 500 and 1000 Hz)."""
 
 import json
 import os
@@ -6,7 +7,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from model_fixtures import tiny_config
+from helpers import copy_records, tiny_config
 
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.features.beats import extract_features
@@ -202,11 +203,11 @@ def test_saving_again_replaces_the_model(tmp_path):
     assert sorted(path.name for path in tmp_path.iterdir()) == ["two"]
 
 
-@pytest.mark.parametrize("name", ["A0002", "Q0015", "S0008", "S0001"])
+@pytest.mark.parametrize("name", ["C2_10s", "C4_35s", "C6_115s_1000Hz", "C5_38s_1000Hz"])
 def test_run_model_outputs_26_probabilities_and_labels_from_the_thresholds(
-    twelve_lead_model, challenge_dir, name
+    twelve_lead_model, synthetic_records, name
 ):
-    classes, labels, probabilities = _run(twelve_lead_model, challenge_dir, name)
+    classes, labels, probabilities = _run(twelve_lead_model, synthetic_records, name)
 
     assert classes == list(CLASSES)
     assert probabilities.shape == labels.shape == (26,)
@@ -215,57 +216,61 @@ def test_run_model_outputs_26_probabilities_and_labels_from_the_thresholds(
     np.testing.assert_array_equal(labels, (probabilities >= THRESHOLDS).astype(int))
 
 
-@pytest.mark.parametrize(("name", "count"), [("A0002", 1), ("Q0014", 6), ("S0008", 12), ("S0001", 4)])
-def test_run_model_averages_the_probabilities_of_every_window(twelve_lead_model, challenge_dir, name, count):
-    per_window = _window_probabilities(twelve_lead_model, challenge_dir, name)
+@pytest.mark.parametrize(
+    ("name", "count"), [("C2_10s", 1), ("C4_35s", 4), ("C6_115s_1000Hz", 12), ("C5_38s_1000Hz", 4)]
+)
+def test_run_model_averages_the_probabilities_of_every_window(
+    twelve_lead_model, synthetic_records, name, count
+):
+    per_window = _window_probabilities(twelve_lead_model, synthetic_records, name)
 
-    _, _, probabilities = _run(twelve_lead_model, challenge_dir, name)
+    _, _, probabilities = _run(twelve_lead_model, synthetic_records, name)
 
     assert len(per_window) == count
     np.testing.assert_allclose(probabilities, per_window.mean(axis=0), rtol=1e-5, atol=1e-6)
 
 
 def test_run_model_gives_the_same_probabilities_for_leads_stored_in_another_order(
-    twelve_lead_model, copy_record, tmp_path
+    twelve_lead_model, synthetic_records, tmp_path
 ):
-    copy_record("A0001", folder=tmp_path / "original")
+    copy_records(synthetic_records, tmp_path / "original", ["C1_15s"])
     reordered = tuple(reversed(LEAD_SETS["twelve"]))
     extract_leads(tmp_path / "original", tmp_path / "reordered", reordered)
 
-    _, _, original = _run(twelve_lead_model, tmp_path / "original", "A0001")
-    _, _, shuffled = _run(twelve_lead_model, tmp_path / "reordered", "A0001")
+    _, _, original = _run(twelve_lead_model, tmp_path / "original", "C1_15s")
+    _, _, shuffled = _run(twelve_lead_model, tmp_path / "reordered", "C1_15s")
 
-    assert load_header(tmp_path / "reordered" / "A0001.hea").splitlines()[1].split()[-1] == "V6"
+    assert load_header(tmp_path / "reordered" / "C1_15s.hea").splitlines()[1].split()[-1] == "V6"
     np.testing.assert_allclose(shuffled, original, rtol=1e-5, atol=1e-6)
 
 
 def test_run_model_of_a_reduced_lead_set_reads_only_its_leads_from_a_twelve_lead_recording(
-    saved_models, copy_record, tmp_path
+    saved_models, synthetic_records, tmp_path
 ):
     model = load_model(saved_models, ("I", "II", "V2"))
-    copy_record("E00001", folder=tmp_path / "original")
+    copy_records(synthetic_records, tmp_path / "original", ["C3_10s"])
     extract_leads(tmp_path / "original", tmp_path / "three", ("V2", "I", "II"))
 
-    _, _, from_twelve = _run(model, tmp_path / "original", "E00001")
-    _, _, from_three = _run(model, tmp_path / "three", "E00001")
+    _, _, from_twelve = _run(model, tmp_path / "original", "C3_10s")
+    _, _, from_three = _run(model, tmp_path / "three", "C3_10s")
 
     np.testing.assert_allclose(from_three, from_twelve, rtol=1e-5, atol=1e-6)
 
 
 def test_run_model_of_a_recording_without_the_models_leads_raises_value_error(
-    saved_models, copy_record, tmp_path
+    saved_models, synthetic_records, tmp_path
 ):
     model = load_model(saved_models, LEAD_SETS["twelve"])
-    copy_record("E00001", folder=tmp_path / "original")
+    copy_records(synthetic_records, tmp_path / "original", ["C3_10s"])
     extract_leads(tmp_path / "original", tmp_path / "two", ("I", "II"))
 
     with pytest.raises(ValueError, match="lead 'III' not in I, II"):
-        _run(model, tmp_path / "two", "E00001")
+        _run(model, tmp_path / "two", "C3_10s")
 
 
-def test_prediction_function_is_traced_once_for_any_number_of_windows(twelve_lead_model, challenge_dir):
-    _run(twelve_lead_model, challenge_dir, "A0002")
-    _run(twelve_lead_model, challenge_dir, "S0008")
+def test_prediction_function_is_traced_once_for_any_number_of_windows(twelve_lead_model, synthetic_records):
+    _run(twelve_lead_model, synthetic_records, "C2_10s")
+    _run(twelve_lead_model, synthetic_records, "C6_115s_1000Hz")
 
     assert twelve_lead_model.predict.experimental_get_tracing_count() == 1
 
@@ -282,13 +287,13 @@ def test_saved_model_folder_names_only_the_lead_set(saved_models):
     assert sorted(os.listdir(saved_models)) == sorted(LEAD_SETS)
 
 
-def test_finish_many_gives_each_records_own_result_in_one_network_call(twelve_lead_model, challenge_dir):
-    names = ("A0002", "Q0014", "S0001")  # 1, 6 and 4 windows
+def test_finish_many_gives_each_records_own_result_in_one_network_call(twelve_lead_model, synthetic_records):
+    names = ("C2_10s", "C1_15s", "C5_38s_1000Hz")  # 1, 2 and 4 windows
     prepared = []
     for name in names:
-        header = load_header(challenge_dir / f"{name}.hea")
+        header = load_header(synthetic_records / f"{name}.hea")
         prepared.append(
-            twelve_lead_model.prepare(header, load_recording(challenge_dir / f"{name}.mat", header))
+            twelve_lead_model.prepare(header, load_recording(synthetic_records / f"{name}.mat", header))
         )
 
     together = twelve_lead_model.finish_many(prepared)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from helpers import LUDB_DATA as LUDB
 from ludb import (
     LEADS,
     compare_lead,
@@ -18,7 +17,6 @@ from ludb import (
 
 from ecgcrnn.domain import FIDUCIALS
 
-LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 needs_ludb = pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
 
 
@@ -64,6 +62,7 @@ def test_compare_lead_counts_only_fiducials_inside_the_span():
     assert (result.n_reference, result.n_detected, result.n_matched) == (2, 3, 2)
 
 
+@pytest.mark.real_data
 @needs_ludb
 def test_read_record_gives_twelve_leads_in_mv_at_500_hz():
     signals, fs = read_record(LUDB / "1")
@@ -71,6 +70,7 @@ def test_read_record_gives_twelve_leads_in_mv_at_500_hz():
     assert 0.1 < np.ptp(signals[1]) < 10
 
 
+@pytest.mark.real_data
 @needs_ludb
 def test_read_reference_splits_triplets_into_onset_peak_offset():
     reference = read_reference(LUDB / "1", "ii")
@@ -79,6 +79,7 @@ def test_read_reference_splits_triplets_into_onset_peak_offset():
     assert reference["P_on"][0] == 1250 and reference["P_peak"][0] == 1278 and reference["P_off"][0] == 1302
 
 
+@pytest.mark.real_data
 @needs_ludb
 def test_read_reference_rejects_unknown_lead():
     with pytest.raises(ValueError, match="v7"):

@@ -6,7 +6,7 @@ import zipfile
 import keras
 import numpy as np
 import pytest
-from model_fixtures import tiny_config
+from helpers import tiny_config
 
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.features.settings import FeatureConfig

@@ -91,6 +91,7 @@ def test_window_starts_are_evenly_spaced_from_first_to_last():
     np.testing.assert_array_equal(window_starts(100, 5000), [0])
 
 
+@pytest.mark.real_data
 def test_preprocess_real_1000_hz_record_in_requested_lead_order(challenge_dir):
     header = load_header(challenge_dir / "S0001.hea")
     recording = load_recording(challenge_dir / "S0001.mat", header)
@@ -101,6 +102,7 @@ def test_preprocess_real_1000_hz_record_in_requested_lead_order(challenge_dir):
     assert np.isfinite(out.signal).all() and (out.repaired == 0).all()
 
 
+@pytest.mark.real_data
 def test_preprocess_repairs_invalid_samples_of_a_real_record(challenge_dir):
     header = load_header(challenge_dir / "A0001.hea")
     recording = load_recording(challenge_dir / "A0001.mat", header)
@@ -110,6 +112,7 @@ def test_preprocess_repairs_invalid_samples_of_a_real_record(challenge_dir):
     assert out.repaired[1] == pytest.approx(100 / 7500) and out.repaired[0] == 0
 
 
+@pytest.mark.real_data
 def test_preprocess_every_shared_record_gives_finite_windows(challenge_dir):
     from ecgcrnn.io.records import find_challenge_files
 

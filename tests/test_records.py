@@ -21,6 +21,7 @@ from ecgcrnn.io.records import (
 )
 
 
+@pytest.mark.real_data
 def test_every_shared_record_loads_with_plausible_values(challenge_dir):
     header_files, recording_files = find_challenge_files(challenge_dir)
     assert len(header_files) == 171
@@ -39,6 +40,7 @@ def test_every_shared_record_loads_with_plausible_values(challenge_dir):
         assert [s.checksum for s in header.signals] == [checksum(row) for row in recording], header_file
 
 
+@pytest.mark.real_data
 def test_millivolts_equal_wfdb_physical_signal_on_every_record_wfdb_reads(challenge_dir):
     compared = 0
     for header_file, recording_file in zip(*find_challenge_files(challenge_dir), strict=True):
@@ -53,6 +55,7 @@ def test_millivolts_equal_wfdb_physical_signal_on_every_record_wfdb_reads(challe
     assert compared > 100
 
 
+@pytest.mark.real_data
 @pytest.mark.parametrize(
     "name, fs, samples, age, sex, labels, gain, first_i",
     [
@@ -83,12 +86,14 @@ def test_hand_checked_records(challenge_dir, name, fs, samples, age, sex, labels
         assert to_millivolts(header, recording, ["I"])[0, 0] == pytest.approx(first_i / gain)
 
 
+@pytest.mark.real_data
 def test_record_name_carrying_mat_suffix_is_stripped(challenge_dir):
     header = parse_header(load_header(challenge_dir / "E07500.hea"))
     assert header.record_line.startswith("E07500.mat ")
     assert header.record_name == "E07500"
 
 
+@pytest.mark.real_data
 def test_dx_with_space_after_hash_is_read(challenge_dir):
     header = parse_header(load_header(challenge_dir / "Q0013.hea"))
     assert header.comments[2] == " Dx: 427172004,428750005"
@@ -96,6 +101,7 @@ def test_dx_with_space_after_hash_is_read(challenge_dir):
     assert get_age(header) == 67.0
 
 
+@pytest.mark.real_data
 def test_gain_with_baseline_in_parentheses(copy_record):
     header_file = copy_record(
         "Q0013", lambda text: text.replace("1000.0(0)/mV 16 0 20", "1000.0(-5)/mV 16 0 20")
@@ -107,6 +113,7 @@ def test_gain_with_baseline_in_parentheses(copy_record):
     assert to_millivolts(header, recording, ["I"])[0, 0] == pytest.approx((20 + 5) / 1000)
 
 
+@pytest.mark.real_data
 def test_baseline_defaults_to_adc_zero(copy_record):
     header_file = copy_record("A0001", lambda text: text.replace("1000/mV 16 0 28", "1000/mV 16 12 28"))
     header = parse_header(load_header(header_file))
@@ -115,6 +122,7 @@ def test_baseline_defaults_to_adc_zero(copy_record):
     assert to_millivolts(header, recording, ["I"])[0, 0] == pytest.approx((28 - 12) / 1000)
 
 
+@pytest.mark.real_data
 def test_lowercase_units_are_millivolts(challenge_dir):
     header = parse_header(load_header(challenge_dir / "HR00001.hea"))
     assert header.signals[0].units == "mv"
@@ -122,6 +130,7 @@ def test_lowercase_units_are_millivolts(challenge_dir):
     assert to_millivolts(header, recording, ["I"])[0, 0] == pytest.approx(-115 / 1000)
 
 
+@pytest.mark.real_data
 def test_microvolt_units_are_scaled_to_millivolts(copy_record):
     header_file = copy_record("A0001", lambda text: text.replace("1000/mV", "1/uV"))
     header = parse_header(load_header(header_file))
@@ -129,6 +138,7 @@ def test_microvolt_units_are_scaled_to_millivolts(copy_record):
     assert to_millivolts(header, recording, ["I"])[0, 0] == pytest.approx(28 / 1000)
 
 
+@pytest.mark.real_data
 def test_crlf_line_endings(copy_record):
     header_file = copy_record("A0001", lambda text: text.replace("\n", "\r\n"))
     assert b"\r\n" in header_file.read_bytes()
@@ -137,6 +147,7 @@ def test_crlf_line_endings(copy_record):
     assert get_labels(header) == ["59118001"] and get_sex(header) == "Male" and get_age(header) == 74.0
 
 
+@pytest.mark.real_data
 def test_empty_code_between_commas_is_dropped(copy_record):
     header_file = copy_record(
         "A0001", lambda text: text.replace("#Dx: 59118001", "#Dx: 427084000,,427172004")
@@ -144,24 +155,28 @@ def test_empty_code_between_commas_is_dropped(copy_record):
     assert get_labels(load_header(header_file)) == ["427084000", "427172004"]
 
 
+@pytest.mark.real_data
 def test_missing_age_and_sex_lines_give_none(copy_record):
     edit = lambda text: text.replace("#Age: 74\n", "").replace("#Sex: Male\n", "")  # noqa: E731
     header = load_header(copy_record("A0001", edit))
     assert get_age(header) is None and get_sex(header) is None
 
 
+@pytest.mark.real_data
 def test_unknown_sex_and_nan_age(copy_record):
     edit = lambda text: text.replace("#Age: 74", "#Age: NaN").replace("#Sex: Male", "#Sex: Unknown")  # noqa: E731
     header = load_header(copy_record("A0001", edit))
     assert math.isnan(get_age(header)) and get_sex(header) == "Unknown"
 
 
+@pytest.mark.real_data
 def test_missing_dx_line_gives_no_labels(copy_record):
     assert (
         get_labels(load_header(copy_record("A0001", lambda text: text.replace("#Dx: 59118001\n", "")))) == []
     )
 
 
+@pytest.mark.real_data
 def test_lead_names_match_case_insensitively(copy_record):
     header_file = copy_record(
         "A0001", lambda text: text.replace(" aVR\n", " avr\n").replace(" V1\n", " v1\n")
@@ -172,6 +187,7 @@ def test_lead_names_match_case_insensitively(copy_record):
     assert recording[:, 0].tolist() == [-17, -290]
 
 
+@pytest.mark.real_data
 def test_leads_in_requested_order(challenge_dir):
     header = load_header(challenge_dir / "A0001.hea")
     recording = load_recording(challenge_dir / "A0001.mat", header, ["V6", "I", "aVF"])
@@ -180,12 +196,14 @@ def test_leads_in_requested_order(challenge_dir):
     assert mv.shape == (2, 7500) and mv[:, 0].tolist() == pytest.approx([-0.016, 0.028])
 
 
+@pytest.mark.real_data
 def test_unknown_lead_names_the_record_and_its_leads(challenge_dir):
     header = load_header(challenge_dir / "A0001.hea")
     with pytest.raises(RecordError, match=r"A0001: lead 'V7' not in I, II, III, aVR.*V6"):
         load_recording(challenge_dir / "A0001.mat", header, ["I", "V7"])
 
 
+@pytest.mark.real_data
 def test_invalid_samples_become_nan(tmp_path, challenge_dir):
     header = load_header(challenge_dir / "A0001.hea")
     recording = load_recording(challenge_dir / "A0001.mat")
@@ -194,6 +212,7 @@ def test_invalid_samples_become_nan(tmp_path, challenge_dir):
     assert np.isnan(mv[0, 10:20]).all() and np.isfinite(mv[0, :10]).all() and np.isfinite(mv[1:]).all()
 
 
+@pytest.mark.real_data
 @pytest.mark.parametrize(
     "edit, message",
     [
@@ -212,11 +231,13 @@ def test_corrupt_header_names_the_file(copy_record, edit, message):
         load_header(header_file)
 
 
+@pytest.mark.real_data
 def test_missing_mat_names_the_file(tmp_path, challenge_dir):
     with pytest.raises(FileNotFoundError, match=r"A0001\.mat: recording file not found"):
         load_recording(tmp_path / "A0001.mat", load_header(challenge_dir / "A0001.hea"))
 
 
+@pytest.mark.real_data
 @pytest.mark.parametrize("keep_bytes", [10, 24, 24 + 2 * 12 * 7500 - 1])
 def test_truncated_mat_names_the_file(tmp_path, challenge_dir, keep_bytes):
     truncated = tmp_path / "A0001.mat"
@@ -225,6 +246,7 @@ def test_truncated_mat_names_the_file(tmp_path, challenge_dir, keep_bytes):
         load_recording(truncated, load_header(challenge_dir / "A0001.hea"))
 
 
+@pytest.mark.real_data
 def test_shape_disagreeing_with_header_names_both(copy_record):
     header_file = copy_record("A0001", lambda text: text.replace("A0001 12 500 7500", "A0001 12 500 5000"))
     with pytest.raises(RecordError, match=r"A0001\.mat: .* shape 12x7500, header A0001 expects 12x5000"):

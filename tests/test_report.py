@@ -6,18 +6,19 @@ from pathlib import Path
 import matplotlib.figure
 import numpy as np
 import pytest
-from figure_fixtures import drawn_fixture, png_size  # noqa: F401
+from helpers import CACHE_RECORDS, png_size, tiny_config
 
 from ecgcrnn.domain import default_class_table
 from ecgcrnn.inference.store import load_model
+from ecgcrnn.io.figures import save_figure
 from ecgcrnn.io.outputs import save_outputs
 from ecgcrnn.io.records import get_labels, load_header
 from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import Scores
-from ecgcrnn.scoring.plots import plot_class_scores, plot_learning_curves, save_figure
+from ecgcrnn.scoring.plots import plot_class_scores
+from ecgcrnn.training.curves import plot_learning_curves
 
 SCRIPT = Path(__file__).resolve().parents[1] / "evaluate_model.py"
-RECORDS = ("A0001", "A0002", "A0003", "A0004", "E00001", "Q0015", "S0001")
 
 
 def scores_of(auroc, auprc, f_measure, codes=("164889003", "426783006")) -> Scores:
@@ -83,21 +84,21 @@ def test_a_failed_save_leaves_the_earlier_figure_and_no_temporary_file(tmp_path,
 
 
 @pytest.fixture
-def evaluated_folders(challenge_dir, tmp_path):
-    """Labels of a few real records, and outputs that predict exactly those labels."""
+def evaluated_folders(synthetic_records, tmp_path):
+    """Labels of the synthetic records, and outputs that predict exactly those labels."""
     labels, outputs = tmp_path / "labels", tmp_path / "outputs"
     labels.mkdir()
     outputs.mkdir()
     table = default_class_table()
-    for name in RECORDS:
-        shutil.copy(challenge_dir / f"{name}.hea", labels / f"{name}.hea")
+    for name in CACHE_RECORDS:
+        shutil.copy(synthetic_records / f"{name}.hea", labels / f"{name}.hea")
         dx = set(get_labels(load_header(labels / f"{name}.hea")))
         truth = [int(bool(codes & dx)) for codes in table.codes]
         save_outputs(outputs / f"{name}.csv", name, table.codes, truth, [0.1 + 0.8 * t for t in truth])
     return labels, outputs
 
 
-def test_evaluate_model_plot_writes_a_png_of_real_records_scores(evaluated_folders, tmp_path):
+def test_evaluate_model_plot_writes_a_png_of_the_records_scores(evaluated_folders, tmp_path):
     plot = tmp_path / "scores.png"
     result = subprocess.run(
         [sys.executable, str(SCRIPT), *evaluated_folders, "--plot", str(plot)],
@@ -127,8 +128,6 @@ def test_evaluate_model_plot_into_a_missing_folder_exits_1_with_one_line(evaluat
 @pytest.fixture
 def tiny_fit(monkeypatch):
     """``fit_lead_set`` replaced by an untrained tiny two-lead network with a two-epoch history."""
-    from model_fixtures import tiny_config
-
     from ecgcrnn.model.network import build_model
     from ecgcrnn.training import loop as training
 
@@ -150,12 +149,12 @@ def test_training_draws_learning_curves_beside_a_model_that_still_loads(tiny_fit
 def test_training_only_warns_when_the_learning_curves_cannot_be_drawn(
     tiny_fit, tmp_path, monkeypatch, caplog
 ):
-    from ecgcrnn.scoring import plots as report
+    from ecgcrnn.training import curves
 
     def fail(history, path):
         raise RuntimeError("no fonts")
 
-    monkeypatch.setattr(report, "plot_learning_curves", fail)
+    monkeypatch.setattr(curves, "plot_learning_curves", fail)
     assert tiny_fit(tmp_path) == 0.3
     assert "learning curves not drawn: no fonts" in caplog.text
     assert (tmp_path / "two" / "model.keras").is_file()

@@ -5,12 +5,13 @@ from concurrent.futures import Future
 
 import numpy as np
 import pytest
+from helpers import copy_records
 
 import test_model
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.inference.runner import ModelLoadError, _ready_batches, run_test_set
 from ecgcrnn.io.outputs import load_outputs
-from ecgcrnn.io.records import parse_header
+from ecgcrnn.io.records import load_recording, parse_header
 
 
 class FakeEntry:
@@ -35,12 +36,9 @@ class FakeEntry:
 
 
 @pytest.fixture
-def test_set(copy_record, tmp_path):
-    """Three real 12-lead records in a test folder."""
-    folder = tmp_path / "test"
-    for name in ("A0001", "E00001", "HR00001"):
-        copy_record(name, folder=folder)
-    return folder
+def test_set(synthetic_records, tmp_path):
+    """Three synthetic 12-lead records in a test folder."""
+    return copy_records(synthetic_records, tmp_path / "test", ("C1_15s", "C2_10s", "C5_38s_1000Hz"))
 
 
 def test_each_recording_gets_its_output_and_models_load_once_per_lead_set(test_set, tmp_path):
@@ -48,11 +46,12 @@ def test_each_recording_gets_its_output_and_models_load_once_per_lead_set(test_s
     total, failed = run_test_set(tmp_path, test_set, tmp_path / "out", entry.load_model, entry.run_model)
     assert (total, failed) == (3, 0)
     assert entry.loaded == [LEAD_SETS["twelve"]]
-    assert [run[1] for run in entry.runs] == ["A0001", "E00001", "HR00001"]
+    assert [run[1] for run in entry.runs] == ["C1_15s", "C2_10s", "C5_38s_1000Hz"]
     assert all(run[2][0] == 12 for run in entry.runs)
-    recording_id, classes, labels, probabilities = load_outputs(tmp_path / "out" / "A0001.csv")
-    assert recording_id == "A0001" and classes == default_class_table().names
-    assert labels[0] == "1" and set(labels[1:]) == {"0"} and set(probabilities) == {0.25}
+    recording_id, classes, labels, probabilities = load_outputs(tmp_path / "out" / "C1_15s.csv")
+    first_sample_positive = str(int(load_recording(test_set / "C1_15s.mat")[0, 0] > 0))
+    assert recording_id == "C1_15s" and classes == default_class_table().names
+    assert labels[0] == first_sample_positive and set(labels[1:]) == {"0"} and set(probabilities) == {0.25}
 
 
 def test_recordings_are_grouped_by_sorted_lead_set(test_set, tmp_path):
@@ -66,22 +65,22 @@ def test_recordings_are_grouped_by_sorted_lead_set(test_set, tmp_path):
 
 
 def test_a_failing_recording_gets_an_all_negative_output_and_the_run_goes_on(test_set, tmp_path, caplog):
-    (test_set / "E00001.mat").write_bytes((test_set / "E00001.mat").read_bytes()[:1000])
+    (test_set / "C2_10s.mat").write_bytes((test_set / "C2_10s.mat").read_bytes()[:1000])
     entry = FakeEntry()
     with caplog.at_level(logging.ERROR):
         total, failed = run_test_set(tmp_path, test_set, tmp_path / "out", entry.load_model, entry.run_model)
     assert (total, failed) == (3, 1)
-    assert "E00001: failed (RecordError: " in caplog.text and "truncated" in caplog.text
-    _, classes, labels, probabilities = load_outputs(tmp_path / "out" / "E00001.csv")
+    assert "C2_10s: failed (RecordError: " in caplog.text and "truncated" in caplog.text
+    _, classes, labels, probabilities = load_outputs(tmp_path / "out" / "C2_10s.csv")
     assert len(classes) == 26 and set(labels) == {"0"} and set(probabilities) == {0.0}
-    assert (tmp_path / "out" / "HR00001.csv").is_file()
+    assert (tmp_path / "out" / "C5_38s_1000Hz.csv").is_file()
 
 
 def test_an_unreadable_header_fails_only_that_recording(test_set, tmp_path):
-    (test_set / "HR00001.hea").write_text("garbage\n")
+    (test_set / "C5_38s_1000Hz.hea").write_text("garbage\n")
     entry = FakeEntry()
     assert run_test_set(tmp_path, test_set, tmp_path / "out", entry.load_model, entry.run_model) == (3, 1)
-    assert load_outputs(tmp_path / "out" / "HR00001.csv")[0] == "HR00001"
+    assert load_outputs(tmp_path / "out" / "C5_38s_1000Hz.csv")[0] == "C5_38s_1000Hz"
 
 
 def test_a_lead_set_whose_model_fails_to_load_fails_the_run_after_writing_its_outputs(test_set, tmp_path):
@@ -117,8 +116,8 @@ def fake_team_code(monkeypatch):
 
 
 def test_cli_ends_with_a_summary_line(test_set, tmp_path, fake_team_code, capsys):
-    (test_set / "A0001.mat").unlink()
-    (test_set / "E00001.mat").write_bytes(b"")
+    (test_set / "C1_15s.mat").unlink()
+    (test_set / "C2_10s.mat").write_bytes(b"")
     assert test_model.main([str(tmp_path), str(test_set), str(tmp_path / "out"), "-q"]) == 0
     assert capsys.readouterr().out.splitlines()[-1] == "2 recordings, 1 failed"
 

@@ -8,11 +8,12 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
 
 from ecgcrnn.domain import default_class_table
+from ecgcrnn.scoring import evaluate
 from ecgcrnn.scoring import metrics as scoring
 
-REAL_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "challenge"
 LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 AF, CLBBB, CRBBB, NSR = 0, 4, 5, 14
 
@@ -54,7 +55,7 @@ def write_output(folder, record, classes, binary, scalar):
 
 def read_one(tmp_path, classes, binary, scalar):
     write_output(tmp_path, "r", classes, binary, scalar)
-    binary_outputs, scalar_outputs = scoring.load_classifier_outputs(
+    binary_outputs, scalar_outputs = evaluate.load_classifier_outputs(
         [tmp_path / "r.csv"], default_class_table()
     )
     return binary_outputs[0], scalar_outputs[0]
@@ -95,6 +96,69 @@ def test_modified_confusion_matrix_of_the_worked_case():
 
 def test_challenge_metric_of_the_worked_case():
     assert scoring.compute_challenge_metric(WEIGHTS, LABELS, BINARY, 2) == pytest.approx(19 / 30)
+
+
+def test_challenge_metric_pieces_of_the_worked_case():
+    reward = scoring.reward_matrix(WEIGHTS, LABELS)
+    assert reward == pytest.approx(np.array([[1, 0.5, 0], [0.5, 1, 0], [1, 0.5, 1]]))
+    inactive = scoring.inactive_outputs(LABELS.shape, 2)
+    assert inactive.tolist() == [[False, False, True]] * 3
+    observed, correct, inactive_score = (
+        scoring.raw_score(reward, LABELS, o) for o in (BINARY, LABELS, inactive)
+    )
+    assert (observed, correct, inactive_score) == pytest.approx((25 / 12, 3, 0.5))
+    assert scoring.normalise_score(observed, correct, inactive_score) == pytest.approx(19 / 30)
+    assert scoring.normalise_score(np.array([1.0, 2.0]), 1.0, 1.0).tolist() == [0.0, 0.0]
+
+
+# Against an independent implementation: scikit-learn's, per class on random data
+
+
+def random_case(seed: int, ties: bool, num_recordings: int = 300, num_classes: int = 8):
+    """Labels (N, C) with every class both positive and negative, scalar outputs (N, C) that rank the
+    positives higher on average; rounded to one decimal (many ties) or distinct."""
+    rng = np.random.default_rng(seed)
+    labels = rng.random((num_recordings, num_classes)) < rng.uniform(0.05, 0.6, num_classes)
+    assert labels.any(axis=0).all() and not labels.all(axis=0).any()
+    scalar = rng.random(labels.shape) + rng.uniform(0, 0.8) * labels
+    if ties:
+        scalar = scalar.round(1)
+    else:
+        assert all(len(np.unique(column)) == num_recordings for column in scalar.T)
+    return labels, scalar
+
+
+@pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
+@pytest.mark.parametrize("seed", range(4))
+def test_auroc_equals_scikit_learn_roc_auc_score(seed, ties):
+    labels, scalar = random_case(seed, ties)
+    auroc, _, auroc_classes, _ = scoring.compute_auc(labels, scalar)
+    expected = [roc_auc_score(labels[:, k], scalar[:, k]) for k in range(labels.shape[1])]
+    np.testing.assert_allclose(auroc_classes, expected, rtol=0, atol=1e-12)
+    assert auroc == pytest.approx(np.mean(expected), abs=1e-12)
+
+
+@pytest.mark.parametrize("ties", [False, True], ids=["distinct", "ties"])
+@pytest.mark.parametrize("seed", range(4))
+def test_auprc_step_sum_equals_scikit_learn_average_precision(seed, ties):
+    # The Challenge's Σ ΔTPR · PPV over descending distinct thresholds is average precision, Σ ΔR_n · P_n.
+    labels, scalar = random_case(seed, ties)
+    _, auprc, _, auprc_classes = scoring.compute_auc(labels, scalar)
+    expected = [average_precision_score(labels[:, k], scalar[:, k]) for k in range(labels.shape[1])]
+    np.testing.assert_allclose(auprc_classes, expected, rtol=0, atol=1e-12)
+    assert auprc == pytest.approx(np.mean(expected), abs=1e-12)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_f_measure_equals_scikit_learn_f1_score(seed):
+    labels, scalar = random_case(seed, ties=False)
+    binary = scalar > np.random.default_rng(seed).uniform(0.3, 1.2, labels.shape[1])
+    labels[:, 0] = binary[:, 0] = False  # 2·TP + FP + FN = 0: NaN here, and left out of the mean
+    macro, per_class = scoring.compute_f_measure(labels, binary)
+    expected = f1_score(labels, binary, average=None, zero_division=np.nan)
+    np.testing.assert_allclose(per_class, expected, rtol=0, atol=1e-12, equal_nan=True)
+    assert math.isnan(per_class[0])
+    assert macro == pytest.approx(f1_score(labels, binary, average="macro", zero_division=np.nan), abs=1e-12)
 
 
 # NaN rules and degenerate cases
@@ -239,7 +303,7 @@ def test_a_non_finite_duplicate_counts_as_zero_in_the_mean(tmp_path):
 def test_short_output_file_is_all_negative_with_a_warning(tmp_path, caplog):
     (tmp_path / "r.csv").write_text("#r\n164889003\n1\n")
     with caplog.at_level(logging.WARNING):
-        binary, scalar = scoring.load_classifier_outputs([tmp_path / "r.csv"], default_class_table())
+        binary, scalar = evaluate.load_classifier_outputs([tmp_path / "r.csv"], default_class_table())
     assert not binary.any() and not scalar.any()
     assert "r.csv" in caplog.text and "all-negative" in caplog.text
 
@@ -247,9 +311,92 @@ def test_short_output_file_is_all_negative_with_a_warning(tmp_path, caplog):
 def test_ragged_output_file_is_all_negative_with_a_warning(tmp_path, caplog):
     write_output(tmp_path, "r", "164889003,426783006", "1,1", "0.9")
     with caplog.at_level(logging.WARNING):
-        binary, _ = scoring.load_classifier_outputs([tmp_path / "r.csv"], default_class_table())
+        binary, _ = evaluate.load_classifier_outputs([tmp_path / "r.csv"], default_class_table())
     assert not binary.any()
     assert "r.csv" in caplog.text
+
+
+def test_output_files_listing_classes_differently_are_each_read_as_alone(tmp_path, caplog):
+    # One call reads many files at once; each row must be what reading that file alone gives.
+    contents = [
+        ("164889003,426783006", "1,0", "0.9,0.1"),
+        ("426783006,164889003", "True,0", "0.3,nan"),
+        ("164889003", "1", "0.5,0.6"),  # ragged: all-negative with a warning
+        ("164889003,426783006", "0,1.0", "0.2,0.8"),
+        ("713427006,59118001,999", "1,0,1", "0.4,0.2,0.9"),
+        ("164889003,426783006", " 1 , 0 ", " 0.7 , inf "),
+    ]
+    files = []
+    for i, (classes, binary, scalar) in enumerate(contents):
+        write_output(tmp_path, f"r{i}", classes, binary, scalar)
+        files.append(tmp_path / f"r{i}.csv")
+    table = default_class_table()
+    with caplog.at_level(logging.WARNING):
+        binary, scalar = evaluate.load_classifier_outputs(files, table)
+    for i, output_file in enumerate(files):
+        alone_binary, alone_scalar = evaluate.load_classifier_outputs([output_file], table)
+        assert binary[i].tolist() == alone_binary[0].tolist()
+        assert scalar[i].tolist() == alone_scalar[0].tolist()
+    assert np.flatnonzero(binary[1]).tolist() == [NSR] and scalar[1, [AF, NSR]].tolist() == [0.0, 0.3]
+    assert not binary[2].any() and "r2.csv" in caplog.text
+    assert scalar[4, CRBBB] == pytest.approx(0.3) and binary[4, CRBBB]
+    assert binary[5, AF] and scalar[5, [AF, NSR]].tolist() == [0.7, 0.0]
+
+
+@pytest.mark.parametrize(
+    "binaries, expected",
+    [
+        (["1,0", "T,t", "0,2", " ,x"], [[1, 0], [1, 1], [0, 0], [0, 0]]),  # one character each
+        ([",11", "1,"], [[0, 0], [1, 0]]),  # as long as one character each, but not
+        (["1.0,0", "true,1"], [[1, 0], [1, 1]]),
+    ],
+)
+def test_binary_entries_of_one_character_or_more(tmp_path, binaries, expected):
+    files = []
+    for i, binary in enumerate(binaries):
+        write_output(tmp_path, f"r{i}", "164889003,426783006", binary, "0.5,0.5")
+        files.append(tmp_path / f"r{i}.csv")
+    binary, _ = evaluate.load_classifier_outputs(files, default_class_table())
+    assert binary[:, [AF, NSR]].astype(int).tolist() == expected
+
+
+def python_scalar(entry: str) -> float:
+    try:
+        value = float(entry)
+    except ValueError:
+        return 0.0
+    return value if math.isfinite(value) else 0.0
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.text("0123456789.eE+-_nNaAiIfFtTyx() \t#", min_size=0, max_size=8), min_size=1, max_size=6)
+)
+def test_scalar_entries_are_read_as_python_float_reads_them(tmp_path_factory, entries):
+    # The fast parse of plain numbers must agree with float() on every entry, the odd ones included.
+    folder = tmp_path_factory.mktemp("scalars")
+    classes = ",".join(
+        ["164889003", "426783006", "164890007", "6374002", "426627000", "270492004"][: len(entries)]
+    )
+    write_output(folder, "r", classes, ",".join("0" * len(entries)), ",".join(entries))
+    _, scalar = evaluate.load_classifier_outputs([folder / "r.csv"], default_class_table())
+    table = default_class_table()
+    for code, entry in zip(classes.split(","), entries, strict=True):
+        assert scalar[0, table.code_index[code]] == python_scalar(entry), entry
+
+
+def test_output_file_that_is_not_utf8_is_all_negative_with_a_warning(tmp_path, caplog):
+    (tmp_path / "r.csv").write_bytes(b"#r\n164889003\n1\n0.5\xff\n")
+    with caplog.at_level(logging.WARNING):
+        binary, scalar = evaluate.load_classifier_outputs([tmp_path / "r.csv"], default_class_table())
+    assert not binary.any() and not scalar.any()
+    assert "r.csv: not UTF-8" in caplog.text
+
+
+def test_output_file_with_crlf_line_ends_is_read(tmp_path):
+    (tmp_path / "r.csv").write_bytes(b"#r\r\n164889003\r\n1\r\n0.5\r\n")
+    binary, scalar = evaluate.load_classifier_outputs([tmp_path / "r.csv"], default_class_table())
+    assert binary[0, AF] and scalar[0, AF] == 0.5
 
 
 # Label folders and evaluate_model
@@ -258,15 +405,26 @@ def test_ragged_output_file_is_all_negative_with_a_warning(tmp_path, caplog):
 def test_dx_line_with_a_space_is_read(tmp_path):
     header = tmp_path / "r.hea"
     header.write_text("r 1 500 5000\nr.mat 16 1000/mV 16 0 0 0 0 I\n# Dx: 59118001,999\n")
-    labels = scoring.load_labels([header], default_class_table())
+    labels = evaluate.load_labels([header], default_class_table())
     assert np.flatnonzero(labels[0]).tolist() == [CRBBB]
 
 
-@pytest.mark.skipif(not (REAL_DATA / "Q0013.hea").exists(), reason="shared data not present")
-def test_real_header_with_spaced_dx_line_is_labelled(tmp_path):
-    shutil.copy(REAL_DATA / "Q0013.hea", tmp_path)  # "# Dx: 427172004,428750005"
-    labels = scoring.load_labels([tmp_path / "Q0013.hea"], default_class_table())
+@pytest.mark.real_data
+def test_real_header_with_spaced_dx_line_is_labelled(challenge_dir, tmp_path):
+    shutil.copy(challenge_dir / "Q0013.hea", tmp_path)  # "# Dx: 427172004,428750005"
+    labels = evaluate.load_labels([tmp_path / "Q0013.hea"], default_class_table())
     assert np.flatnonzero(labels[0]).tolist() == [default_class_table().code_index["427172004"]]
+
+
+def test_label_file_with_a_record_line_and_a_dx_line_only_is_scored(folders):
+    # Label files written by hand: no signal lines, though the record line announces 12 leads.
+    labels, outputs = folders
+    (labels / "A1.hea").write_text("A1 12 500 5000\n#Dx: 164889003\n")
+    (labels / "A2.hea").write_text("#Dx: 426783006\n")
+    write_output(outputs, "A1", "164889003,426783006", "1,0", "0.9,0.1")
+    write_output(outputs, "A2", "164889003,426783006", "0,1", "0.2,0.8")
+    scores = evaluate.evaluate_model(labels, outputs)
+    assert scores.accuracy == 1.0 and scores.challenge_metric == 1.0
 
 
 def test_label_files_are_sorted_and_hidden_files_skipped(folders):
@@ -274,25 +432,25 @@ def test_label_files_are_sorted_and_hidden_files_skipped(folders):
     for name in ("B2", "A1", ".hidden"):
         write_header(labels, name, "#Dx: 164889003")
     (labels / "C3.HEA").write_text("")
-    assert [p.name for p in scoring.find_label_files(labels)] == ["A1.hea", "B2.hea"]
+    assert [Path(p).name for p in evaluate.find_label_files(labels)] == ["A1.hea", "B2.hea"]
 
 
 def test_empty_label_folder_is_an_error(folders):
     labels, outputs = folders
     with pytest.raises(FileNotFoundError, match="no label files"):
-        scoring.evaluate_model(labels, outputs)
+        evaluate.evaluate_model(labels, outputs)
 
 
 def test_missing_label_folder_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError, match="label folder not found"):
-        scoring.evaluate_model(tmp_path / "nope", tmp_path)
+        evaluate.evaluate_model(tmp_path / "nope", tmp_path)
 
 
 def test_missing_output_file_is_an_error_naming_both_files(folders):
     labels, outputs = folders
     write_header(labels, "A1", "#Dx: 164889003")
     with pytest.raises(FileNotFoundError, match=r"outputs/A1\.csv.*labels/A1\.hea"):
-        scoring.evaluate_model(labels, outputs)
+        evaluate.evaluate_model(labels, outputs)
 
 
 def test_evaluate_model_of_perfect_outputs(folders):
@@ -302,7 +460,7 @@ def test_evaluate_model_of_perfect_outputs(folders):
     write_header(labels, "A2", "# Dx: 426783006")
     write_output(outputs, "A1", "164889003,713427006|59118001", "1,1", "0.9,0.8")
     write_output(outputs, "A2", "426783006,164889003", "1,0", "0.7,0.1")
-    scores = scoring.evaluate_model(labels, outputs)
+    scores = evaluate.evaluate_model(labels, outputs)
     assert scores.classes == list(table.codes)
     assert scores.accuracy == 1.0
     assert scores.challenge_metric == pytest.approx(1.0)

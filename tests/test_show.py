@@ -2,8 +2,7 @@ import shutil
 
 import numpy as np
 import pytest
-from figure_fixtures import drawn_fixture, png_size  # noqa: F401
-from model_fixtures import tiny_config
+from helpers import png_size, tiny_config
 
 from ecgcrnn.app.show import ROW_MM, draw_ecg_paper, ecg_layout, main, show_record
 from ecgcrnn.domain import FIDUCIALS, LEAD_SETS, STANDARD_LEADS, default_class_table
@@ -22,19 +21,19 @@ def saved_model(root, lead_set: str, threshold: float):
     return root
 
 
-def test_show_draws_a_twelve_lead_record_on_one_landscape_png(challenge_dir, tmp_path):
-    title = show_record(challenge_dir / "A0001", tmp_path / "a.png")
-    assert title == "A0001"
+def test_show_draws_a_twelve_lead_record_on_one_landscape_png(synthetic_records, tmp_path):
+    title = show_record(synthetic_records / "C1_15s", tmp_path / "a.png")
+    assert title == "C1_15s"
     width, height = png_size(tmp_path / "a.png")
     assert 1400 <= width <= 1900 and 1.5 * height < width  # 250 mm wide, three rows and a rhythm strip
 
 
-def test_show_draws_a_two_lead_record_one_row_per_lead(challenge_dir, tmp_path):
+def test_show_draws_a_two_lead_record_one_row_per_lead(synthetic_records, tmp_path):
     (tmp_path / "in").mkdir()
     for suffix in (".hea", ".mat"):
-        shutil.copy(challenge_dir / f"E00001{suffix}", tmp_path / "in")
+        shutil.copy(synthetic_records / f"C2_10s{suffix}", tmp_path / "in")
     extract_leads(tmp_path / "in", tmp_path / "two", ["II", "V5"])
-    assert main([str(tmp_path / "two" / "E00001"), "-o", str(tmp_path / "e.png"), "-q"]) == 0
+    assert main([str(tmp_path / "two" / "C2_10s"), "-o", str(tmp_path / "e.png"), "-q"]) == 0
     width, height = png_size(tmp_path / "e.png")
     assert 1400 <= width <= 1900 and height < width / 2
 
@@ -73,18 +72,18 @@ def test_every_fiducial_is_marked_where_its_lead_is_drawn_at_its_time(tmp_path, 
     assert len(marked) == len(FIDUCIALS) and all(len(line.get_xdata()) == marks for line in marked)
 
 
-def test_show_with_a_model_titles_the_predicted_classes_by_abbreviation(challenge_dir, tmp_path):
+def test_show_with_a_model_titles_the_predicted_classes_by_abbreviation(synthetic_records, tmp_path):
     model = saved_model(tmp_path / "model", "twelve", 0.0)
-    title = show_record(challenge_dir / "A0001", tmp_path / "a.png", model)
-    assert title.startswith("A0001: ")
-    assert {entry.split()[0] for entry in title[7:].split(", ")} == set(default_class_table().abbreviations)
+    title = show_record(synthetic_records / "C1_15s", tmp_path / "a.png", model)
+    assert title.startswith("C1_15s: ")
+    assert {entry.split()[0] for entry in title[8:].split(", ")} == set(default_class_table().abbreviations)
     png_size(tmp_path / "a.png")
 
 
-def test_show_with_a_model_says_when_no_class_passes_its_threshold(challenge_dir, tmp_path):
+def test_show_with_a_model_says_when_no_class_passes_its_threshold(synthetic_records, tmp_path):
     model = saved_model(tmp_path / "model", "twelve", 1.5)
-    assert show_record(challenge_dir / "A0001", tmp_path / "a.png", model) == (
-        "A0001: no class above its threshold"
+    assert show_record(synthetic_records / "C1_15s", tmp_path / "a.png", model) == (
+        "C1_15s: no class above its threshold"
     )
 
 
@@ -102,15 +101,17 @@ def test_show_of_a_missing_record_exits_1_naming_its_header(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("how", [["--model"], []], ids=["option", "positional"])
-def test_show_with_no_model_for_the_lead_set_exits_1_naming_the_folder(challenge_dir, capsys, tmp_path, how):
+def test_show_with_no_model_for_the_lead_set_exits_1_naming_the_folder(
+    synthetic_records, capsys, tmp_path, how
+):
     model = saved_model(tmp_path / "model", "two", 0.5)
-    err = one_line_error(capsys, [challenge_dir / "A0001", *how, model, "-o", tmp_path / "a.png"])
+    err = one_line_error(capsys, [synthetic_records / "C1_15s", *how, model, "-o", tmp_path / "a.png"])
     assert str(model / "twelve") in err
 
 
-def test_show_into_an_output_under_a_file_exits_1_naming_the_argument(challenge_dir, capsys, tmp_path):
+def test_show_into_an_output_under_a_file_exits_1_naming_the_argument(synthetic_records, capsys, tmp_path):
     (tmp_path / "file").write_text("")
-    err = one_line_error(capsys, [challenge_dir / "A0001", "-o", tmp_path / "file" / "a.png"])
+    err = one_line_error(capsys, [synthetic_records / "C1_15s", "-o", tmp_path / "file" / "a.png"])
     assert "OUTPUT" in err
 
 

@@ -1,7 +1,7 @@
 """Training: the stratified split, reproducible weights, saved results, and resuming from a checkpoint.
 
-The trainings here use one lead set, two epochs and the tiny network of model_fixtures on every third
-shared record; they share one cache.
+The trainings here use one lead set, two epochs and the tiny network of helpers on the session's synthetic
+training records (conftest.py); they share one cache.
 """
 
 import json
@@ -12,7 +12,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-from model_fixtures import copy_records, once_per_session, small_cache_fixture, tiny_config  # noqa: F401
+from helpers import copy_records, once_per_session, tiny_config
 
 from ecgcrnn.data.batches import WindowBatches
 from ecgcrnn.data.cache import build_cache
@@ -26,25 +26,25 @@ from ecgcrnn.training.settings import config_from_dict
 
 
 @pytest.fixture(scope="module")
-def challenge_labels(challenge_dir):
-    """(records, 26) labels of the 171 shared records."""
+def training_labels(synthetic_training_set):
+    """(records, 26) labels of the synthetic training records."""
     table = default_class_table()
-    header_files, _ = find_challenge_files(challenge_dir)
+    header_files, _ = find_challenge_files(synthetic_training_set)
     return np.stack([table.encode(get_labels(load_header(file)), dtype=np.uint8) for file in header_files])
 
 
-def _setup(challenge_dir, folder: Path):
-    names = sorted(path.stem for path in challenge_dir.glob("*.hea"))[::3]
-    records = copy_records(challenge_dir, folder / "records", names)
+def _setup(source: Path, folder: Path):
+    names = sorted(path.stem for path in source.glob("*.hea"))
+    records = copy_records(source, folder / "records", names)
     config = tiny_config(lead_sets=["two"], epochs=2, cache_directory=str(folder / "cache"))
     build_cache(records, folder / "cache", lead_sets=config.lead_sets, n_jobs=config.n_jobs)
     (folder / "config.json").write_text(json.dumps(config.to_json()))
 
 
 @pytest.fixture(name="training_setup", scope="session")
-def training_setup_fixture(challenge_dir, tmp_path_factory):
+def training_setup_fixture(synthetic_training_set, tmp_path_factory):
     """(records folder, config) for the trainings of this module, with their cache already built."""
-    folder = once_per_session(tmp_path_factory, "training_setup", partial(_setup, challenge_dir))
+    folder = once_per_session(tmp_path_factory, "training_setup", partial(_setup, synthetic_training_set))
     return folder / "records", config_from_dict(json.loads((folder / "config.json").read_text()))
 
 
@@ -131,55 +131,59 @@ def _weights(path: Path) -> list[np.ndarray]:
         return [archive[f"arr_{i}"] for i in range(len(archive.files))]
 
 
-def test_split_records_is_disjoint_and_covers_the_usable_records(challenge_labels):
-    usable = np.arange(len(challenge_labels))
+def test_split_records_is_disjoint_and_covers_the_usable_records(training_labels):
+    usable = np.arange(len(training_labels))
 
-    train_records, validation_records = split_records(challenge_labels, usable, tiny_config())
+    train_records, validation_records = split_records(training_labels, usable, tiny_config())
 
     assert not set(train_records) & set(validation_records)
     assert sorted([*train_records, *validation_records]) == usable.tolist()
 
 
-def test_split_records_holds_out_the_validation_fraction(challenge_labels):
-    _, validation = split_records(challenge_labels, np.arange(171), tiny_config(validation_fraction=0.2))
+def test_split_records_holds_out_the_validation_fraction(training_labels):
+    _, validation = split_records(
+        training_labels, np.arange(len(training_labels)), tiny_config(validation_fraction=0.2)
+    )
 
-    assert abs(len(validation) - 0.2 * 171) <= 2
+    assert abs(len(validation) - 0.2 * len(training_labels)) <= 2
 
 
-def test_split_records_is_multilabel_stratified(challenge_labels):
-    _, validation = split_records(challenge_labels, np.arange(171), tiny_config(validation_fraction=0.2))
+def test_split_records_is_multilabel_stratified(training_labels):
+    _, validation = split_records(
+        training_labels, np.arange(len(training_labels)), tiny_config(validation_fraction=0.2)
+    )
 
-    positives = challenge_labels.sum(axis=0)
-    held_out = challenge_labels[validation].sum(axis=0)
+    positives = training_labels.sum(axis=0)
+    held_out = training_labels[validation].sum(axis=0)
     for k in np.flatnonzero(positives >= 10):
         assert abs(held_out[k] - 0.2 * positives[k]) <= 2, (k, held_out[k], positives[k])
 
 
-def test_split_records_is_deterministic_for_a_seed(challenge_labels):
-    first = split_records(challenge_labels, np.arange(171), tiny_config(seed=5))
-    second = split_records(challenge_labels, np.arange(171), tiny_config(seed=5))
+def test_split_records_is_deterministic_for_a_seed(training_labels):
+    first = split_records(training_labels, np.arange(len(training_labels)), tiny_config(seed=5))
+    second = split_records(training_labels, np.arange(len(training_labels)), tiny_config(seed=5))
 
     np.testing.assert_array_equal(first[1], second[1])
 
 
-def test_split_records_differs_between_seeds(challenge_labels):
-    first = split_records(challenge_labels, np.arange(171), tiny_config(seed=5))
-    second = split_records(challenge_labels, np.arange(171), tiny_config(seed=6))
+def test_split_records_differs_between_seeds(training_labels):
+    first = split_records(training_labels, np.arange(len(training_labels)), tiny_config(seed=5))
+    second = split_records(training_labels, np.arange(len(training_labels)), tiny_config(seed=6))
 
     assert not np.array_equal(first[1], second[1])
 
 
-def test_split_records_uses_only_the_usable_records(challenge_labels):
-    usable = np.arange(0, 171, 2)
+def test_split_records_uses_only_the_usable_records(training_labels):
+    usable = np.arange(0, len(training_labels), 2)
 
-    train_records, validation_records = split_records(challenge_labels, usable, tiny_config())
+    train_records, validation_records = split_records(training_labels, usable, tiny_config())
 
     assert set(train_records) | set(validation_records) == set(usable.tolist())
 
 
-def test_split_records_of_too_few_records_raises_value_error(challenge_labels):
+def test_split_records_of_too_few_records_raises_value_error(training_labels):
     with pytest.raises(ValueError, match="3 usable records"):
-        split_records(challenge_labels, np.arange(3), tiny_config())
+        split_records(training_labels, np.arange(3), tiny_config())
 
 
 @pytest.mark.slow

@@ -4,17 +4,15 @@ and agreement with the hand-written filter bank it replaced (bench/wavelet.py) o
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from helpers import LUDB_DATA as LUDB
 from ludb import read_record
 from scipy.signal import resample_poly
 from wavelet import hand_written_swt
 
 from ecgcrnn.delineation.wavelet import quadratic_spline_swt
 
-LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 EDGE = 2**5
 """Samples at either end of a signal within reach of the reflection at scales up to 2^5."""
 
@@ -109,6 +107,7 @@ def test_agrees_with_the_hand_written_filter_bank_on_random_signals(n, n_scales)
     )
 
 
+@pytest.mark.real_data
 def test_agrees_with_the_hand_written_filter_bank_on_ludb_records_at_250_hz():
     if not LUDB.is_dir():
         pytest.skip("../shared/data/ludb not found")

@@ -23,9 +23,9 @@ from ecgcrnn.app import cli
 from ecgcrnn.domain import ABBREVIATIONS, STANDARD_LEADS, canonical_lead
 from ecgcrnn.inference.predict import run_model
 from ecgcrnn.inference.store import load_model
+from ecgcrnn.io.figures import pyplot, save_figure
 from ecgcrnn.io.records import load_header, load_recording, parse_header
 from ecgcrnn.pipeline import PipelineSettings, prepare_record
-from ecgcrnn.scoring.plots import pyplot, save_figure
 from ecgcrnn.signal.preprocessing import resampled_length
 
 SPEED_MM_S = 25.0

@@ -51,7 +51,7 @@ from ecgcrnn.io.records import (
     load_recording,
     parse_header,
 )
-from ecgcrnn.pipeline import DEMOGRAPHICS, PipelineSettings, demographics, prepare_record
+from ecgcrnn.pipeline import DEMOGRAPHICS, PipelineSettings, demographics, prepare_record, record_windows
 from ecgcrnn.signal.preprocessing import PreprocessConfig, resampled_length
 
 log = logging.getLogger(__name__)
@@ -282,18 +282,20 @@ def _process_chunk(directory: Path, entries, settings: PipelineSettings, lead_se
         try:
             header = parse_header(load_header(entry.header_file), entry.header_file)
             recording = load_recording(entry.recording_file, header)
-            start = offsets[index]
+            start, stop = offsets[index], offsets[index + 1]
+            twelve = None  # the signals kept are the twelve leads' windows, whichever lead sets are cached
             for lead_set in lead_sets:
-                inputs = prepare_record(header, recording, LEAD_SETS[lead_set], settings).inputs
-                if len(inputs["signal"]) != entry.windows:
-                    raise ValueError(f"{len(inputs['signal'])} windows, the header announced {entry.windows}")
+                prepared = prepare_record(header, recording, LEAD_SETS[lead_set], settings)
+                _check_windows(prepared.windows, entry)
                 for name in FEATURE_ARRAYS:
-                    features[lead_set, name][start : start + entry.windows] = inputs[name]
+                    features[lead_set, name][start:stop] = prepared.inputs[name]
                 if lead_set == "twelve":
-                    twelve = inputs["signal"]
-            if "twelve" not in lead_sets:
-                twelve = prepare_record(header, recording, STANDARD_LEADS, settings).inputs["signal"]
-            signals[start : start + entry.windows] = twelve.transpose(0, 2, 1).astype(np.float16)
+                    twelve = prepared.windows
+            if twelve is None:
+                twelve = _check_windows(
+                    record_windows(header, recording, STANDARD_LEADS, settings.preprocess), entry
+                )
+            signals[start:stop] = twelve.astype(np.float16)
             results.append((index, ""))
         except Exception as error:  # one bad record must not stop the build
             results.append((index, f"{type(error).__name__}: {error}"))
@@ -301,3 +303,10 @@ def _process_chunk(directory: Path, entries, settings: PipelineSettings, lead_se
     for array in features.values():
         array.flush()
     return results
+
+
+def _check_windows(windows: np.ndarray, entry: _Entry) -> np.ndarray:
+    """``windows`` (W, leads, samples), after checking that W is what the record's header announced."""
+    if len(windows) != entry.windows:
+        raise ValueError(f"{len(windows)} windows, the header announced {entry.windows}")
+    return windows

@@ -171,6 +171,11 @@ def load_header(header_file) -> str:
     return text
 
 
+def as_header(header: str | Header) -> Header:
+    """``header`` parsed, whether it is a header's text or already a :class:`Header`."""
+    return header if isinstance(header, Header) else parse_header(header)
+
+
 @functools.lru_cache(maxsize=256)
 def parse_header(text: str, source: str | None = None) -> Header:
     """Parse a WFDB header's text; RecordError naming ``source`` (or the record) and what was expected."""
@@ -195,7 +200,7 @@ def load_recording(recording_file, header: str | Header | None = None, leads=Non
     recording = read_mat(recording_file, key)
     if header is None:
         return recording
-    header = header if isinstance(header, Header) else parse_header(header)
+    header = as_header(header)
     expected = (header.num_leads, header.num_samples)
     if recording.shape != expected:
         raise RecordError(
@@ -213,7 +218,7 @@ def to_millivolts(header: str | Header, recording: np.ndarray, leads=None) -> np
     ``leads`` picks and orders the rows (any case); all leads in file order when None. Invalid samples
     (WFDB's -32768 in 16-bit formats) and non-finite values become NaN.
     """
-    header = header if isinstance(header, Header) else parse_header(header)
+    header = as_header(header)
     recording = np.asarray(recording)
     if recording.ndim != 2 or recording.shape[0] != header.num_leads:
         raise RecordError(
@@ -246,7 +251,7 @@ def get_labels(header: str | Header) -> list[str]:
 
 def get_age(header: str | Header) -> float | None:
     """Age in years; NaN when the Age line is not a number, None when there is no Age line."""
-    header = header if isinstance(header, Header) else parse_header(header)
+    header = as_header(header)
     value = header.comment("Age")
     if value is None:
         return None
@@ -258,7 +263,7 @@ def get_age(header: str | Header) -> float | None:
 
 def get_sex(header: str | Header) -> str | None:
     """The Sex line's text (``Male``, ``Female``, ``Unknown``...), None when absent."""
-    header = header if isinstance(header, Header) else parse_header(header)
+    header = as_header(header)
     return header.comment("Sex")
 
 

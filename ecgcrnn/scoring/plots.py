@@ -1,7 +1,6 @@
-"""Figures of a model's results: the per-class scores of an evaluation and the learning curves of training.
+"""The figure of an evaluation: per-class AUROC, AUPRC and F-measure (``evaluate_model.py --plot``).
 
-Matplotlib is imported only when a figure is drawn (Agg backend, no display needed), so the scripts that
-import this module stay light.
+Matplotlib is imported only when a figure is drawn (Agg backend, no display needed).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from ecgcrnn.domain import class_string, default_class_table
-from ecgcrnn.io.atomic import replacing
+from ecgcrnn.io.figures import pyplot, save_figure
 
 _SCORE_COLOURS = {"AUROC": "tab:blue", "AUPRC": "tab:orange", "F-measure": "tab:green"}
 
@@ -62,74 +61,6 @@ def plot_class_scores(scores, output_file) -> Path:
     finally:
         plt.close(fig)
     return Path(output_file)
-
-
-def plot_learning_curves(history, output_file) -> Path:
-    """Draw the training loss and the validation Challenge metric per epoch; returns the PNG's path.
-
-    Two panels sharing the epoch axis; the epoch with the best validation metric is marked in both. An
-    empty history gives the two empty panels with a note.
-
-    Parameters
-    ----------
-    history : list of dict
-        One dict per epoch as training keeps it (:class:`ecgcrnn.training.loop.ChallengeMonitor`), with keys
-        ``loss`` and ``val_challenge_metric`` (either may be missing); epoch ``i`` is ``history[i - 1]``.
-    output_file : str or Path
-        The PNG to write.
-    """
-    plt = pyplot()
-    epochs = np.arange(1, len(history) + 1)
-    loss = np.array([epoch.get("loss", np.nan) for epoch in history], dtype=float)
-    metric = np.array([epoch.get("val_challenge_metric", np.nan) for epoch in history], dtype=float)
-    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(6, 5), dpi=100)
-    try:
-        top.plot(epochs, loss, "o-", color="tab:blue")
-        top.set_ylabel("training loss")
-        bottom.plot(epochs, metric, "o-", color="tab:green")
-        bottom.set_ylabel("validation Challenge metric")
-        bottom.set_xlabel("epoch")
-        if np.isfinite(metric).any():
-            best = int(np.nanargmax(metric))
-            for ax in (top, bottom):
-                ax.axvline(epochs[best], color="tab:red", linestyle="--", label=f"best epoch {epochs[best]}")
-            bottom.plot(epochs[best], metric[best], "*", color="tab:red", markersize=12)
-            top.legend(fontsize="small")
-            title = f"Learning curves (best: epoch {epochs[best]}, metric {metric[best]:.3f})"
-        else:
-            title = "Learning curves (no validation metric recorded)"
-        if not len(history):
-            bottom.set_xlim(0.5, 1.5)
-        bottom.xaxis.get_major_locator().set_params(integer=True)
-        for ax in (top, bottom):
-            ax.grid(alpha=0.3)
-        top.set_title(title)
-        fig.tight_layout()
-        save_figure(fig, output_file)
-    finally:
-        plt.close(fig)
-    return Path(output_file)
-
-
-def save_figure(fig, output_file) -> Path:
-    """Save ``fig`` to ``output_file`` (format from its suffix, PNG without one) through a temporary file
-    in the same folder, which then replaces it: an interrupted or failed save leaves no partial figure and
-    an earlier one as it was. An :class:`OSError` names ``output_file``, not the temporary file.
-    """
-    path = Path(output_file)
-    with replacing(path) as temporary:
-        fig.savefig(temporary, format=path.suffix[1:].lower() or "png")
-    return path
-
-
-def pyplot():
-    """matplotlib.pyplot on the Agg backend (files only, no display), imported on first use."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def _abbreviations(classes) -> list[str]:

@@ -14,7 +14,7 @@ from fractions import Fraction
 import numpy as np
 from scipy import signal as sps
 
-from ecgcrnn.io.records import Header, parse_header, to_millivolts
+from ecgcrnn.io.records import Header, as_header, to_millivolts
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def preprocess(
     Preprocessed
         ``signal`` has shape (len(leads), round(samples * config.fs_hz / header fs)).
     """
-    header = header if isinstance(header, Header) else parse_header(header)
+    header = as_header(header)
     mv = to_millivolts(header, recording, leads)
     mv, repaired = repair_missing(mv)
     mv = resample(mv, header.fs_hz, config.fs_hz)

@@ -162,7 +162,7 @@ def predict_records(network, batches) -> np.ndarray:
 
 def _train_lead_set(cache, lead_set, train_records, validation_records, config, settings, root):
     from ecgcrnn.inference.store import save_model
-    from ecgcrnn.scoring.plots import plot_learning_curves
+    from ecgcrnn.training.curves import plot_learning_curves
 
     strategy = current_strategy()
     checkpoint = worker_folder(root / CHECKPOINTS / lead_set, strategy)

@@ -1,0 +1,82 @@
+"""team_code.py's interface before May 2021: one loader and one runner per lead set.
+
+The model folder holds untrained tiny networks (no training run needed) and the recordings are synthetic
+records reduced to each lead set's leads, so nothing here reads ../shared.
+"""
+
+import numpy as np
+import pytest
+from helpers import tiny_config
+
+import team_code
+from ecgcrnn.domain import LEAD_SETS, default_class_table
+from ecgcrnn.inference.store import save_model
+from ecgcrnn.io.extract import extract_leads
+from ecgcrnn.io.records import find_challenge_files, load_header, load_recording
+from ecgcrnn.model.network import build_model
+from ecgcrnn.pipeline import PipelineSettings
+from ecgcrnn.synthetic.generator import write_dataset
+
+CLASSES = default_class_table().names
+
+
+def save_untrained_model(model_directory, lead_set: str) -> None:
+    """Save an untrained tiny network of ``lead_set`` into ``model_directory`` as training saves a model,
+    with thresholds 0.5 and the default pipeline settings (the one place that builds and saves models here).
+    """
+    network = build_model(LEAD_SETS[lead_set], CLASSES, tiny_config().network)
+    save_model(model_directory, lead_set, network, np.full(len(CLASSES), 0.5), CLASSES, PipelineSettings())
+
+
+@pytest.fixture(scope="module")
+def model_directory(tmp_path_factory):
+    """A model folder with an untrained model for every lead set."""
+    folder = tmp_path_factory.mktemp("models")
+    for lead_set in LEAD_SETS:
+        save_untrained_model(folder, lead_set)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def recordings(tmp_path_factory) -> dict:
+    """``{lead set: [(header text, recording)]}``: two synthetic records with only that lead set's leads."""
+    root = tmp_path_factory.mktemp("recordings")
+    write_dataset(root / "twelve_leads", 2, seed=0)
+    found = {}
+    for lead_set, leads in LEAD_SETS.items():
+        extract_leads(root / "twelve_leads", root / lead_set, leads)
+        found[lead_set] = []
+        for header_file, recording_file in zip(*find_challenge_files(root / lead_set), strict=True):
+            header = load_header(header_file)
+            found[lead_set].append((header, load_recording(recording_file, header)))
+    return found
+
+
+@pytest.fixture(scope="module")
+def loaded(model_directory) -> dict:
+    """``{lead set: the model that team_code's load_<lead set>_lead_model loads from the folder}``."""
+    return {name: getattr(team_code, f"load_{name}_lead_model")(model_directory) for name in LEAD_SETS}
+
+
+@pytest.mark.parametrize("lead_set", list(LEAD_SETS))
+def test_each_lead_sets_loader_loads_the_model_of_its_leads(loaded, lead_set):
+    model = loaded[lead_set]
+
+    assert model.leads == LEAD_SETS[lead_set]
+    assert model.classes == CLASSES
+    np.testing.assert_array_equal(model.thresholds, 0.5)
+    assert model.network.get_layer("signal").output.shape[-1] == len(LEAD_SETS[lead_set])
+
+
+@pytest.mark.parametrize("lead_set", list(LEAD_SETS))
+def test_each_lead_sets_runner_gives_what_run_model_gives(loaded, recordings, lead_set):
+    run = getattr(team_code, f"run_{lead_set}_lead_model")
+
+    for header, recording in recordings[lead_set]:
+        classes, labels, probabilities = run(loaded[lead_set], header, recording)
+        expected = team_code.run_model(loaded[lead_set], header, recording)
+
+        assert classes == expected[0] == list(CLASSES)
+        np.testing.assert_array_equal(labels, expected[1])
+        np.testing.assert_allclose(probabilities, expected[2], rtol=1e-6)
+        assert probabilities.shape == (len(CLASSES),)
