@@ -67,6 +67,24 @@ SYNTHETIC_SEED = 2021
 TRAINING_RECORDS = 60  # 10 s at 500 Hz, the generator's default: enough for a stratified split
 
 
+def save_untrained_model(root, lead_set: str, thresholds=0.5, settings=None, network=None, extra=None):
+    """Save a model folder as training does, with an untrained tiny network (or ``network``) of ``lead_set``,
+    ``thresholds`` (one for every class, or one per class) and ``settings`` (the default pipeline's); returns
+    the folder's path."""
+    import numpy as np
+
+    from ecgcrnn.domain import LEAD_SETS, default_class_table
+    from ecgcrnn.inference.store import save_model
+    from ecgcrnn.model.network import build_model
+    from ecgcrnn.pipeline import PipelineSettings
+
+    settings = settings or PipelineSettings()
+    classes = default_class_table().names
+    network = network or build_model(LEAD_SETS[lead_set], classes, tiny_config().network, settings=settings)
+    thresholds = np.broadcast_to(np.asarray(thresholds, dtype=float), (len(classes),))
+    return save_model(root, lead_set, network, thresholds, classes, settings, extra)
+
+
 def tiny_config(**overrides):
     """A :class:`TrainingConfig` with :data:`TINY_NETWORK` and the given overrides."""
     return config_from_dict({**TINY_NETWORK, **overrides})

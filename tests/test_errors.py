@@ -14,9 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from helpers import REPOSITORY, copy_records, tiny_config, tiny_environment
+from helpers import REPOSITORY, copy_records, save_untrained_model, tiny_config, tiny_environment
 
 import evaluate_model
 import extract_leads_wfdb
@@ -24,10 +23,9 @@ import test_model
 import train_model
 from ecgcrnn.app import cli
 from ecgcrnn.domain import LEAD_SETS, default_class_table
-from ecgcrnn.inference.store import MODEL_FILE, load_model, save_model
+from ecgcrnn.inference.store import MODEL_FILE, load_model
 from ecgcrnn.io.extract import extract_leads
 from ecgcrnn.io.outputs import load_outputs, save_outputs
-from ecgcrnn.pipeline import PipelineSettings
 
 RECORDS = ("C1_15s", "C2_10s", "C3_10s")
 CLASSES = default_class_table().names
@@ -370,12 +368,11 @@ def _last_line(result: subprocess.CompletedProcess) -> str:
 def _network(lead_set: str):
     from ecgcrnn.model.network import build_model
 
-    return build_model(LEAD_SETS[lead_set], CLASSES, tiny_config())
+    return build_model(LEAD_SETS[lead_set], CLASSES, tiny_config().network)
 
 
 def _save(root, lead_set, network):
-    thresholds = np.full(len(CLASSES), 0.5)
-    return save_model(root, lead_set, network, thresholds, CLASSES, PipelineSettings())
+    return save_untrained_model(root, lead_set, network=network)
 
 
 def _error_line(capsys) -> str:

@@ -7,16 +7,16 @@ import zipfile
 
 import numpy as np
 import pytest
-from helpers import copy_records, tiny_config
+from helpers import copy_records, save_untrained_model, tiny_config
 
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.features.beats import extract_features
 from ecgcrnn.inference.predict import run_model
-from ecgcrnn.inference.store import META_FILE, MODEL_FILE, ModelError, load_model, save_model
+from ecgcrnn.inference.store import META_FILE, MODEL_FILE, ModelError, load_model
 from ecgcrnn.io.extract import extract_leads
 from ecgcrnn.io.records import get_age, get_sex, load_header, load_recording
 from ecgcrnn.model.network import build_model
-from ecgcrnn.pipeline import PipelineSettings, assemble_inputs, demographics
+from ecgcrnn.pipeline import assemble_inputs, demographics
 from ecgcrnn.signal.preprocessing import preprocess, windows
 
 CLASSES = default_class_table().names
@@ -24,8 +24,7 @@ THRESHOLDS = np.linspace(0.3, 0.7, len(CLASSES))
 
 
 def _save(root, lead_set, network=None):
-    network = network or build_model(LEAD_SETS[lead_set], CLASSES, tiny_config())
-    return save_model(root, lead_set, network, THRESHOLDS, CLASSES, PipelineSettings(), {"note": "test"})
+    return save_untrained_model(root, lead_set, THRESHOLDS, network=network, extra={"note": "test"})
 
 
 @pytest.fixture(scope="module")
@@ -66,7 +65,7 @@ def test_saved_folder_holds_the_model_and_its_description(saved_models):
 
 
 def test_load_model_round_trip_gives_identical_predictions(tmp_path):
-    network = build_model(LEAD_SETS["three"], CLASSES, tiny_config())
+    network = build_model(LEAD_SETS["three"], CLASSES, tiny_config().network)
     _save(tmp_path, "three", network)
     inputs = {
         tensor.name: np.random.default_rng(1).standard_normal((2, *tensor.shape[1:])).astype(np.float32)
@@ -164,7 +163,7 @@ def test_model_file_holds_no_pickle_and_no_lambda(saved_models):
 
 
 def test_crash_while_saving_creates_no_model_folder_and_leaves_no_temporary(tmp_path, monkeypatch):
-    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config())
+    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config().network)
 
     def crash(*args, **kwargs):
         raise OSError("disk full")
@@ -179,7 +178,7 @@ def test_crash_while_saving_creates_no_model_folder_and_leaves_no_temporary(tmp_
 def test_crash_while_saving_over_a_model_keeps_the_old_one_loadable(tmp_path, monkeypatch):
     _save(tmp_path, "two")
     before = (tmp_path / "two" / MODEL_FILE).read_bytes()
-    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config())
+    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config().network)
 
     def crash(*args, **kwargs):
         raise OSError("disk full")

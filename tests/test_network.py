@@ -27,7 +27,7 @@ def _synthetic_inputs(network, batch: int, seed: int = 0) -> dict:
 @pytest.mark.parametrize("lead_set", list(LEAD_SETS))
 def test_model_has_the_six_named_inputs_shaped_for_the_lead_set(lead_set):
     leads = LEAD_SETS[lead_set]
-    network = build_model(leads, CLASSES, tiny_config())
+    network = build_model(leads, CLASSES, tiny_config().network)
 
     shapes = {tensor.name: tuple(tensor.shape) for tensor in network.inputs}
 
@@ -41,7 +41,7 @@ def test_model_has_the_six_named_inputs_shaped_for_the_lead_set(lead_set):
 
 @pytest.mark.parametrize("lead_set", list(LEAD_SETS))
 def test_model_outputs_one_probability_per_scored_class(lead_set):
-    network = build_model(LEAD_SETS[lead_set], CLASSES, tiny_config())
+    network = build_model(LEAD_SETS[lead_set], CLASSES, tiny_config().network)
 
     probabilities = np.asarray(network(_synthetic_inputs(network, 3), training=False))
 
@@ -57,7 +57,7 @@ def test_model_with_default_config_outputs_26_classes():
 
 
 def test_model_uses_recurrent_layers_in_both_branches():
-    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config())
+    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config().network)
 
     for name in ("signal_gru", "beat_gru"):
         layer = network.get_layer(name)
@@ -66,7 +66,7 @@ def test_model_uses_recurrent_layers_in_both_branches():
 
 
 def test_model_reads_every_input():
-    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config(dropout=0.0))
+    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config(dropout=0.0).network)
     inputs = _synthetic_inputs(network, 2)
     reference = np.asarray(network(inputs, training=False))
 
@@ -76,7 +76,7 @@ def test_model_reads_every_input():
 
 
 def test_model_without_statistics_has_no_normalisation_layers():
-    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config())
+    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config().network)
 
     assert not any(isinstance(layer, keras.layers.Normalization) for layer in network.layers)
 
@@ -97,7 +97,7 @@ def test_model_normalises_features_with_the_given_statistics():
 
 
 def test_model_is_built_only_from_keras_layers():
-    network = build_model(LEAD_SETS["twelve"], CLASSES, tiny_config())
+    network = build_model(LEAD_SETS["twelve"], CLASSES, tiny_config().network)
 
     modules = {type(layer).__module__ for layer in network.layers}
 
@@ -106,7 +106,7 @@ def test_model_is_built_only_from_keras_layers():
 
 
 def test_saved_model_loads_in_safe_mode_with_the_same_outputs(tmp_path):
-    network = build_model(LEAD_SETS["three"], CLASSES, tiny_config())
+    network = build_model(LEAD_SETS["three"], CLASSES, tiny_config().network)
     inputs = _synthetic_inputs(network, 2)
     network.save(tmp_path / "model.keras")
 
@@ -118,7 +118,7 @@ def test_saved_model_loads_in_safe_mode_with_the_same_outputs(tmp_path):
 
 
 def test_saved_model_config_names_only_keras_classes(tmp_path):
-    build_model(LEAD_SETS["four"], CLASSES, tiny_config()).save(tmp_path / "model.keras")
+    build_model(LEAD_SETS["four"], CLASSES, tiny_config().network).save(tmp_path / "model.keras")
 
     with zipfile.ZipFile(tmp_path / "model.keras") as archive:
         config = json.loads(archive.read("config.json"))

@@ -8,18 +8,18 @@ import json
 
 import numpy as np
 import pytest
+from helpers import save_untrained_model
 
 from ecgcrnn import pipeline
 from ecgcrnn.data import cache as cache_module
 from ecgcrnn.data.cache import build_cache
 from ecgcrnn.delineation.delineate import delineate_leads
 from ecgcrnn.delineation.settings import DelineationConfig
-from ecgcrnn.domain import LEAD_SETS, default_class_table
+from ecgcrnn.domain import LEAD_SETS
 from ecgcrnn.features.beats import features_from_delineation
 from ecgcrnn.features.settings import FeatureConfig
-from ecgcrnn.inference.store import META_FILE, ModelError, load_model, save_model
+from ecgcrnn.inference.store import META_FILE, ModelError, load_model
 from ecgcrnn.io.records import load_header, load_recording
-from ecgcrnn.model.network import build_model
 from ecgcrnn.model.settings import NetworkConfig
 from ecgcrnn.pipeline import PipelineSettings, prepare_record
 from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
@@ -136,10 +136,8 @@ def test_cache_built_by_another_version_of_the_feature_code_is_rebuilt(records, 
     assert len(calls) == 2
 
 
-def _save(root, settings, lead_set="two"):
-    classes = default_class_table().names
-    network = build_model(LEAD_SETS[lead_set], classes, TINY, settings=settings)
-    return save_model(root, lead_set, network, np.full(len(classes), 0.5), classes, settings)
+def _save(root, settings):
+    return save_untrained_model(root, "two", settings=settings)
 
 
 def test_a_model_keeps_its_settings_and_runs_with_them(records, tmp_path):

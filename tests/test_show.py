@@ -2,22 +2,16 @@ import shutil
 
 import numpy as np
 import pytest
-from helpers import png_size, tiny_config
+from helpers import png_size, save_untrained_model
 
 from ecgcrnn.app.show import ROW_MM, draw_ecg_paper, ecg_layout, main, show_record
-from ecgcrnn.domain import FIDUCIALS, LEAD_SETS, STANDARD_LEADS, default_class_table
-from ecgcrnn.inference.store import save_model
+from ecgcrnn.domain import FIDUCIALS, STANDARD_LEADS, default_class_table
 from ecgcrnn.io.extract import extract_leads
-from ecgcrnn.pipeline import PipelineSettings
 
 
 def saved_model(root, lead_set: str, threshold: float):
     """A tiny untrained model of ``lead_set`` with every class's threshold at ``threshold``."""
-    from ecgcrnn.model.network import build_model
-
-    names = default_class_table().names
-    network = build_model(LEAD_SETS[lead_set], names, tiny_config())
-    save_model(root, lead_set, network, np.full(len(names), threshold), names, PipelineSettings())
+    save_untrained_model(root, lead_set, threshold)
     return root
 
 

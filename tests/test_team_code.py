@@ -6,26 +6,15 @@ records reduced to each lead set's leads, so nothing here reads ../shared.
 
 import numpy as np
 import pytest
-from helpers import tiny_config
+from helpers import save_untrained_model
 
 import team_code
 from ecgcrnn.domain import LEAD_SETS, default_class_table
-from ecgcrnn.inference.store import save_model
 from ecgcrnn.io.extract import extract_leads
 from ecgcrnn.io.records import find_challenge_files, load_header, load_recording
-from ecgcrnn.model.network import build_model
-from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.synthetic.generator import write_dataset
 
 CLASSES = default_class_table().names
-
-
-def save_untrained_model(model_directory, lead_set: str) -> None:
-    """Save an untrained tiny network of ``lead_set`` into ``model_directory`` as training saves a model,
-    with thresholds 0.5 and the default pipeline settings (the one place that builds and saves models here).
-    """
-    network = build_model(LEAD_SETS[lead_set], CLASSES, tiny_config().network)
-    save_model(model_directory, lead_set, network, np.full(len(CLASSES), 0.5), CLASSES, PipelineSettings())
 
 
 @pytest.fixture(scope="module")
