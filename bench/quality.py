@@ -31,7 +31,7 @@ import numpy as np
 from ecgcrnn.data.batches import WindowBatches
 from ecgcrnn.data.cache import build_cache
 from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
-from ecgcrnn.features.beats import BEAT_FEATURES, LEAD_FEATURES, RECORD_FEATURES
+from ecgcrnn.features.beats import beat_feature_names, record_feature_names
 from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import compute_scores
 from ecgcrnn.training.settings import TrainingConfig, config_from_dict
@@ -172,11 +172,9 @@ class MaskedLeadBatches(WindowBatches):
     def __init__(self, cache, lead_set, records, batch_size, seed, training, serve=None, **augmentation):
         super().__init__(cache, "twelve", records, batch_size, seed, training, **augmentation)
         self.serve = serve
-        defaults = [d for *_, d in LEAD_FEATURES] * len(STANDARD_LEADS)
-        self.defaults = {
-            "beat_values": np.array([d for *_, d in BEAT_FEATURES] + defaults, np.float32),
-            "record_values": np.array([d for *_, d in RECORD_FEATURES] + defaults, np.float32),
-        }
+        imputed = PipelineSettings().features  # the settings the cache was built with
+        self.names = {"beat_values": beat_feature_names, "record_values": record_feature_names}
+        self.defaults = {name: _imputed(names(STANDARD_LEADS), imputed) for name, names in self.names.items()}
 
     def __getitem__(self, index: int):
         inputs, labels = super().__getitem__(index)
@@ -194,10 +192,9 @@ class MaskedLeadBatches(WindowBatches):
         rows = self.windows[index * self.batch_size : (index + 1) * self.batch_size]
         order = np.argsort(rows, kind="stable")
         own = self.cache.features(lead_set)
-        for name, shared in (("beat_values", len(BEAT_FEATURES)), ("record_values", len(RECORD_FEATURES))):
-            columns = list(range(shared)) + [
-                shared + len(LEAD_FEATURES) * lead + f for lead in present for f in range(len(LEAD_FEATURES))
-            ]
+        for name, names in self.names.items():
+            position = {column: i for i, column in enumerate(names(STANDARD_LEADS))}
+            columns = [position[column] for column in names(LEAD_SETS[lead_set])]
             mask_name = name.replace("values", "mask")
             values = np.broadcast_to(self.defaults[name], inputs[name].shape).copy()
             mask = np.zeros_like(inputs[mask_name])
@@ -205,6 +202,13 @@ class MaskedLeadBatches(WindowBatches):
             mask[..., columns] = np.asarray(own[mask_name][rows[order]], np.float32)[np.argsort(order)]
             inputs[name], inputs[mask_name] = values, mask
         return inputs, labels
+
+
+def _imputed(columns, config) -> np.ndarray:
+    """The imputed value of each feature column (``I:PR``, ``I:median_PR``, ``heart_rate`` ...)."""
+    return np.array(
+        config.imputed_values([c.split(":")[-1].removeprefix("median_") for c in columns]), np.float32
+    )
 
 
 def always_normal(count: int):
