@@ -6,6 +6,7 @@ from argparse import Namespace
 
 import pytest
 
+from ecgcrnn.app import demo
 from ecgcrnn.app.demo import SCORES, format_table, read_scores
 
 
@@ -60,3 +61,8 @@ def test_demo_with_a_file_as_workdir_says_to_choose_a_folder_in_one_line(tmp_pat
     assert result.returncode == 1
     assert result.stderr.strip().splitlines()[-1].endswith("choose a folder as --workdir")
     assert "Traceback" not in result.stderr
+
+
+def test_demo_runs_the_challenge_scripts_of_this_repository():
+    for script in ("train_model.py", "test_model.py", "evaluate_model.py", "extract_leads_wfdb.py"):
+        assert (demo.ROOT / script).is_file(), script

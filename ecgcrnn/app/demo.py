@@ -29,7 +29,7 @@ from ecgcrnn.io.atomic import write_text
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository: ecgcrnn/app/demo.py
 SCORES = ("Challenge metric", "AUROC", "AUPRC", "F-measure", "Accuracy")
 QUICK_SETTINGS = {"epochs": 8, "batch_size": 32, "patience_epochs": 4, "learning_rate": 1e-3}
 
