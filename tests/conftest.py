@@ -17,8 +17,10 @@ import pytest
 from helpers import (
     CACHE_RECORDS,
     CHALLENGE_DATA,
+    UNTRAINED_THRESHOLDS,
     copy_records,
     once_per_session,
+    save_untrained_model,
     train_once,
     write_cache_records,
     write_training_records,
@@ -90,6 +92,19 @@ def synthetic_training_set(tmp_path_factory) -> Path:
 def trained_model(synthetic_training_set, tmp_path_factory):
     """The outcome of ``train_model.py`` on the synthetic training set, once per test run."""
     return train_once(tmp_path_factory, "trained_model", synthetic_training_set)
+
+
+@pytest.fixture(scope="session")
+def untrained_models(tmp_path_factory) -> Path:
+    """A model folder with an untrained tiny network for each of the five lead sets, saved as training saves
+    a model, with the thresholds :data:`helpers.UNTRAINED_THRESHOLDS` and ``{"note": "test"}`` in model.json
+    (read-only)."""
+    from ecgcrnn.domain import LEAD_SETS
+
+    root = tmp_path_factory.mktemp("untrained_models")
+    for lead_set in LEAD_SETS:
+        save_untrained_model(root, lead_set, UNTRAINED_THRESHOLDS, extra={"note": "test"})
+    return root
 
 
 @pytest.fixture

@@ -64,6 +64,7 @@ CACHE_WINDOWS = {
     "C6_115s_1000Hz": 12,
 }
 SYNTHETIC_SEED = 2021
+UNTRAINED_THRESHOLDS = tuple(0.3 + 0.4 * k / 25 for k in range(26))  # of the untrained_models fixture
 TRAINING_RECORDS = 60  # 10 s at 500 Hz, the generator's default: enough for a stratified split
 
 

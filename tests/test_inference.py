@@ -7,7 +7,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from helpers import copy_records, save_untrained_model, tiny_config
+from helpers import UNTRAINED_THRESHOLDS, copy_records, save_untrained_model, tiny_config
 
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.features.beats import extract_features
@@ -20,7 +20,7 @@ from ecgcrnn.pipeline import assemble_inputs, demographics
 from ecgcrnn.signal.preprocessing import preprocess, windows
 
 CLASSES = default_class_table().names
-THRESHOLDS = np.linspace(0.3, 0.7, len(CLASSES))
+THRESHOLDS = np.array(UNTRAINED_THRESHOLDS)
 
 
 def _save(root, lead_set, network=None):
@@ -28,17 +28,8 @@ def _save(root, lead_set, network=None):
 
 
 @pytest.fixture(scope="module")
-def saved_models(tmp_path_factory):
-    """A model folder with an untrained tiny network for each of the five lead sets."""
-    root = tmp_path_factory.mktemp("models")
-    for lead_set in LEAD_SETS:
-        _save(root, lead_set)
-    return root
-
-
-@pytest.fixture(scope="module")
-def twelve_lead_model(saved_models):
-    return load_model(saved_models, LEAD_SETS["twelve"])
+def twelve_lead_model(untrained_models):
+    return load_model(untrained_models, LEAD_SETS["twelve"])
 
 
 def _run(model, folder, name):
@@ -55,10 +46,10 @@ def _window_probabilities(model, folder, name):
     return np.asarray(model.network(inputs, training=False))
 
 
-def test_saved_folder_holds_the_model_and_its_description(saved_models):
-    meta = json.loads((saved_models / "two" / META_FILE).read_text())
+def test_saved_folder_holds_the_model_and_its_description(untrained_models):
+    meta = json.loads((untrained_models / "two" / META_FILE).read_text())
 
-    assert sorted(path.name for path in (saved_models / "two").iterdir()) == [META_FILE, MODEL_FILE]
+    assert sorted(path.name for path in (untrained_models / "two").iterdir()) == [META_FILE, MODEL_FILE]
     assert meta["leads"] == ["I", "II"] and meta["classes"] == list(CLASSES)
     np.testing.assert_allclose(meta["thresholds"], THRESHOLDS)
     assert meta["note"] == "test"
@@ -82,15 +73,15 @@ def test_load_model_round_trip_gives_identical_predictions(tmp_path):
 
 
 @pytest.mark.parametrize("leads", [("II", "I"), ("i", "ii"), ("v2", "II", "i")])
-def test_load_model_finds_the_lead_set_in_any_order_or_case(saved_models, leads):
-    model = load_model(saved_models, leads)
+def test_load_model_finds_the_lead_set_in_any_order_or_case(untrained_models, leads):
+    model = load_model(untrained_models, leads)
 
     assert set(model.leads) == {lead.upper() for lead in leads}
 
 
-def test_load_model_for_leads_without_a_lead_set_raises_model_error_listing_the_lead_sets(saved_models):
+def test_load_model_for_leads_without_a_lead_set_raises_model_error_listing_the_lead_sets(untrained_models):
     with pytest.raises(ModelError, match=r"no model for leads I, V5: .*I, II, III, V2"):
-        load_model(saved_models, ("I", "V5"))
+        load_model(untrained_models, ("I", "V5"))
 
 
 def test_load_model_of_a_lead_set_never_saved_raises_model_error_naming_the_folder(tmp_path):
@@ -153,8 +144,8 @@ def test_model_json_without_thresholds_raises_model_error_naming_the_keys(tmp_pa
         load_model(tmp_path, ("I", "II"))
 
 
-def test_model_file_holds_no_pickle_and_no_lambda(saved_models):
-    with zipfile.ZipFile(saved_models / "twelve" / MODEL_FILE) as archive:
+def test_model_file_holds_no_pickle_and_no_lambda(untrained_models):
+    with zipfile.ZipFile(untrained_models / "twelve" / MODEL_FILE) as archive:
         names = archive.namelist()
         config = archive.read("config.json").decode()
 
@@ -244,9 +235,9 @@ def test_run_model_gives_the_same_probabilities_for_leads_stored_in_another_orde
 
 
 def test_run_model_of_a_reduced_lead_set_reads_only_its_leads_from_a_twelve_lead_recording(
-    saved_models, synthetic_records, tmp_path
+    untrained_models, synthetic_records, tmp_path
 ):
-    model = load_model(saved_models, ("I", "II", "V2"))
+    model = load_model(untrained_models, ("I", "II", "V2"))
     copy_records(synthetic_records, tmp_path / "original", ["C3_10s"])
     extract_leads(tmp_path / "original", tmp_path / "three", ("V2", "I", "II"))
 
@@ -257,9 +248,9 @@ def test_run_model_of_a_reduced_lead_set_reads_only_its_leads_from_a_twelve_lead
 
 
 def test_run_model_of_a_recording_without_the_models_leads_raises_value_error(
-    saved_models, synthetic_records, tmp_path
+    untrained_models, synthetic_records, tmp_path
 ):
-    model = load_model(saved_models, LEAD_SETS["twelve"])
+    model = load_model(untrained_models, LEAD_SETS["twelve"])
     copy_records(synthetic_records, tmp_path / "original", ["C3_10s"])
     extract_leads(tmp_path / "original", tmp_path / "two", ("I", "II"))
 
@@ -274,16 +265,16 @@ def test_prediction_function_is_traced_once_for_any_number_of_windows(twelve_lea
     assert twelve_lead_model.predict.experimental_get_tracing_count() == 1
 
 
-def test_loaded_models_share_no_state_between_lead_sets(saved_models):
-    two, six = load_model(saved_models, LEAD_SETS["two"]), load_model(saved_models, LEAD_SETS["six"])
+def test_loaded_models_share_no_state_between_lead_sets(untrained_models):
+    two, six = load_model(untrained_models, LEAD_SETS["two"]), load_model(untrained_models, LEAD_SETS["six"])
 
     assert two.network is not six.network
     assert two.network.get_layer("signal").output.shape[-1] == 2
     assert six.network.get_layer("signal").output.shape[-1] == 6
 
 
-def test_saved_model_folder_names_only_the_lead_set(saved_models):
-    assert sorted(os.listdir(saved_models)) == sorted(LEAD_SETS)
+def test_saved_model_folder_names_only_the_lead_set(untrained_models):
+    assert sorted(os.listdir(untrained_models)) == sorted(LEAD_SETS)
 
 
 def test_finish_many_gives_each_records_own_result_in_one_network_call(twelve_lead_model, synthetic_records):

@@ -6,7 +6,7 @@ records reduced to each lead set's leads, so nothing here reads ../shared.
 
 import numpy as np
 import pytest
-from helpers import save_untrained_model
+from helpers import UNTRAINED_THRESHOLDS
 
 import team_code
 from ecgcrnn.domain import LEAD_SETS, default_class_table
@@ -15,15 +15,6 @@ from ecgcrnn.io.records import find_challenge_files, load_header, load_recording
 from ecgcrnn.synthetic.generator import write_dataset
 
 CLASSES = default_class_table().names
-
-
-@pytest.fixture(scope="module")
-def model_directory(tmp_path_factory):
-    """A model folder with an untrained model for every lead set."""
-    folder = tmp_path_factory.mktemp("models")
-    for lead_set in LEAD_SETS:
-        save_untrained_model(folder, lead_set)
-    return folder
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +33,9 @@ def recordings(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="module")
-def loaded(model_directory) -> dict:
+def loaded(untrained_models) -> dict:
     """``{lead set: the model that team_code's load_<lead set>_lead_model loads from the folder}``."""
-    return {name: getattr(team_code, f"load_{name}_lead_model")(model_directory) for name in LEAD_SETS}
+    return {name: getattr(team_code, f"load_{name}_lead_model")(untrained_models) for name in LEAD_SETS}
 
 
 @pytest.mark.parametrize("lead_set", list(LEAD_SETS))
@@ -53,7 +44,7 @@ def test_each_lead_sets_loader_loads_the_model_of_its_leads(loaded, lead_set):
 
     assert model.leads == LEAD_SETS[lead_set]
     assert model.classes == CLASSES
-    np.testing.assert_array_equal(model.thresholds, 0.5)
+    np.testing.assert_allclose(model.thresholds, UNTRAINED_THRESHOLDS, rtol=1e-6)
     assert model.network.get_layer("signal").output.shape[-1] == len(LEAD_SETS[lead_set])
 
 
