@@ -89,11 +89,7 @@ def load_outputs(output_file) -> tuple[str, tuple[str, ...], tuple[str, ...], tu
         When the file has fewer than four lines or is not text; the message names the file.
     """
     path = Path(output_file)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    if len(lines) < 4:
-        raise ValueError(
-            f"{path}: expected four lines (#id, classes, labels, probabilities), found {len(lines)}"
-        )
+    lines = output_lines(path.read_text(encoding="utf-8"), path)
     recording_id = lines[0].strip().removeprefix("#").strip()
     classes = tuple(entry.strip() for entry in lines[1].split(","))
     labels = tuple(entry.strip() for entry in lines[2].split(","))
@@ -101,6 +97,16 @@ def load_outputs(output_file) -> tuple[str, tuple[str, ...], tuple[str, ...], tu
         float(entry) if is_finite_number(entry) else math.nan for entry in lines[3].split(",")
     )
     return recording_id, classes, labels, probabilities
+
+
+def output_lines(text: str, output_file) -> list[str]:
+    """The lines of an output file's text; ValueError naming ``output_file`` if there are fewer than four."""
+    lines = text.splitlines()
+    if len(lines) < 4:
+        raise ValueError(
+            f"{output_file}: expected four lines (#id, classes, labels, probabilities), found {len(lines)}"
+        )
+    return lines
 
 
 def is_number(x) -> bool:

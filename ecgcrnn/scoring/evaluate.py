@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ecgcrnn.domain import ClassTable, default_class_table
-from ecgcrnn.io.outputs import is_finite_number
+from ecgcrnn.io.outputs import is_finite_number, output_lines
 from ecgcrnn.io.records import dx_codes, find_header_files
 from ecgcrnn.scoring.metrics import Scores, compute_scores
 
@@ -186,16 +186,12 @@ def _read_bytes(path) -> bytes:
 def _output_lines(path) -> list[str] | None:
     """The lines of an output file; None (with a warning naming it) when it cannot be scored."""
     try:
-        lines = _read_bytes(path).decode("utf-8").splitlines()
+        lines = output_lines(_read_bytes(path).decode("utf-8"), path)
     except UnicodeDecodeError as error:
         logger.warning("%s: not UTF-8 text (%s); scored as all-negative", path, error.reason)
         return None
-    if len(lines) < 4:
-        logger.warning(
-            "%s: expected four lines (#id, classes, labels, probabilities), found %d; scored as all-negative",
-            path,
-            len(lines),
-        )
+    except ValueError as error:
+        logger.warning("%s; scored as all-negative", error)
         return None
     if not lines[1].count(",") == lines[2].count(",") == lines[3].count(","):
         widths = [line.count(",") + 1 for line in lines[1:4]]
