@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import os
 import time
 from dataclasses import dataclass
@@ -52,7 +51,7 @@ from ecgcrnn.io.records import (
     parse_header,
 )
 from ecgcrnn.pipeline import DEMOGRAPHICS, PipelineSettings, demographics, prepare_record, record_windows
-from ecgcrnn.signal.preprocessing import PreprocessConfig, resampled_length
+from ecgcrnn.signal.preprocessing import PreprocessConfig, resampled_length, window_starts
 
 log = logging.getLogger(__name__)
 
@@ -174,7 +173,7 @@ def _plan(header_files, recording_files, config: PreprocessConfig) -> list[_Entr
             header = parse_header(load_header(header_file), header_file)
             header.lead_indices(STANDARD_LEADS)
             samples = resampled_length(header.num_samples, header.fs_hz, config.fs_hz)
-            count = max(math.ceil(samples / config.window_samples), 1)
+            count = len(window_starts(samples, config.window_samples))
             plan.append(
                 _Entry(
                     header_file,
