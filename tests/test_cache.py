@@ -12,8 +12,9 @@ from helpers import CACHE_RECORDS, CACHE_WINDOWS, REPOSITORY
 from ecgcrnn.data import cache as cache_module
 from ecgcrnn.data.cache import DONE, FAILED, PENDING, build_cache, open_cache
 from ecgcrnn.data.reader import RowReader
+from ecgcrnn.delineation.delineate import delineate_leads
 from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
-from ecgcrnn.features.beats import beat_feature_names, extract_features, record_feature_names
+from ecgcrnn.features.beats import beat_feature_names, features_from_delineation, record_feature_names
 from ecgcrnn.features.settings import FeatureConfig
 from ecgcrnn.io.records import get_age, get_labels, get_sex, load_header, load_recording, parse_header
 from ecgcrnn.pipeline import demographics
@@ -105,7 +106,7 @@ def test_cache_features_are_those_run_model_computes_from_the_lead_sets_leads(sm
     batch = windows(
         preprocess(header, load_recording(synthetic_records / "C1_15s.mat", header), leads).signal
     )
-    expected = extract_features(batch[1], 500.0, leads)
+    expected = features_from_delineation(batch[1], 500.0, leads, delineate_leads(batch[1], 500.0))
     window = small_cache.offsets[_record_index(small_cache, "C1_15s")] + 1
 
     features = small_cache.features("three")

@@ -3,11 +3,11 @@ import math
 import numpy as np
 import pytest
 
+from ecgcrnn.delineation.delineate import delineate_leads
 from ecgcrnn.domain import FIDUCIALS
 from ecgcrnn.features.beats import (
     LEAD_FEATURES,
     beat_feature_names,
-    extract_features,
     features_from_delineation,
     record_feature_names,
 )
@@ -120,10 +120,10 @@ def test_no_beats_gives_defaults_flagged_missing():
 
 
 @pytest.mark.parametrize("leads", [("I", "II"), ("I", "II", "V2"), ("V1",)])
-def test_extract_features_is_finite_on_noise_and_flat_signals(leads):
+def test_features_are_finite_on_noise_and_flat_signals(leads):
     rng = np.random.default_rng(0)
     for signal in (rng.normal(0, 1, (len(leads), 5000)), np.zeros((len(leads), 5000))):
-        features = extract_features(signal, FS, leads)
+        features = features_from_delineation(signal, FS, leads, delineate_leads(signal, FS))
         assert features.beats.shape == (FeatureConfig().max_beats, 2 + len(LEAD_FEATURES) * len(leads))
         assert features.record.shape == (len(record_feature_names(leads)),)
         assert np.isfinite(features.beats).all() and np.isfinite(features.record).all()

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from helpers import UNTRAINED_THRESHOLDS, copy_records, save_untrained_model, tiny_config
 
+from ecgcrnn.delineation.delineate import delineate_leads
 from ecgcrnn.domain import LEAD_SETS, default_class_table
-from ecgcrnn.features.beats import extract_features
+from ecgcrnn.features.beats import features_from_delineation
 from ecgcrnn.inference.predict import run_model
 from ecgcrnn.inference.store import META_FILE, MODEL_FILE, ModelError, load_model
 from ecgcrnn.io.extract import extract_leads
@@ -41,7 +42,10 @@ def _window_probabilities(model, folder, name):
     header = load_header(folder / f"{name}.hea")
     prepared = preprocess(header, load_recording(folder / f"{name}.mat", header), model.leads)
     batch = windows(prepared.signal)
-    features = [extract_features(window, 500.0, model.leads) for window in batch]
+    features = [
+        features_from_delineation(window, 500.0, model.leads, delineate_leads(window, 500.0))
+        for window in batch
+    ]
     inputs = assemble_inputs(batch, features, demographics(get_age(header), get_sex(header)))
     return np.asarray(model.network(inputs, training=False))
 

@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecgcrnn.delineation.delineate import delineate_leads
-from ecgcrnn.delineation.settings import DelineationConfig
 from ecgcrnn.features.settings import FeatureConfig
 from ecgcrnn.signal.arrays import nanmedian
 
@@ -100,14 +98,10 @@ def record_feature_names(leads) -> list[str]:
     return shared + [f"{lead}:median_{name}" for lead in leads for name, *_ in LEAD_FEATURES]
 
 
-def extract_features(
-    signal: np.ndarray,
-    fs: float,
-    leads,
-    config: FeatureConfig = FeatureConfig(),
-    delineation: DelineationConfig = DelineationConfig(),
+def features_from_delineation(
+    signal: np.ndarray, fs: float, leads, fiducials: dict, config: FeatureConfig = FeatureConfig()
 ) -> Features:
-    """Delineate a preprocessed window and compute its features.
+    """The features of one preprocessed window from its delineation.
 
     Parameters
     ----------
@@ -118,17 +112,10 @@ def extract_features(
         Sampling rate in Hz.
     leads : sequence of str
         Standard lead names of the rows; leads I, II and aVF give the frontal axis.
+    fiducials : dict of str to numpy.ndarray
+        :func:`ecgcrnn.delineation.delineate.delineate_leads` of ``signal``, arrays shaped (leads, beats).
     config : FeatureConfig
-    delineation : DelineationConfig
     """
-    signal = np.asarray(signal, dtype=np.float32)
-    return features_from_delineation(signal, fs, leads, delineate_leads(signal, fs, delineation), config)
-
-
-def features_from_delineation(
-    signal: np.ndarray, fs: float, leads, fiducials: dict, config: FeatureConfig = FeatureConfig()
-) -> Features:
-    """:func:`extract_features` for a delineation already at hand (arrays shaped (leads, beats))."""
     lead_values = _lead_beat_features(
         signal, fs, fiducials, config
     )  # (leads, beats, features), NaN = missing

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class FeatureConfig:
-    """Settings of :func:`ecgcrnn.features.beats.extract_features`.
+    """Settings of :func:`ecgcrnn.features.beats.features_from_delineation`.
 
     Attributes
     ----------
