@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ecgcrnn.delineation.delineate import delineate_leads
+from ecgcrnn.delineation.delineate import delineate_record
 from ecgcrnn.delineation.settings import DelineationConfig
 from ecgcrnn.features.beats import Features, features_from_delineation
 from ecgcrnn.features.settings import FeatureConfig
@@ -98,8 +98,9 @@ class PreparedRecord:
     ----------
     windows : numpy.ndarray
         float32 millivolts, shape (W, len(leads), window samples): the windows that cover the recording.
-    delineations : list of dict
-        One per window: :func:`ecgcrnn.delineation.delineate.delineate_leads`'s fiducials, (leads, beats).
+    delineations : list of Delineation
+        One per window: :func:`ecgcrnn.delineation.delineate.delineate_record`'s fiducials, per lead
+        (leads, beats) and global (beats,).
     features : list of Features
         One per window.
     inputs : dict of str to numpy.ndarray
@@ -130,10 +131,10 @@ def prepare_record(
     header = as_header(header)
     fs_hz = settings.preprocess.fs_hz
     cut = record_windows(header, recording, leads, settings.preprocess)
-    delineations = [delineate_leads(window, fs_hz, settings.delineation) for window in cut]
+    delineations = [delineate_record(window, fs_hz, settings.delineation) for window in cut]
     features = [
-        features_from_delineation(window, fs_hz, leads, fiducials, settings.features)
-        for window, fiducials in zip(cut, delineations, strict=True)
+        features_from_delineation(window, fs_hz, leads, delineation.per_lead, settings.features)
+        for window, delineation in zip(cut, delineations, strict=True)
     ]
     inputs = assemble_inputs(cut, features, demographics(get_age(header), get_sex(header)))
     return PreparedRecord(cut, delineations, features, inputs)

@@ -83,7 +83,7 @@ def test_prepare_record_is_preprocess_windows_delineate_features_stage_by_stage(
     np.testing.assert_array_equal(prepared.windows, cut)
     fiducials = delineate_leads(cut[0], 500.0, OTHER.delineation)
     for key, value in fiducials.items():
-        np.testing.assert_array_equal(prepared.delineations[0][key], value)
+        np.testing.assert_array_equal(prepared.delineations[0].per_lead[key], value)
     features = features_from_delineation(cut[0], 500.0, leads, fiducials, OTHER.features)
     np.testing.assert_array_equal(prepared.inputs["record_values"][0], features.record)
     np.testing.assert_array_equal(prepared.inputs["beat_values"][0], features.beats)

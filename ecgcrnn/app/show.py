@@ -110,7 +110,7 @@ def show_record(record, output_file, model_directory=None) -> str:
     samples = min(header_samples(header, settings), prepared.windows.shape[-1])
     first = prepared.windows[0][:, :samples]
     fs_hz = settings.preprocess.fs_hz
-    draw_ecg_paper(first, header.leads, fs_hz, prepared.delineations[0], title, output_file)
+    draw_ecg_paper(first, header.leads, fs_hz, prepared.delineations[0].per_lead, title, output_file)
     return title
 
 

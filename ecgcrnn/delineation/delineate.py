@@ -40,11 +40,12 @@ standard databases", IEEE Trans. Biomed. Eng. 51(4):570-581, 2004.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from scipy.signal import resample_poly
 
-from ecgcrnn.delineation import qrs, wavelet
+from ecgcrnn.delineation import multilead, qrs, wavelet
 from ecgcrnn.delineation.settings import TINY, DelineationConfig
 from ecgcrnn.delineation.wavelet import quadratic_spline_swt
 from ecgcrnn.domain import FIDUCIALS
@@ -90,6 +91,28 @@ def delineate(
     return {key: value[0, keep] for key, value in result.items()}
 
 
+@dataclass(frozen=True)
+class Delineation:
+    """One record's delineation: every lead's fiducials, and the global ones across the leads.
+
+    Attributes
+    ----------
+    per_lead : dict of str to numpy.ndarray
+        Keys :data:`FIDUCIALS`, shape (n_leads, n_beats): what :func:`delineate_leads` returns.
+    global_fiducials : dict of str to numpy.ndarray
+        Keys :data:`FIDUCIALS`, shape (n_beats,): per beat, the boundaries of the whole heart's activity as
+        the CSE study defined them (onsets the earliest and offsets the latest across the leads that agree,
+        peaks the median; :func:`ecgcrnn.delineation.multilead.global_fiducials`), NaN where no lead has it.
+    pacing_spikes : numpy.ndarray
+        int, sample indices of the pacemaker spikes found (:func:`ecgcrnn.delineation.qrs.pacing_spikes`;
+        a spike several samples wide counts once, at its first sample).
+    """
+
+    per_lead: dict
+    global_fiducials: dict
+    pacing_spikes: np.ndarray
+
+
 def delineate_leads(
     signals: np.ndarray, fs: float, config: DelineationConfig | None = None
 ) -> dict[str, np.ndarray]:
@@ -118,11 +141,20 @@ def delineate_leads(
     ValueError
         If ``signals`` has more than two dimensions or ``fs`` is not a positive finite number.
     """
+    return delineate_record(signals, fs, config).per_lead
+
+
+def delineate_record(signals: np.ndarray, fs: float, config: DelineationConfig | None = None) -> Delineation:
+    """:func:`delineate_leads`, with the global fiducials across the leads beside the per-lead ones.
+
+    Parameters and errors are :func:`delineate_leads`'s.
+    """
     cfg = config or DelineationConfig()
     x, usable = _prepare(signals, fs)
     n_leads, n_samples = x.shape
     if n_samples < 4 or not usable.any():
-        return {key: np.full((n_leads, 0), np.nan) for key in FIDUCIALS}
+        empty = {key: np.full((n_leads, 0), np.nan) for key in FIDUCIALS}
+        return Delineation(empty, {key: np.zeros(0) for key in FIDUCIALS}, np.zeros(0, np.int64))
     ratio = resampling_ratio(fs, cfg.internal_fs_hz, _MAX_DENOMINATOR)
     up, down = ratio.numerator, ratio.denominator
     fsi = fs * up / down
@@ -132,16 +164,25 @@ def delineate_leads(
     if spikes.any():
         x = qrs.bridge_spikes(x, spikes, round(cfg.pace_halfwidth_s * fs))
         xi, w, rms = _transform(x, up, down)
-    fid = _delineate_around(xi, w, rms, anchors, np.flatnonzero(spikes) * (up / down), fsi, cfg)
+    pulled, raw = _delineate_around(xi, w, rms, anchors, np.flatnonzero(spikes) * (up / down), fsi, cfg)
     scale = down / up
     last = n_samples - 1
-    out = {}
-    for key in FIDUCIALS:
-        value = fid[key] * scale
-        value[~usable] = np.nan
-        out[key] = np.where((value >= 0) & (value <= last), value, np.nan)
-    out["R"] = qrs.refine_peak(x, out["R"], math.ceil(scale))
-    return out
+
+    def at_input_rate(fid: dict) -> dict:
+        out = {}
+        for key in FIDUCIALS:
+            value = fid[key] * scale
+            value[~usable] = np.nan
+            out[key] = np.where((value >= 0) & (value <= last), value, np.nan)
+        return out
+
+    per_lead = at_input_rate(pulled)
+    per_lead["R"] = qrs.refine_peak(x, per_lead["R"], math.ceil(scale))
+    raw = at_input_rate(raw)
+    raw["R"] = per_lead["R"]
+    starts = np.flatnonzero(spikes[1:] & ~spikes[:-1]) + 1
+    first = np.flatnonzero(spikes[:1])
+    return Delineation(per_lead, multilead.global_fiducials(raw, fs, cfg), np.concatenate([first, starts]))
 
 
 def _prepare(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
@@ -174,14 +215,20 @@ def _transform(x: np.ndarray, up: int, down: int) -> tuple[np.ndarray, np.ndarra
 
 
 def _delineate_around(x, w, rms, anchors, spikes, fs: float, cfg: DelineationConfig) -> dict[str, np.ndarray]:
-    """Delineate every lead around every anchor; positions (n_leads, n_beats) in internal samples."""
+    """Delineate every lead around every anchor; positions (n_leads, n_beats) in internal samples.
+
+    Returns the fiducials pulled towards the beat's median over leads (:func:`_pull_to_median`) and the
+    leads' own, before that pull (for the global fiducials).
+    """
     n_leads = x.shape[0]
     anchors = np.broadcast_to(anchors, (n_leads, anchors.size))
     if anchors.shape[1] == 0:
-        return {key: np.zeros((n_leads, 0)) for key in FIDUCIALS}
+        empty = {key: np.zeros((n_leads, 0)) for key in FIDUCIALS}
+        return empty, dict(empty)
     qrs_on, r_peak, qrs_off = qrs.qrs_boundaries(x, w[1], rms[1], anchors, spikes, fs, cfg)
     clip_p, clip_qrs, clip_t = (c * fs for c in cfg.multilead_clip_s)
     shrink_p, shrink_qrs, shrink_t = cfg.multilead_shrink
+    raw_qrs = (qrs_on, qrs_off)
     qrs_on = _pull_to_median(qrs_on, clip_qrs, shrink_qrs)
     qrs_off = _pull_to_median(qrs_off, clip_qrs, shrink_qrs)
     on = np.where(np.isfinite(qrs_on), qrs_on, anchors - cfg.qrs_assumed_s[0] * fs)
@@ -193,8 +240,9 @@ def _delineate_around(x, w, rms, anchors, spikes, fs: float, cfg: DelineationCon
     t_on, t_peak, t_off = (_pull_to_median(v, clip_t, shrink_t) for v in t_wave)
     p_wave = _p_wave(wb[0], rms, anchors, on, t_off, fs, cfg)
     p_on, p_peak, p_off = (_pull_to_median(v, clip_p, shrink_p) for v in p_wave)
-    values = (p_on, p_peak, p_off, qrs_on, r_peak, qrs_off, t_on, t_peak, t_off)
-    return dict(zip(FIDUCIALS, values, strict=True))
+    pulled = (p_on, p_peak, p_off, qrs_on, r_peak, qrs_off, t_on, t_peak, t_off)
+    raw = (*p_wave, raw_qrs[0], r_peak, raw_qrs[1], *t_wave)
+    return dict(zip(FIDUCIALS, pulled, strict=True)), dict(zip(FIDUCIALS, raw, strict=True))
 
 
 def _t_wave(wb, rms, anchors, qrs_off, fs: float, cfg: DelineationConfig):

@@ -99,6 +99,9 @@ class DelineationConfig:
         P onset / offset thresholds, fractions of the first / last maximum.
     boundary_margin_s : float, default 0.12
         How far boundary searches may run beyond a wave's search window.
+    global_agreement_s : float, default 0.03
+        A lead's onset or offset takes part in the beat's global one when it lies within this distance of
+        the median over leads (:mod:`ecgcrnn.delineation.multilead`).
     """
 
     internal_fs_hz: float = 250.0
@@ -138,3 +141,4 @@ class DelineationConfig:
     p_eps_rms: float = 0.02
     p_xi: tuple[float, float] = (0.65, 0.9)
     boundary_margin_s: float = 0.12
+    global_agreement_s: float = 0.03
