@@ -2,8 +2,8 @@
 
 :func:`prepare_record` is the pipeline, stage by stage: preprocessing (:mod:`ecgcrnn.signal`: millivolts,
 500 Hz, band-pass and notches, 10 s windows covering the recording), the wavelet delineation of every window
-(:mod:`ecgcrnn.delineation`), the features of every window (:mod:`ecgcrnn.features`) and the network's
-inputs assembled from them. The training cache, ``run_model``, the ECG viewer and the benchmarks all call
+(:mod:`ecgcrnn.delineation`), the features and the global measurements of every window
+(:mod:`ecgcrnn.features`) and the network's inputs assembled from them. The training cache, ``run_model``, the ECG viewer and the benchmarks all call
 it. :class:`PipelineSettings` holds every setting of those stages; a trained model keeps them in its
 ``model.json`` and runs with them, and the training cache is keyed by their :meth:`~PipelineSettings.digest`,
 which also covers the source code of the stages, so a cache made by other settings or another version of
@@ -38,7 +38,8 @@ import numpy as np
 from ecgcrnn.delineation.delineate import delineate_record
 from ecgcrnn.delineation.settings import DelineationConfig
 from ecgcrnn.features.beats import Features, features_from_delineation
-from ecgcrnn.features.settings import FeatureConfig
+from ecgcrnn.features.measurements import Measurements, combine_windows, measure
+from ecgcrnn.features.settings import FeatureConfig, MeasurementConfig
 from ecgcrnn.io.records import Header, as_header, get_age, get_sex
 from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
 
@@ -57,11 +58,13 @@ class PipelineSettings:
     preprocess : PreprocessConfig
     delineation : DelineationConfig
     features : FeatureConfig
+    measurements : MeasurementConfig
     """
 
     preprocess: PreprocessConfig = PreprocessConfig()
     delineation: DelineationConfig = DelineationConfig()
     features: FeatureConfig = FeatureConfig()
+    measurements: MeasurementConfig = MeasurementConfig()
 
     def to_dict(self) -> dict:
         """Plain values (tuples as lists), as ``model.json`` keeps them."""
@@ -103,6 +106,8 @@ class PreparedRecord:
         (leads, beats) and global (beats,).
     features : list of Features
         One per window.
+    measurements : list of Measurements
+        One per window: the global measurements (:func:`ecgcrnn.features.measurements.measure`).
     inputs : dict of str to numpy.ndarray
         The network's inputs for the W windows (see the module docstring).
     """
@@ -110,7 +115,13 @@ class PreparedRecord:
     windows: np.ndarray
     delineations: list
     features: list
+    measurements: list
     inputs: dict
+
+    def record_measurements(self) -> Measurements:
+        """The whole recording's measurements, combined from its windows'
+        (:func:`ecgcrnn.features.measurements.combine_windows`)."""
+        return combine_windows(self.measurements)
 
 
 def prepare_record(
@@ -136,8 +147,12 @@ def prepare_record(
         features_from_delineation(window, fs_hz, leads, delineation.per_lead, settings.features)
         for window, delineation in zip(cut, delineations, strict=True)
     ]
+    measurements = [
+        measure(window, fs_hz, leads, delineation, settings.measurements)
+        for window, delineation in zip(cut, delineations, strict=True)
+    ]
     inputs = assemble_inputs(cut, features, demographics(get_age(header), get_sex(header)))
-    return PreparedRecord(cut, delineations, features, inputs)
+    return PreparedRecord(cut, delineations, features, measurements, inputs)
 
 
 def record_windows(

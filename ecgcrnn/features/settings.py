@@ -74,3 +74,65 @@ class FeatureConfig:
             return [table[name] for name in names]
         except KeyError as missing:
             raise KeyError(f"FeatureConfig.imputed has no value for feature {missing.args[0]!r}") from None
+
+
+@dataclass(frozen=True)
+class MeasurementConfig:
+    """Settings of the global measurements (:mod:`ecgcrnn.features.measurements`).
+
+    Attributes
+    ----------
+    premature_fraction : float, default 0.85
+        A beat is premature when its RR interval is shorter than this fraction of the running median RR.
+    running_beats : int, default 5
+        Width, in RR intervals, of the running median (centred on the beat).
+    wide_qrs_s : float, default 0.12
+        A premature beat is wide when its QRS lasts this long or longer...
+    wider_than_median_s : float, default 0.04
+        ...or is this much wider than the record's median QRS.
+    plausible_ms : tuple of (str, float, float)
+        Ranges outside which a beat's interval counts as a failed measurement (ms).
+    complex_window_s : tuple of float, default (0.4, 0.6)
+        The representative (median) beat spans this long before and after the R peaks it is aligned on.
+    iso_span_s : float, default 0.01
+        The isoelectric level of a lead is its mean over this span just before the QRS onset.
+    min_wave_mv : float, default 0.05
+        A QRS deflection smaller than this is no wave (Q, R, S, R').
+    notch_fraction : float, default 0.1
+        An R wave is notched when it dips between two peaks by this fraction of its height (and at least
+        ``min_wave_mv``).
+    broad_r_s : float, default 0.05
+        An R wave above half its height for this long or longer counts as slurred and broad.
+    pace_z : float, default 3.0
+        Pacing spike threshold on the median over leads of the normalised second difference (see
+        :func:`ecgcrnn.features.measurements.measure`).
+    pace_window_s : tuple of float, default (0.3, 0.03)
+        A beat is paced when a pacing spike lies within this span before and after its QRS onset.
+    flutter_rate_bpm : tuple of float, default (220.0, 360.0)
+        Atrial rates searched for regular flutter waves.
+    max_noise_mv : float, default 0.08
+        A window is not measurable when its noise estimate (median over leads) exceeds this.
+    min_qrs_found : float, default 0.5
+        ...or when fewer than this fraction of its beats have a global QRS onset and offset.
+    """
+
+    premature_fraction: float = 0.85
+    running_beats: int = 5
+    wide_qrs_s: float = 0.12
+    wider_than_median_s: float = 0.04
+    plausible_ms: tuple[tuple[str, float, float], ...] = (
+        ("PR", 40.0, 600.0),
+        ("P_duration", 20.0, 250.0),
+        ("QRS", 20.0, 250.0),
+        ("QT", 150.0, 800.0),
+    )
+    complex_window_s: tuple[float, float] = (0.4, 0.6)
+    iso_span_s: float = 0.01
+    min_wave_mv: float = 0.05
+    notch_fraction: float = 0.1
+    broad_r_s: float = 0.05
+    pace_z: float = 3.0
+    pace_window_s: tuple[float, float] = (0.3, 0.03)
+    flutter_rate_bpm: tuple[float, float] = (220.0, 360.0)
+    max_noise_mv: float = 0.08
+    min_qrs_found: float = 0.5
