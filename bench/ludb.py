@@ -227,3 +227,59 @@ def interlead_deviations(references: list[dict[str, np.ndarray]], key: str, gap:
     median = np.array([np.median(pos[beat == b]) for b in range(counts.size)])
     keep = counts[beat] >= 3
     return (pos - median[beat])[keep]
+
+
+def global_reference(references: list[dict[str, np.ndarray]], gap: float) -> dict[str, np.ndarray]:
+    """LUDB's global fiducials: per beat, the earliest onset and the latest offset marked in any lead.
+
+    The CSE study's global boundaries (Willems et al. 1985) taken from the cardiologists' marks. Beats are
+    the groups of QRS peak marks of all leads whose consecutive marks lie closer than ``gap``; a beat's
+    ``R`` is the median of its group. Every P mark belongs to the first beat after it (a P wave precedes its
+    QRS), every T mark to the last beat before it, every QRS mark to the nearest beat. Onsets are the
+    earliest and offsets the latest of a beat's marks over the leads, peaks the median.
+
+    Compare with the delineator's global fiducials through :func:`compare_lead`: its
+    :func:`evaluation_span` then applies to the beats (halfway between the first two to halfway between the
+    last two), on both sides.
+
+    Parameters
+    ----------
+    references : list of dict of str to np.ndarray
+        :func:`read_reference` of every lead of one record.
+    gap : float
+        Largest gap between QRS peak marks of one beat, in samples (e.g. 100 ms times fs).
+
+    Returns
+    -------
+    dict of str to np.ndarray of float, shape (n_beats,)
+        Keys :data:`ecgcrnn.domain.FIDUCIALS`, sample indices; NaN where no lead marks the fiducial.
+    """
+    peaks = np.sort(np.concatenate([reference["R"] for reference in references]))
+    if peaks.size == 0:
+        return {key: np.zeros(0) for key in FIDUCIALS}
+    group = np.concatenate(([0], np.cumsum(np.diff(peaks) > gap)))
+    beats = np.array([np.median(peaks[group == b]) for b in range(group[-1] + 1)])
+    out = {}
+    for index, key in enumerate(FIDUCIALS):
+        marks = np.concatenate([reference[key] for reference in references])
+        wave = index // 3
+        if wave == 0:
+            beat = np.searchsorted(beats, marks, side="right")
+        elif wave == 2:
+            beat = np.searchsorted(beats, marks, side="right") - 1
+        else:
+            beat = np.abs(marks[:, None] - beats[None, :]).argmin(axis=1)
+        inside = (beat >= 0) & (beat < beats.size)
+        out[key] = _per_beat(marks[inside], beat[inside], beats.size, index % 3)
+    out["R"] = beats
+    return out
+
+
+def _per_beat(marks: np.ndarray, beat: np.ndarray, n_beats: int, role: int) -> np.ndarray:
+    """Reduce marks (n_marks,) to their beats (n_beats,): role 0 earliest, 1 median, 2 latest; NaN if none."""
+    if role == 1:
+        medians = [np.median(marks[beat == b]) if (beat == b).any() else np.nan for b in range(n_beats)]
+        return np.array(medians)
+    out = np.full(n_beats, np.inf if role == 0 else -np.inf)
+    (np.minimum if role == 0 else np.maximum).at(out, beat, marks)
+    return np.where(np.isfinite(out), out, np.nan)

@@ -10,7 +10,7 @@ from helpers import LUDB_DATA as LUDB
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ecgcrnn.delineation.delineate import _pull_to_median, delineate, delineate_leads
+from ecgcrnn.delineation.delineate import _p_locking, _pull_to_median, delineate, delineate_leads
 from ecgcrnn.delineation.qrs import pacing_spikes
 from ecgcrnn.delineation.settings import DelineationConfig
 from ecgcrnn.delineation.wavelet import quadratic_spline_swt
@@ -309,3 +309,58 @@ def test_ludb_paced_record_qrs_onset_follows_the_stimulus():
             compare_lead(read_reference(LUDB / "74", lead), row, 0.15 * fs)["QRS_on"].errors_samples
         )
     assert abs(np.mean(np.concatenate(errors)) / fs * 1000) < 15
+
+
+def single_lead_errors_ms(number: int, lead: str, key: str) -> tuple[np.ndarray, int]:
+    """Errors (ms) of :func:`delineate` on one LUDB lead against its marks of ``key``; and their count."""
+    from ludb import LEADS, compare_lead, read_record, read_reference
+
+    signals, fs = read_record(LUDB / str(number))
+    result = delineate(signals[LEADS.index(lead)], fs)
+    match = compare_lead(read_reference(LUDB / str(number), lead), result, 0.15 * fs)[key]
+    return match.errors_samples / fs * 1000.0, match.n_reference
+
+
+@pytest.mark.real_data
+@pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
+def test_single_lead_finds_the_p_waves_of_a_sinus_rhythm():
+    errors, n_reference = single_lead_errors_ms(22, "iii", "P_on")
+    assert errors.size >= 0.9 * n_reference
+    assert np.all(np.abs(errors) <= 20.0)
+
+
+@pytest.mark.real_data
+@pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
+@pytest.mark.parametrize(("number", "lead"), [(38, "ii"), (38, "v1"), (51, "ii"), (51, "v1")])
+def test_single_lead_reports_no_p_waves_in_atrial_fibrillation(number, lead):
+    from ludb import LEADS, read_record
+
+    signals, fs = read_record(LUDB / str(number))
+    result = delineate(signals[LEADS.index(lead)], fs)
+    assert result["R"].size > 5
+    assert not np.isfinite(result["P_on"]).any()
+
+
+@pytest.mark.real_data
+@pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
+@pytest.mark.parametrize(("number", "lead"), [(57, "i"), (7, "ii")])
+def test_single_lead_qrs_onset_is_not_placed_in_the_p_wave(number, lead):
+    errors, n_reference = single_lead_errors_ms(number, lead, "QRS_on")
+    assert errors.size >= 0.9 * n_reference
+    assert np.all(np.abs(errors) <= 20.0)
+
+
+def test_p_locking_is_high_for_repeating_waves_and_low_for_random_ones():
+    rng = np.random.default_rng(1)
+    n_beats, length = 10, 60
+    anchors = np.arange(n_beats)[None, :] * 200 + 100
+    start, stop = anchors - length, anchors
+    t = np.arange(length)
+    wave = np.sin(2 * np.pi * t / length)
+    locked = np.zeros((1, n_beats * 200 + 200))
+    random = rng.standard_normal(locked.shape)
+    for a in anchors[0]:
+        locked[0, a - length : a] = wave + 0.2 * rng.standard_normal(length)
+    assert _p_locking(locked, anchors, start, stop) > 0.8
+    assert _p_locking(random, anchors, start, stop) < 0.3
+    assert _p_locking(random, anchors[:, :2], start[:, :2], stop[:, :2]) == 1.0

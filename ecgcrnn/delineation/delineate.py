@@ -16,10 +16,12 @@ boundaries are pulled towards the beat's median over leads (clipped to ``multile
 deviation also shrunk by ``multilead_shrink``): LUDB marks every lead, but its own marks of one beat spread
 over the leads about as much as our errors, and the per-lead deviations the transform finds predict
 theirs only weakly. P and T waves are searched in a transform of the signal with every QRS complex
-bridged by a straight line. P waves are reported only when the P-to-QRS interval is stable (an atrial
-fibrillation gate, stricter in an irregular rhythm). Pacemaker spikes are bridged before the transform
-used for boundaries (beats are still detected on the raw transform) and a paced beat's QRS onset is not
-placed before its spike (:mod:`ecgcrnn.delineation.qrs`).
+bridged by a straight line. P waves are reported only when the waves before the QRS repeat from beat to
+beat and the P-to-QRS interval is stable (an atrial fibrillation gate, stricter in an irregular rhythm).
+The first and last significant QRS maxima are sought only between the isoelectric pauses either side of
+the complex, so that the slopes of a P wave close to the QRS are not taken for the complex's. Pacemaker
+spikes are bridged before the transform used for boundaries (beats are still detected on the raw
+transform) and a paced beat's QRS onset is not placed before its spike (:mod:`ecgcrnn.delineation.qrs`).
 
 Output format
 -------------
@@ -101,8 +103,10 @@ class Delineation:
         Keys :data:`FIDUCIALS`, shape (n_leads, n_beats): what :func:`delineate_leads` returns.
     global_fiducials : dict of str to numpy.ndarray
         Keys :data:`FIDUCIALS`, shape (n_beats,): per beat, the boundaries of the whole heart's activity as
-        the CSE study defined them (onsets the earliest and offsets the latest across the leads that agree,
-        peaks the median; :func:`ecgcrnn.delineation.multilead.global_fiducials`), NaN where no lead has it.
+        the CSE study defined them (onsets the earliest and offsets the latest across the leads that agree
+        with the beat's median, within a window that depends on the wave; a paced beat's QRS onset at the
+        end of its spike; peaks the median; :func:`ecgcrnn.delineation.multilead.global_fiducials`), NaN
+        where no lead has it.
     pacing_spikes : numpy.ndarray
         int, sample indices of the pacemaker spikes found (:func:`ecgcrnn.delineation.qrs.pacing_spikes`;
         a spike several samples wide counts once, at its first sample).
@@ -182,7 +186,8 @@ def delineate_record(signals: np.ndarray, fs: float, config: DelineationConfig |
     raw["R"] = per_lead["R"]
     starts = np.flatnonzero(spikes[1:] & ~spikes[:-1]) + 1
     first = np.flatnonzero(spikes[:1])
-    return Delineation(per_lead, multilead.global_fiducials(raw, fs, cfg), np.concatenate([first, starts]))
+    spike_starts = np.concatenate([first, starts])
+    return Delineation(per_lead, multilead.global_fiducials(raw, fs, cfg, spike_starts), spike_starts)
 
 
 def _prepare(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
@@ -261,11 +266,13 @@ def _t_wave(wb, rms, anchors, qrs_off, fs: float, cfg: DelineationConfig):
 def _p_wave(w4, rms, anchors, qrs_on, t_off, fs: float, cfg: DelineationConfig):
     """P onset, peak, offset (n_leads, n_beats) at scale 2^4, between the previous T and the QRS onset.
 
-    A first pass searches the whole window. When its P-to-anchor intervals wander (:func:`_pr_spread` above
-    ``p_pr_spread_s``, the lower limit in an irregular rhythm, as in atrial fibrillation) there are no P
-    waves; otherwise a second pass searches ``p_refine_s`` around the lead's median P-to-anchor interval
-    (the median over leads where a lead has no P), which keeps stray maxima of the baseline from being
-    taken for the P wave.
+    A first pass searches the whole window; a second pass searches ``p_refine_s`` around the lead's median
+    P-to-anchor interval of the first (the median over leads where a lead has no P), which keeps stray
+    maxima of the baseline from being taken for the P wave. There are no P waves (atrial fibrillation)
+    when the transform before the QRS does not repeat from beat to beat (:func:`_p_locking` below
+    ``p_lock_corr``), or when the first pass's P-to-anchor intervals wander (:func:`_pr_spread` above
+    ``p_pr_spread_s``, or ``p_pr_spread_few_leads_s`` with fewer than three leads; the lower limit in an
+    irregular rhythm).
     """
     margin = round(cfg.boundary_margin_s * fs)
     eps = cfg.p_eps_rms * rms[3]
@@ -278,8 +285,16 @@ def _p_wave(w4, rms, anchors, qrs_on, t_off, fs: float, cfg: DelineationConfig):
     start = np.maximum(start, np.round(prev_end).astype(int))
     stop = np.maximum(stop, start + 1)
     first = wavelet.wave_fiducials(w4, eps, start, stop, margin, cfg.p_xi)
-    if _pr_spread(first[1], anchors) > cfg.p_pr_spread_s[_irregular(anchors[0], cfg.irregular_rr)] * fs:
+    found = _refine_p(w4, eps, anchors, first, start, stop, margin, fs, cfg)
+    limits = cfg.p_pr_spread_s if anchors.shape[0] >= 3 else cfg.p_pr_spread_few_leads_s
+    spread_limit = limits[_irregular(anchors[0], cfg.irregular_rr)] * fs
+    if _pr_spread(first[1], anchors) > spread_limit or _p_locking(w4, anchors, start, stop) < cfg.p_lock_corr:
         return tuple(np.full(anchors.shape, np.nan) for _ in range(3))
+    return found
+
+
+def _refine_p(w4, eps, anchors, first, start, stop, margin: int, fs: float, cfg: DelineationConfig):
+    """Second P search, ``p_refine_s`` around each lead's median P-to-anchor interval of the first pass."""
     if cfg.p_refine_s <= 0 or not np.isfinite(first[1]).any():
         return first
     interval = nanmedian(anchors - first[1])
@@ -289,6 +304,33 @@ def _p_wave(w4, rms, anchors, qrs_on, t_off, fs: float, cfg: DelineationConfig):
     start2 = np.maximum(np.round(expected - half).astype(int), start)
     stop2 = np.maximum(np.minimum(np.round(expected + half).astype(int), stop), start2 + 1)
     return wavelet.wave_fiducials(w4, eps, start2, stop2, margin, cfg.p_xi)
+
+
+def _p_locking(w4: np.ndarray, anchors: np.ndarray, start: np.ndarray, stop: np.ndarray) -> float:
+    """How closely the scale-2^4 transform before the QRS repeats from beat to beat (median over leads).
+
+    Every beat's P search zone [start, stop), aligned on its anchor, is compared with the mean of the other
+    beats' zones (cosine similarity over the samples both cover); a lead's locking is the median over its
+    beats. Sinus P waves are locked to the QRS and repeat (near 1); the fibrillatory waves of atrial
+    fibrillation are not and average out (near 0). 1.0 with fewer than three beats.
+    """
+    n_beats = anchors.shape[1]
+    if n_beats < 3:
+        return 1.0
+    lead_in = start - anchors
+    first = int(np.min(lead_in))
+    length = int(np.max(stop - anchors)) - first
+    v, inside = wavelet.windows(w4, anchors + first, max(length, 1))
+    j = np.arange(v.shape[-1]) + first
+    valid = inside & (j >= lead_in[..., None]) & (j < (stop - anchors)[..., None])
+    v = np.where(valid, v, 0.0)
+    others = (v.sum(axis=1, keepdims=True) - v) / (n_beats - 1)
+    others = np.where(valid, others, 0.0)
+    norm = np.sqrt(np.sum(v**2, axis=-1) * np.sum(others**2, axis=-1))
+    similarity = np.where(norm > 0, np.sum(v * others, axis=-1) / np.where(norm > 0, norm, 1.0), np.nan)
+    per_lead = nanmedian(similarity, axis=1)
+    per_lead = per_lead[np.isfinite(per_lead)]
+    return float(np.median(per_lead)) if per_lead.size else 1.0
 
 
 def _pr_spread(p_peak: np.ndarray, anchors: np.ndarray) -> float:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.ndimage import maximum_filter1d
+from scipy.ndimage import maximum_filter1d, minimum_filter1d
 
 from ecgcrnn.delineation import wavelet
 from ecgcrnn.delineation.settings import TINY, DelineationConfig
@@ -108,7 +108,8 @@ def qrs_boundaries(x, w2, rms2, anchors, spikes, fs: float, cfg: DelineationConf
     """QRS onset, peak and offset of every lead and beat from the modulus maxima at scale 2^2.
 
     The first and last modulus maxima within ``qrs_search_s`` of the anchor that exceed ``qrs_gamma`` of the
-    largest one (and ``qrs_noise_factor`` times the median modulus) are the complex's first and last
+    largest one (and ``qrs_noise_factor`` times the median modulus), and lie between the pauses either side
+    of it (:func:`_pauses`, ``qrs_pause_s``: the PR and ST segments), are the complex's first and last
     slopes; onset and offset are where the modulus falls below ``qrs_xi`` of those maxima, or reaches a
     local minimum (Martínez et al. 2004). A paced beat's onset is kept ``pace_guard_s`` after its spike.
 
@@ -144,6 +145,8 @@ def qrs_boundaries(x, w2, rms2, anchors, spikes, fs: float, cfg: DelineationConf
     is_core = j == core[..., None]
     lm = (wavelet.local_maxima(a) & (j >= margin) & (j <= pre + margin + post)) | is_core
     floor = cfg.qrs_noise_factor * np.median(np.abs(w2), axis=-1)[:, None, None]
+    before, after = _pauses(a < cfg.qrs_gamma[0] * peak, core, round(cfg.qrs_pause_s * fs))
+    lm &= (j > before[..., None]) & (j < after[..., None])
     first_mask = lm & (a > np.maximum(cfg.qrs_gamma[0] * peak, floor)) & (j <= core[..., None])
     first = np.argmax(first_mask | is_core, axis=-1)
     last_mask = lm & (a > np.maximum(cfg.qrs_gamma[1] * peak, floor)) & (j >= core[..., None])
@@ -336,6 +339,23 @@ def _detect_pass(w, rms, usable, fs: float, cfg: DelineationConfig, scale: float
     return fuse_complexes(
         lead, time, strength, need, cfg.fuse_gap_s * fs, cfg.refractory_s * fs, cfg.weak_beat_fraction
     )
+
+
+def _pauses(quiet: np.ndarray, core: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pauses either side of each complex's largest slope, as window indices (n_leads, n_beats).
+
+    A pause is a run of at least ``length`` samples where the modulus at scale 2^2 is not significant
+    (``quiet``, shape (n_leads, n_beats, n_window)): an isoelectric segment such as PR or ST, which the
+    complex does not cross, unlike the brief zero crossings at its own peaks. Returns the centre of the last
+    pause before ``core`` and of the first after it (-1 and n_window where there is none).
+    """
+    n = quiet.shape[-1]
+    if length < 2:
+        return np.full(core.shape, -1), np.full(core.shape, n)
+    paused = minimum_filter1d(quiet.astype(np.uint8), length, axis=-1, mode="constant", cval=0) > 0
+    before = np.nan_to_num(wavelet.last_true_before(paused, core), nan=-1).astype(int)
+    after = np.nan_to_num(wavelet.first_true_after(paused, core), nan=n).astype(int)
+    return before, after
 
 
 def _qrs_peak(x, on, off, anchors, fs: float, cfg: DelineationConfig) -> np.ndarray:

@@ -46,6 +46,10 @@ class DelineationConfig:
         The first / last QRS maxima must also exceed this multiple of the median modulus at scale 2^2.
     qrs_xi : tuple of float, default (0.05, 0.125)
         QRS onset / offset thresholds, fractions of the first / last significant maximum (paper).
+    qrs_pause_s : float, default 0.024
+        The first / last significant maxima are sought only between the pauses either side of the complex's
+        largest slope: runs this long where the modulus at scale 2^2 stays below ``qrs_gamma[0]`` of that
+        slope (the PR and ST segments), so that a P or T wave's slope is not taken for the QRS. 0: no limit.
     qrs_core_s : float, default 0.06
         Half-width, around the anchor, of the search for the complex's largest modulus maximum at scale 2^2.
     qrs_presence_rms : float, default 0.5
@@ -89,10 +93,20 @@ class DelineationConfig:
         Half-width of the second P search around the lead's median P-to-anchor interval.
     p_pr_spread_s : tuple of float, default (0.016, 0.008)
         Largest median absolute deviation of the P-to-anchor interval for P waves to be reported, in a
-        regular and in an irregular rhythm.
+        regular and in an irregular rhythm, with three or more leads (the median over leads of each lead's
+        deviation, :func:`~ecgcrnn.delineation.delineate._pr_spread`).
+    p_pr_spread_few_leads_s : tuple of float, default (1.0, 0.008)
+        The same limits with one or two leads. One lead's deviation over a few beats, without a median over
+        leads to steady it, is large wherever a small P wave loses some beats to the baseline, so in a
+        regular rhythm there is no limit (1 s) and :attr:`p_lock_corr` decides alone.
     irregular_rr : float, default 0.15
         A rhythm is irregular when the median absolute difference of successive RR intervals exceeds this
         fraction of the median RR interval (as in atrial fibrillation).
+    p_lock_corr : float, default 0.4
+        P waves are reported only when the transform before the QRS repeats from beat to beat: the median
+        cosine similarity of each beat's P search zone (scale 2^4, aligned on the beat) with the mean of the
+        other beats' must reach this value (median over leads). Sinus P waves are locked to the QRS; the
+        fibrillatory waves of atrial fibrillation are not.
     p_eps_rms : float, default 0.02
         P wave presence threshold at scale 2^4, in multiples of the scale's RMS (paper).
     p_xi : tuple of float, default (0.65, 0.9)
@@ -100,8 +114,11 @@ class DelineationConfig:
     boundary_margin_s : float, default 0.12
         How far boundary searches may run beyond a wave's search window.
     global_agreement_s : float, default 0.03
-        A lead's onset or offset takes part in the beat's global one when it lies within this distance of
-        the median over leads (:mod:`ecgcrnn.delineation.multilead`).
+        A lead's QRS onset or offset takes part in the beat's global one when it lies within this distance
+        of the median over leads (:mod:`ecgcrnn.delineation.multilead`).
+    global_agreement_p_t_s : tuple of float, default (0.05, 0.05)
+        The same distance for the P and for the T boundaries, wider than the QRS's: the boundaries of these
+        slow waves spread over the leads two to three times as far.
     """
 
     internal_fs_hz: float = 250.0
@@ -118,6 +135,7 @@ class DelineationConfig:
     qrs_gamma: tuple[float, float] = (0.06, 0.09)
     qrs_noise_factor: float = 6.0
     qrs_xi: tuple[float, float] = (0.05, 0.125)
+    qrs_pause_s: float = 0.024
     qrs_core_s: float = 0.06
     qrs_presence_rms: float = 0.5
     qrs_assumed_s: tuple[float, float] = (0.05, 0.08)
@@ -137,8 +155,11 @@ class DelineationConfig:
     p_after_beat_s: float = 0.3
     p_refine_s: float = 0.1
     p_pr_spread_s: tuple[float, float] = (0.016, 0.008)
+    p_pr_spread_few_leads_s: tuple[float, float] = (1.0, 0.008)
     irregular_rr: float = 0.15
+    p_lock_corr: float = 0.4
     p_eps_rms: float = 0.02
     p_xi: tuple[float, float] = (0.65, 0.9)
     boundary_margin_s: float = 0.12
     global_agreement_s: float = 0.03
+    global_agreement_p_t_s: tuple[float, float] = (0.05, 0.05)

@@ -94,6 +94,8 @@ class MeasurementConfig:
         Ranges outside which a beat's interval counts as a failed measurement (ms).
     complex_window_s : tuple of float, default (0.4, 0.6)
         The representative (median) beat spans this long before and after the R peaks it is aligned on.
+    complex_beats : int, default 9
+        Most beats the representative beat is the median of.
     iso_span_s : float, default 0.01
         The isoelectric level of a lead is its mean over this span just before the QRS onset.
     min_wave_mv : float, default 0.05
@@ -127,6 +129,7 @@ class MeasurementConfig:
         ("QT", 150.0, 800.0),
     )
     complex_window_s: tuple[float, float] = (0.4, 0.6)
+    complex_beats: int = 9
     iso_span_s: float = 0.01
     min_wave_mv: float = 0.05
     notch_fraction: float = 0.1
