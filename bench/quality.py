@@ -1,15 +1,22 @@
-"""Quality: k-fold cross-validation of the CRNN against two references, for every lead set.
+"""Quality: k-fold cross-validation of the CRNN against three references, for every lead set.
 
 Usage: python bench/quality.py DATA_DIR [--folds 5] [--epochs 15] [--seed 2021] [--lead-sets twelve two]
                                [--masked]
 
 The records are split into k multilabel-stratified folds. For each fold and lead set, three classifiers
 learn from the other folds (a multilabel-stratified share of them held out for early stopping and the
-per-class thresholds) and are scored on the fold with the Challenge's metrics:
+per-class thresholds) and are scored on the fold with the Challenge's metrics, beside a fourth that learns
+nothing:
 - the CRNN (ecgcrnn.training.loop.fit_lead_set, the same code as train_model.py, quick settings);
 - always normal: sinus rhythm for every recording, the Challenge's inactive classifier;
 - logistic regression on the record-level features alone (per-record mean over windows, their mask, age
-  and sex), one per class, with thresholds chosen the same way as the CRNN's.
+  and sex), one per class, with thresholds chosen the same way as the CRNN's;
+- criteria: the published diagnostic criteria (ecgcrnn.features.criteria) graded on each record's global
+  measurements in the lead set's leads, a class predicted where its grade is 0.5 or more (the grade is the
+  probability, NaN counting as 0; no class is added when none is met), the same on every fold. The
+  measurements come from ecgcrnn.pipeline.prepare_record run on the cache's records with the cache's
+  settings, the same calls that made the other classifiers' inputs (the cache keeps features, not
+  measurements).
 Prints the Challenge metric, AUROC, AUPRC and F-measure per lead set as mean ± SD over the folds.
 
 With ``--masked`` a fourth classifier is trained on each fold: one twelve-lead network that serves every lead
@@ -38,7 +45,7 @@ from ecgcrnn.training.settings import TrainingConfig, config_from_dict
 from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds
 
 METRICS = ("challenge_metric", "auroc", "auprc", "f_measure")
-CLASSIFIERS = ("CRNN", "always normal", "logistic regression")
+CLASSIFIERS = ("CRNN", "always normal", "logistic regression", "criteria")
 MASKED = "CRNN, one masked net"
 
 
@@ -80,19 +87,22 @@ def main(argv=None) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         lead_sets = list(LEAD_SETS) if args.masked else args.lead_sets
         cache = build_cache(args.data_directory, args.cache or Path(scratch, "cache"), lead_sets=lead_sets)
-        scores = cross_validate(cache, config, args.folds, Path(scratch), args.masked)
+        grades = criteria_grades(args.data_directory, cache, config.lead_sets)
+        scores = cross_validate(cache, config, args.folds, Path(scratch), args.masked, grades)
     print_table(scores, args, len(cache.usable))
 
 
-def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = False) -> dict:
-    """scores[lead_set][classifier][metric] = list over folds."""
+def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = False, grades=None) -> dict:
+    """scores[lead_set][classifier][metric] = list over folds; ``grades`` are :func:`criteria_grades`'
+    (the criteria classifier is left out without them)."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
     from ecgcrnn.training.loop import split_records
 
     usable = cache.usable
     splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
-    classifiers = CLASSIFIERS + (MASKED,) if masked else CLASSIFIERS
+    classifiers = tuple(c for c in CLASSIFIERS if grades is not None or c != "criteria")
+    classifiers += (MASKED,) if masked else ()
     scores = {s: {c: {m: [] for m in METRICS} for c in classifiers} for s in config.lead_sets}
     for fold, (learn, test) in enumerate(splitter.split(np.zeros(len(usable)), cache.labels[usable])):
         train_records, validation_records = split_records(cache.labels, usable[learn], config)
@@ -106,6 +116,8 @@ def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = Fals
                 "always normal": always_normal(len(test_records)),
                 "logistic regression": logistic_regression(cache, lead_set, split, config.seed),
             }
+            if grades is not None:
+                results["criteria"] = criteria_classifier(grades[lead_set][test_records])
             if masked:
                 results[MASKED] = masked_results[lead_set]
             labels = cache.labels[test_records] > 0
@@ -216,6 +228,74 @@ def always_normal(count: int):
     binary = np.zeros((count, len(table)), dtype=bool)
     binary[:, table.normal_index] = True
     return binary, binary.astype(float)
+
+
+def criteria_grades(data_directory, cache, lead_sets, n_jobs: int = 0) -> dict[str, np.ndarray]:
+    """Per lead set, the criteria grades of every record of the cache, shape (records, classes) in the
+    weights file's order, NaN where unmeasurable (and for the records the cache could not use).
+
+    Each usable record goes through :func:`ecgcrnn.pipeline.prepare_record` with the cache's own settings
+    and the lead set's leads, as the cache's build did, and its windows' measurements are combined
+    (:meth:`~ecgcrnn.pipeline.PreparedRecord.record_measurements`) and graded with the record's age and sex.
+    """
+    import json
+
+    from joblib import Parallel, delayed
+    from tqdm import tqdm
+
+    from ecgcrnn.io.records import find_challenge_files
+
+    header_files, recording_files = find_challenge_files(data_directory, required=True)
+    meta = json.loads((cache.directory / "meta.json").read_text())
+    if [str(f) for f in header_files] != [str(f) for f in meta["header_files"]]:
+        raise ValueError(f"{cache.directory}: the cache's records are not those of {data_directory}")
+    settings = PipelineSettings.from_dict(meta["settings"])
+    usable = cache.usable
+    tasks = (
+        delayed(_record_grades)(header_files[i], recording_files[i], lead_sets, settings) for i in usable
+    )
+    rows = Parallel(n_jobs=n_jobs or os.cpu_count() or 1)(
+        tqdm(tasks, total=len(usable), desc="criteria", unit="rec", disable=None)
+    )
+    classes = len(default_class_table())
+    grades = {lead_set: np.full((len(cache.record_ids), classes), np.nan) for lead_set in lead_sets}
+    for record, row in zip(usable, rows, strict=True):
+        for lead_set in lead_sets:
+            grades[lead_set][record] = row[lead_set]
+    return grades
+
+
+def _record_grades(header_file, recording_file, lead_sets, settings) -> dict[str, np.ndarray]:
+    """One record's criteria grades in each lead set, classes in the weights file's order."""
+    from ecgcrnn.features.criteria import criteria_scores
+    from ecgcrnn.io.records import get_age, get_sex, load_header, load_recording, parse_header
+    from ecgcrnn.pipeline import prepare_record
+
+    header = parse_header(load_header(header_file), header_file)
+    recording = load_recording(recording_file, header)
+    names = default_class_table().names
+    out = {}
+    for lead_set in lead_sets:
+        measurements = prepare_record(header, recording, LEAD_SETS[lead_set], settings).record_measurements()
+        scores = criteria_scores(measurements, get_age(header), get_sex(header))
+        out[lead_set] = np.array([scores[name] for name in names])
+    return out
+
+
+def criteria_classifier(grades: np.ndarray):
+    """Binary and scalar outputs from criteria grades (records, classes): the classes a reader of the
+    criteria states (:func:`ecgcrnn.features.criteria.criteria_decisions`: graded 0.5 or more, less those
+    another stated class implies), the scalar the grade (NaN as 0); nothing is learned and nothing is
+    added to a record that meets no criterion (sinus rhythm only where its own grade is 0.5 or more)."""
+    from ecgcrnn.features.criteria import criteria_decisions
+
+    names = default_class_table().names
+    scalar = np.nan_to_num(np.asarray(grades, dtype=float), nan=0.0)
+    binary = np.zeros(scalar.shape, bool)
+    for row, values in enumerate(grades):
+        stated = criteria_decisions(dict(zip(names, values, strict=True)))
+        binary[row] = [name in stated for name in names]
+    return binary, scalar
 
 
 def logistic_regression(cache, lead_set, split, seed: int):

@@ -4,10 +4,10 @@
 500 Hz, band-pass and notches, 10 s windows covering the recording), the wavelet delineation of every window
 (:mod:`ecgcrnn.delineation`), the features and the global measurements of every window
 (:mod:`ecgcrnn.features`) and the network's inputs assembled from them. The training cache, ``run_model``,
-the ECG viewer and the benchmarks all call it. :class:`PipelineSettings` holds every setting of those stages; a trained model keeps them in its
-``model.json`` and runs with them, and the training cache is keyed by their :meth:`~PipelineSettings.digest`,
-which also covers the source code of the stages, so a cache made by other settings or another version of
-the feature code is rebuilt, never reused.
+the ECG viewer and the benchmarks all call it. :class:`PipelineSettings` holds every setting of those
+stages; a trained model keeps them in its ``model.json`` and runs with them, and the training cache is keyed
+by their :meth:`~PipelineSettings.digest`, which also covers the source code of the stages, so a cache made
+by other settings or another version of the feature code is rebuilt, never reused.
 
 The inputs, for a lead set of L leads and a batch of B windows (``max_beats`` =
 :attr:`FeatureConfig.max_beats <ecgcrnn.features.settings.FeatureConfig>`):

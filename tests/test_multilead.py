@@ -40,6 +40,17 @@ def test_earliest_onset_and_latest_offset_of_agreeing_leads_are_taken():
     np.testing.assert_array_equal(result["R"], [121.0, 622.0])
 
 
+def test_twelve_leads_give_the_third_earliest_onset_and_the_third_latest_offset():
+    """The earliest of twelve noisy estimates falls well before the true boundary: a low order statistic
+    (global_rank 0.15 of the way from the earliest: the third of twelve) is taken instead."""
+    onsets = np.arange(100.0, 112.0)[::-1, None]  # 100 .. 111 in some lead order
+    offsets = np.arange(150.0, 162.0)[:, None]
+    result = global_fiducials(_leads(QRS_on=onsets, QRS_off=offsets), FS, CONFIG)
+    assert (result["QRS_on"][0], result["QRS_off"][0]) == (102.0, 159.0)
+    literal = global_fiducials(_leads(QRS_on=onsets, QRS_off=offsets), FS, DelineationConfig(global_rank=0.0))
+    assert (literal["QRS_on"][0], literal["QRS_off"][0]) == (100.0, 161.0)
+
+
 def test_p_boundaries_accept_leads_further_from_the_median_than_qrs_boundaries():
     values = [[100.0], [100.0], [80.0]]  # 20 samples = 40 ms early: within 50 ms, beyond 30 ms
     result = global_fiducials(_leads(P_on=values, QRS_on=values), FS, CONFIG)

@@ -1,3 +1,4 @@
+import json
 import shutil
 
 import numpy as np
@@ -7,6 +8,7 @@ from helpers import png_size, save_untrained_model
 from ecgcrnn.app.show import ROW_MM, draw_ecg_paper, ecg_layout, main, show_record
 from ecgcrnn.domain import FIDUCIALS, STANDARD_LEADS, default_class_table
 from ecgcrnn.io.extract import extract_leads
+from ecgcrnn.io.records import load_header, parse_header, write_record
 
 
 def saved_model(root, lead_set: str, threshold: float):
@@ -16,8 +18,8 @@ def saved_model(root, lead_set: str, threshold: float):
 
 
 def test_show_draws_a_twelve_lead_record_on_one_landscape_png(synthetic_records, tmp_path):
-    title = show_record(synthetic_records / "C1_15s", tmp_path / "a.png")
-    assert title == "C1_15s"
+    reading = show_record(synthetic_records / "C1_15s", tmp_path / "a.png")
+    assert reading.record == "C1_15s" and reading.predictions is None
     width, height = png_size(tmp_path / "a.png")
     assert 1400 <= width <= 1900 and 1.5 * height < width  # 250 mm wide, three rows and a rhythm strip
 
@@ -66,19 +68,54 @@ def test_every_fiducial_is_marked_where_its_lead_is_drawn_at_its_time(tmp_path, 
     assert len(marked) == len(FIDUCIALS) and all(len(line.get_xdata()) == marks for line in marked)
 
 
-def test_show_with_a_model_titles_the_predicted_classes_by_abbreviation(synthetic_records, tmp_path):
+def test_show_with_a_model_titles_the_predicted_classes_by_abbreviation(synthetic_records, tmp_path, drawn):
     model = saved_model(tmp_path / "model", "twelve", 0.0)
-    title = show_record(synthetic_records / "C1_15s", tmp_path / "a.png", model)
-    assert title.startswith("C1_15s: ")
-    assert {entry.split()[0] for entry in title[8:].split(", ")} == set(default_class_table().abbreviations)
+    reading = show_record(synthetic_records / "C1_15s", tmp_path / "a.png", model)
+    assert {abbreviation for _, abbreviation, _ in reading.predictions} == set(
+        default_class_table().abbreviations
+    )
+    title = drawn[0].axes[0].get_title(loc="left")
+    assert title.startswith("C1_15s\n") and "model: " in title
     png_size(tmp_path / "a.png")
 
 
-def test_show_with_a_model_says_when_no_class_passes_its_threshold(synthetic_records, tmp_path):
+def test_show_with_a_model_says_when_no_class_passes_its_threshold(synthetic_records, tmp_path, capsys):
     model = saved_model(tmp_path / "model", "twelve", 1.5)
-    assert show_record(synthetic_records / "C1_15s", tmp_path / "a.png", model) == (
-        "C1_15s: no class above its threshold"
-    )
+    assert main([str(synthetic_records / "C1_15s"), str(model), "--text", "-q"]) == 0
+    assert "no class above its threshold" in capsys.readouterr().out
+
+
+def test_show_text_gives_the_measurements_and_the_statements(synthetic_records, capsys):
+    assert main([str(synthetic_records / "C1_15s"), "--text", "-q"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("C1_15s (12 leads: I, II, ")
+    for label in ("rate", "PR", "QRS", "QTc (Bazett)", "P axis", "QRS axis", "T axis", "Interpretation"):
+        assert f"\n  {label} " in out or f"\n{label}" in out
+
+
+def test_show_json_writes_the_reading_for_other_tools(synthetic_records, tmp_path):
+    assert main([str(synthetic_records / "C2_10s"), "--json", str(tmp_path / "r.json"), "-q"]) == 0
+    reading = json.loads((tmp_path / "r.json").read_text())
+    assert reading["record"] == "C2_10s" and reading["measurable"] is True
+    assert reading["units"]["PR_ms"] == "ms" and 60 < reading["measurements"]["PR_ms"] < 400
+    assert reading["statements"] and reading["predictions"] is None
+    assert set(reading["criteria"]) <= set(default_class_table().names)
+
+
+def test_show_of_a_flat_recording_says_it_cannot_be_measured(synthetic_records, tmp_path, capsys):
+    header = parse_header(load_header(synthetic_records / "C2_10s.hea"))
+    flat = write_record(tmp_path, header, np.zeros((12, header.num_samples), np.int16), header.leads)
+    assert main([str(flat), "--text", "--json", str(tmp_path / "f.json"), "-q"]) == 0
+    out = capsys.readouterr().out
+    assert "too noisy to measure" in out and " ms" not in out
+    reading = json.loads((tmp_path / "f.json").read_text())
+    assert reading["measurable"] is False and reading["measurements"]["PR_ms"] is None
+
+
+@pytest.mark.real_data
+def test_show_reads_a_real_record_with_atrial_fibrillation(challenge_dir, capsys):
+    assert main([str(challenge_dir / "A0004"), "--text", "-q"]) == 0
+    assert "atrial fibrillation" in capsys.readouterr().out
 
 
 def one_line_error(capsys, argv) -> str:
@@ -109,7 +146,7 @@ def test_show_into_an_output_under_a_file_exits_1_naming_the_argument(synthetic_
     assert "OUTPUT" in err
 
 
-def test_show_without_an_output_is_a_usage_error(tmp_path):
+def test_show_without_anything_to_make_is_a_usage_error(tmp_path):
     with pytest.raises(SystemExit) as stop:
         main([str(tmp_path / "A0001")])
     assert stop.value.code == 2

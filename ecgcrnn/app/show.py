@@ -1,16 +1,20 @@
-"""Draw one recording on ECG paper: ``python -m ecgcrnn.app.show RECORD [MODEL_DIR] -o out.png``.
+"""Read one recording: ``python -m ecgcrnn.app.show RECORD [MODEL_DIR] [-o PNG] [--text] [--json JSON]``.
 
-The first window (10 s) of the preprocessed recording is drawn at 25 mm/s and 10 mm/mV on a pink grid of
-1 mm and 5 mm squares: a standard 12-lead record in the printed 4 x 3 layout (2.5 s of each lead, columns
-I-III, aVR-aVF, V1-V3, V4-V6) over a rhythm strip of lead II, any other record one row per lead. The
-delineator's onsets, peaks and offsets are marked, P green, QRS red, T blue (ticks at onsets and offsets,
-dots at peaks). Given a model folder, the classes the lead set's model predicts for the whole recording,
-with their probabilities, go in the title.
+With ``-o``, the first window (10 s) of the preprocessed recording is drawn at 25 mm/s and 10 mm/mV on a
+pink grid of 1 mm and 5 mm squares: a standard 12-lead record in the printed 4 x 3 layout (2.5 s of each
+lead, columns I-III, aVR-aVF, V1-V3, V4-V6) over a rhythm strip of lead II, any other record one row per
+lead. The delineator's onsets, peaks and offsets are marked, P green, QRS red, T blue (ticks at onsets and
+offsets, dots at peaks). Above the traces, a panel gives the measurements (rate, PR, QRS, QT and QTc, the P,
+QRS and T axes) and the criteria met as a clinician writes them (:mod:`ecgcrnn.app.report`); given a model
+folder, the classes the lead set's model predicts, with their probabilities, follow. ``--text`` prints the
+same reading and ``--json`` writes it for other tools. A recording too noisy to measure says so instead of
+giving numbers.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import textwrap
@@ -20,9 +24,10 @@ from typing import NamedTuple
 import numpy as np
 
 from ecgcrnn.app import cli
-from ecgcrnn.domain import ABBREVIATIONS, STANDARD_LEADS, canonical_lead
-from ecgcrnn.inference.predict import run_model
+from ecgcrnn.app.report import Reading, panel_lines, reading_of, report_text
+from ecgcrnn.domain import STANDARD_LEADS, canonical_lead
 from ecgcrnn.inference.store import load_model
+from ecgcrnn.io.atomic import write_text
 from ecgcrnn.io.figures import pyplot, save_figure
 from ecgcrnn.io.records import load_header, load_recording, parse_header
 from ecgcrnn.pipeline import PipelineSettings, prepare_record
@@ -58,69 +63,73 @@ def main(argv=None) -> int:
         "record", type=Path, metavar="RECORD", help="a header file, or a record's path without extension"
     )
     parser.add_argument(
-        "model", type=Path, nargs="?", metavar="MODEL_DIR", help="put this model's predictions in the title"
+        "model", type=Path, nargs="?", metavar="MODEL_DIR", help="add this model's predicted classes"
     )
     parser.add_argument("--model", type=Path, dest="model_option", metavar="MODEL_DIR", help="as MODEL_DIR")
-    parser.add_argument(
-        "-o", "--output", type=Path, required=True, metavar="OUT.png", help="the PNG to write"
-    )
+    parser.add_argument("-o", "--output", type=Path, metavar="OUT.png", help="draw the ECG into this PNG")
+    parser.add_argument("--text", action="store_true", help="print the reading")
+    parser.add_argument("--json", type=Path, metavar="OUT.json", help="write the reading as JSON")
     cli.add_verbosity(parser)
     args = parser.parse_args(argv)
     if args.model is not None and args.model_option is not None:
         parser.error("give MODEL_DIR once, as a positional argument or with --model")
+    if args.output is None and not args.text and args.json is None:
+        parser.error("say what to make: -o OUT.png, --text or --json OUT.json")
     model = args.model if args.model is not None else args.model_option
     cli.configure_logging(args)
     reads = {"RECORD": args.record, "MODEL_DIR": model}
-    writes = {"OUTPUT": args.output.parent}
+    writes = {
+        "OUTPUT": args.output.parent if args.output else None,
+        "JSON": args.json.parent if args.json else None,
+    }
 
     def action() -> None:
-        show_record(args.record, args.output, model)
+        reading = show_record(args.record, args.output, model, args.json)
+        if args.text:
+            print(report_text(reading))
 
     return cli.run(parser.prog, action, reads, writes)
 
 
-def show_record(record, output_file, model_directory=None) -> str:
-    """Draw ``record``'s first window with its delineation (and predictions) into ``output_file``.
+def show_record(record, output_file=None, model_directory=None, json_file=None) -> Reading:
+    """Read ``record``; draw its first window with its delineation and reading, and write the reading.
 
     Parameters
     ----------
     record : str or Path
         A ``.hea`` file, or the record's path without extension.
-    output_file : str or Path
-        The PNG to write; its folder is created if need be.
+    output_file : str or Path, optional
+        The PNG to draw; its folder is created if need be.
     model_directory : str or Path, optional
-        A folder of trained models (``train_model.py``'s); the model of the record's lead set is run.
+        A folder of trained models (``train_model.py``'s); the model of the record's lead set is run on
+        the same prepared record.
+    json_file : str or Path, optional
+        Where to write the reading (:meth:`Reading.to_json`).
 
     Returns
     -------
-    str
-        The figure's title: the record's name, and the predicted classes when a model was given.
+    Reading
     """
     header_file = _header_file(Path(record))
-    text = load_header(header_file)
-    header = parse_header(text, source=str(header_file))
-    output_file = Path(output_file)
-    cli.writable_folder(output_file.parent, "OUTPUT")
+    header = parse_header(load_header(header_file), source=str(header_file))
+    for target, role in ((output_file, "OUTPUT"), (json_file, "JSON")):
+        if target is not None:
+            cli.writable_folder(Path(target).parent, role)
     recording = load_recording(header_file.with_suffix(".mat"), header)
-    settings, title = PipelineSettings(), header.record_name
-    if model_directory is not None:
-        model = load_model(model_directory, header.leads)
-        settings, title = model.settings, f"{title}: {predicted_classes(model, text, recording)}"
-    prepared = prepare_record(header, recording, header.leads, settings)
-    samples = min(header_samples(header, settings), prepared.windows.shape[-1])
-    first = prepared.windows[0][:, :samples]
-    fs_hz = settings.preprocess.fs_hz
-    draw_ecg_paper(first, header.leads, fs_hz, prepared.delineations[0].per_lead, title, output_file)
-    return title
-
-
-def predicted_classes(model, header: str, recording: np.ndarray) -> str:
-    """The classes a loaded model predicts for the recording, with probabilities, most likely first."""
-    classes, labels, probabilities = run_model(model, header, recording)
-    chosen = sorted(np.flatnonzero(labels), key=lambda k: -probabilities[k])
-    if not chosen:
-        return "no class above its threshold"
-    return ", ".join(f"{ABBREVIATIONS.get(classes[k], classes[k])} {probabilities[k]:.2f}" for k in chosen)
+    model = load_model(model_directory, header.leads) if model_directory is not None else None
+    settings = model.settings if model is not None else PipelineSettings()
+    leads = model.leads if model is not None else header.leads
+    prepared = prepare_record(header, recording, leads, settings)
+    reading = reading_of(header, leads, prepared, model)
+    if json_file is not None:
+        write_text(Path(json_file), json.dumps(reading.to_json(), indent=1, ensure_ascii=False) + "\n")
+    if output_file is not None:
+        samples = min(header_samples(header, settings), prepared.windows.shape[-1])
+        first = prepared.windows[0][:, :samples]
+        title = "\n".join([header.record_name, *panel_lines(reading)])
+        fs_hz = settings.preprocess.fs_hz
+        draw_ecg_paper(first, leads, fs_hz, prepared.delineations[0].per_lead, title, Path(output_file))
+    return reading
 
 
 def header_samples(header, settings: PipelineSettings) -> int:
@@ -191,7 +200,8 @@ def draw_ecg_paper(signal, leads, fs_hz: float, fiducials: dict, title: str, out
         ax.set_xlabel(
             "25 mm/s, 10 mm/mV; P green, QRS red, T blue: ticks at onsets and offsets, dots at peaks"
         )
-        ax.set_title("\n".join(textwrap.wrap(title, 110)), fontsize=10)
+        lines = [part for line in title.splitlines() for part in textwrap.wrap(line, 130) or [""]]
+        ax.set_title("\n".join(lines), fontsize=9, loc="left")
         fig.tight_layout()
         save_figure(fig, output_file)
     finally:

@@ -116,6 +116,9 @@ class DelineationConfig:
     global_agreement_s : float, default 0.03
         A lead's QRS onset or offset takes part in the beat's global one when it lies within this distance
         of the median over leads (:mod:`ecgcrnn.delineation.multilead`).
+    global_rank : float, default 0.15
+        Which of the agreeing leads gives a global onset (offset): this fraction of the way from the earliest
+        (latest) to the latest (earliest), rounded (0: the earliest, as the CSE definition reads literally).
     global_agreement_p_t_s : tuple of float, default (0.05, 0.05)
         The same distance for the P and for the T boundaries, wider than the QRS's: the boundaries of these
         slow waves spread over the leads two to three times as far.
@@ -162,4 +165,5 @@ class DelineationConfig:
     p_xi: tuple[float, float] = (0.65, 0.9)
     boundary_margin_s: float = 0.12
     global_agreement_s: float = 0.03
+    global_rank: float = 0.15
     global_agreement_p_t_s: tuple[float, float] = (0.05, 0.05)

@@ -344,7 +344,7 @@ def _draw_heart(rng: np.random.Generator, names: frozenset[str]) -> hv.Heart:
     qrs = hv.Waves(qrs.center_s, qrs.width_s, qrs.amplitude_mv * gain)
     small = 0.5 if low else 1.0
     pvc, pvc_t = hv.pvc_template(rng, rng.uniform(1.3, 2.2) * small)
-    p_vector = hv.unit(np.array([0.45, 0.85, 0.1]) + rng.normal(0, 0.1, 3)) @ turn.T
+    p_vector = hv.unit(np.array([0.8, 0.55, 0.1]) + rng.normal(0, 0.1, 3)) @ turn.T  # P axis about +60°
     pac_p = hv.unit(_PAC_P[rng.integers(len(_PAC_P))])
     return hv.Heart(
         qrs=qrs,
