@@ -9,11 +9,12 @@ import pytest
 from helpers import LUDB_DATA as LUDB
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scipy.ndimage import maximum_filter1d
 
-from ecgcrnn.delineation.delineate import _p_locking, _pull_to_median, delineate, delineate_leads
-from ecgcrnn.delineation.qrs import pacing_spikes
+from ecgcrnn.delineation.delineate import _p_locking, _pull_to_median, _t_partner, delineate, delineate_leads
+from ecgcrnn.delineation.qrs import modulus_maxima_lines, pacing_spikes
 from ecgcrnn.delineation.settings import DelineationConfig
-from ecgcrnn.delineation.wavelet import quadratic_spline_swt
+from ecgcrnn.delineation.wavelet import quadratic_spline_swt, take_last
 from ecgcrnn.domain import FIDUCIALS
 
 # Gaussian waves of one synthetic beat: (name, delay from R in s, amplitude in mV, width SD in s).
@@ -364,3 +365,67 @@ def test_p_locking_is_high_for_repeating_waves_and_low_for_random_ones():
     assert _p_locking(locked, anchors, start, stop) > 0.8
     assert _p_locking(random, anchors, start, stop) < 0.3
     assert _p_locking(random, anchors[:, :2], start[:, :2], stop[:, :2]) == 1.0
+
+
+def test_t_partner_is_the_larger_neighbouring_lobe_not_a_distant_larger_maximum():
+    v = np.array([0.0, 0.2, 0.0, -0.5, -1.0, -0.5, 0.0, 0.1, 0.0, -0.1, 0.0, 0.6, 0.0])[None, None, :]
+    a = np.abs(v)
+    lm = np.zeros(a.shape, dtype=bool)
+    lm[..., [1, 4, 7, 9, 11]] = True
+    crossing = np.zeros(a.shape, dtype=bool)
+    crossing[..., :-1] = (v[..., :-1] * v[..., 1:] <= 0) & (v[..., :-1] != 0)
+    partner, paired = _t_partner(a, lm, crossing, np.array([[4]]))
+    assert paired[0, 0]
+    assert partner[0, 0] == 1
+
+
+def test_late_t_wave_of_a_slow_rhythm_is_found():
+    fs, rr_s, t_delay_s = 500.0, 1.6, 0.56
+    t = np.arange(round(12 * fs)) / fs
+    r_times = np.arange(0.5, 11.5, rr_s)
+    x = np.zeros_like(t)
+    for r in r_times:
+        x += np.exp(-0.5 * ((t - r) / 0.01) ** 2) - 0.25 * np.exp(-0.5 * ((t - r - 0.024) / 0.008) ** 2)
+        x += 0.3 * np.exp(-0.5 * ((t - r - t_delay_s) / 0.045) ** 2)
+    result = delineate(x, fs)
+    assert result["T_peak"].size == r_times.size
+    np.testing.assert_allclose(result["T_peak"] / fs - r_times, t_delay_s, atol=0.01)
+
+
+@pytest.mark.real_data
+@pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
+def test_single_lead_t_offset_is_not_taken_in_the_next_p_wave():
+    errors, n_reference = single_lead_errors_ms(65, "ii", "T_off")
+    assert errors.size >= 0.9 * n_reference
+    assert np.all(np.abs(errors) <= 30.0)
+
+
+def test_take_last_is_take_along_the_last_axis():
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((3, 4, 9))
+    index = rng.integers(0, 9, (3, 4))
+    np.testing.assert_array_equal(
+        take_last(a, index), np.take_along_axis(a, index[..., None], axis=-1)[..., 0]
+    )
+
+
+def test_modulus_maxima_lines_see_the_running_maximum_with_reflected_ends():
+    # Candidates next to the ends: the gathered neighbourhoods must match scipy's running maximum.
+    rng = np.random.default_rng(4)
+    w = np.cumsum(rng.standard_normal((5, 3, 60)), axis=-1)
+    eps = np.full((4, 3), 0.5)
+    row, position, positive, modulus = modulus_maxima_lines(w, eps, 5)
+    a4 = np.abs(w[3])
+    ok = np.zeros_like(a4, dtype=bool)
+    ok[:, 1:-1] = (a4[:, 1:-1] >= a4[:, :-2]) & (a4[:, 1:-1] > a4[:, 2:])
+    ok &= a4 > 0.5
+    up = w[3] > 0
+    same = [np.where(up, maximum_filter1d(w[k], 11), maximum_filter1d(-w[k], 11)) for k in range(3)]
+    for k in range(3):
+        ok &= same[k] > 0.5
+    expected_row, expected_position = np.nonzero(ok)
+    assert expected_row.size > 0
+    np.testing.assert_array_equal(row, expected_row)
+    np.testing.assert_array_equal(position, expected_position)
+    np.testing.assert_array_equal(positive, up[ok])
+    np.testing.assert_array_equal(modulus, same[1][ok])

@@ -251,16 +251,86 @@ def _delineate_around(x, w, rms, anchors, spikes, fs: float, cfg: DelineationCon
 
 
 def _t_wave(wb, rms, anchors, qrs_off, fs: float, cfg: DelineationConfig):
-    """T onset, peak, offset (n_leads, n_beats) at scale 2^4, or 2^5 where 2^4 shows no T wave."""
+    """T onset, peak, offset (n_leads, n_beats) at scale 2^4, or 2^5 where 2^4 shows no T wave.
+
+    The T wave's modulus maxima are sought from ``t_window_s[0]`` after the QRS offset to
+    ``t_window_rr`` of the RR interval or ``t_window_s[1] * sqrt(RR / 1 s)`` after the anchor, whichever
+    comes first: the QT interval lengthens with the square root of RR (Bazett), so the window follows a
+    late T in a slow rhythm without reaching, at normal rates, into the U wave or the next P wave.
+    """
     rr = _rr_intervals(anchors[0], fs)
     margin = round(cfg.boundary_margin_s * fs)
     start = np.round(qrs_off + cfg.t_window_s[0] * fs).astype(int)
-    stop = anchors + np.round(np.minimum(cfg.t_window_rr * rr, cfg.t_window_s[1] * fs)).astype(int)
+    qt_limit = cfg.t_window_s[1] * fs * np.sqrt(rr / fs)
+    stop = anchors + np.round(np.minimum(cfg.t_window_rr * rr, qt_limit)).astype(int)
     stop = np.maximum(stop, start + 1)
-    at4 = wavelet.wave_fiducials(wb[0], cfg.t_eps_rms * rms[3], start, stop, margin, cfg.t_xi)
-    at5 = wavelet.wave_fiducials(wb[1], cfg.t_eps_rms * rms[4], start, stop, margin, cfg.t_xi)
+    at4 = _t_fiducials(wb[0], cfg.t_eps_rms * rms[3], start, stop, margin, cfg.t_xi)
+    at5 = _t_fiducials(wb[1], cfg.t_eps_rms * rms[4], start, stop, margin, cfg.t_xi)
     missing = ~np.isfinite(at4[1])
     return tuple(np.where(missing, b, a) for a, b in zip(at4, at5, strict=True))
+
+
+def _t_fiducials(w, eps, zone_start, zone_stop, margin: int, xi: tuple[float, float]):
+    """T onset, peak and offset per window from one scale of the transform.
+
+    As :func:`ecgcrnn.delineation.wavelet.wave_fiducials` (same arguments and returns), except for the
+    maximum paired with the wave's largest one (:func:`_t_partner`): the largest of the two lobes of
+    opposite sign that border its lobe, rather than the largest of opposite sign anywhere in the zone.
+    """
+    start = zone_start - margin
+    length = int(np.max(zone_stop - zone_start)) + 2 * margin
+    v, inside = wavelet.windows(w, start, length)
+    a = np.where(inside, np.abs(v), 0.0)
+    j = np.arange(length)
+    zone = inside & (j >= margin) & (j < (zone_stop - start)[..., None])
+    lm = wavelet.local_maxima(a) & zone
+    big = lm & (a > np.maximum(eps, 1e-12)[:, None, None])
+    present = big.any(axis=-1)
+    main = np.argmax(np.where(big, a, -1.0), axis=-1)
+    crossing = np.zeros(v.shape, dtype=bool)
+    crossing[..., :-1] = (v[..., :-1] * v[..., 1:] <= 0) & (v[..., :-1] != 0)
+    partner, paired = _t_partner(a, lm, crossing, main)
+    paired &= present
+    first = np.where(paired, np.minimum(main, partner), main)
+    last = np.where(paired, np.maximum(main, partner), main)
+    jz = wavelet.first_true_after(crossing | (j == last[..., None]), first - 1)
+    jz_int = np.clip(np.nan_to_num(jz).astype(int), 0, length - 2)
+    v0 = np.take_along_axis(v, jz_int[..., None], axis=-1)[..., 0]
+    v1 = np.take_along_axis(v, jz_int[..., None] + 1, axis=-1)[..., 0]
+    frac = np.clip(v0 / np.where(v0 != v1, v0 - v1, 1.0), 0.0, 1.0)
+    peak = np.where(paired & (jz < last), jz + frac, np.nan)
+    a_first = np.take_along_axis(a, first[..., None], axis=-1)
+    a_last = np.take_along_axis(a, last[..., None], axis=-1)
+    minima = wavelet.local_minima(a)
+    on = wavelet.last_true_before((a < xi[0] * a_first) | minima, first)
+    off = wavelet.first_true_after((a < xi[1] * a_last) | minima, last)
+    return tuple(np.where(present, start + t + wavelet.WAVELET_OFFSET, np.nan) for t in (on, peak, off))
+
+
+def _t_partner(a, lm, crossing, main):
+    """The modulus maximum paired with each window's largest one, ``main`` (int, (n_rows, n_windows)).
+
+    A T wave's two slopes are adjacent lobes of the transform, one zero crossing (the peak) apart, whatever
+    its polarity; the slower one (the upslope of an upright T, usually) may stay below the presence
+    threshold. So the partner is the largest local maximum of ``a`` (modulus, (n_rows, n_windows, n);
+    ``lm`` its local maxima in the zone) in the lobe just before or just after the main one's, whichever
+    is larger (lobes are the runs between the zero ``crossing`` marks). Pairing with the largest maximum
+    of opposite sign anywhere in the zone took the next P wave's, a U wave's or the baseline's.
+
+    Returns
+    -------
+    partner : np.ndarray of int, shape (n_rows, n_windows)
+        Window index of the partner (meaningless where not paired).
+    paired : np.ndarray of bool, shape (n_rows, n_windows)
+        Whether either neighbouring lobe holds a local maximum in the zone.
+    """
+    lobe = np.zeros(a.shape, dtype=int)
+    lobe[..., 1:] = np.cumsum(crossing[..., :-1], axis=-1)
+    main_lobe = np.take_along_axis(lobe, main[..., None], axis=-1)
+    before, after = (np.where(lm & (lobe == main_lobe + k), a, -1.0) for k in (-1, 1))
+    later = np.max(after, axis=-1) > np.max(before, axis=-1)
+    partner = np.where(later, np.argmax(after, axis=-1), np.argmax(before, axis=-1))
+    return partner, np.maximum(np.max(before, axis=-1), np.max(after, axis=-1)) > 0
 
 
 def _p_wave(w4, rms, anchors, qrs_on, t_off, fs: float, cfg: DelineationConfig):

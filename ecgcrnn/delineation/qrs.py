@@ -141,7 +141,7 @@ def qrs_boundaries(x, w2, rms2, anchors, spikes, fs: float, cfg: DelineationConf
     a = np.where(inside, np.abs(v), 0.0)
     j = np.arange(a.shape[-1])
     core = np.argmax(np.where(np.abs(j - pre - margin) <= round(cfg.qrs_core_s * fs), a, -1.0), axis=-1)
-    peak = np.take_along_axis(a, core[..., None], axis=-1)
+    peak = wavelet.take_last(a, core)[..., None]
     is_core = j == core[..., None]
     lm = (wavelet.local_maxima(a) & (j >= margin) & (j <= pre + margin + post)) | is_core
     floor = cfg.qrs_noise_factor * np.median(np.abs(w2), axis=-1)[:, None, None]
@@ -151,8 +151,8 @@ def qrs_boundaries(x, w2, rms2, anchors, spikes, fs: float, cfg: DelineationConf
     first = np.argmax(first_mask | is_core, axis=-1)
     last_mask = lm & (a > np.maximum(cfg.qrs_gamma[1] * peak, floor)) & (j >= core[..., None])
     last = a.shape[-1] - 1 - np.argmax((last_mask | is_core)[..., ::-1], axis=-1)
-    a_first = np.take_along_axis(a, first[..., None], axis=-1)
-    a_last = np.take_along_axis(a, last[..., None], axis=-1)
+    a_first = wavelet.take_last(a, first)[..., None]
+    a_last = wavelet.take_last(a, last)[..., None]
     minima = wavelet.local_minima(a)
     on = wavelet.last_true_before((a < cfg.qrs_xi[0] * a_first) | minima, first)
     off = wavelet.first_true_after((a < cfg.qrs_xi[1] * a_last) | minima, last)
@@ -207,6 +207,8 @@ def modulus_maxima_lines(w: np.ndarray, eps: np.ndarray, halfwidth: int) -> tupl
     A line starts at a local maximum of ``|W|`` at scale 2^4 above its threshold and continues at each
     finer scale when a coefficient of the same sign within ``halfwidth`` samples exceeds that scale's
     threshold (Martínez et al. 2004, QRS detection).
+    The neighbourhoods are gathered around the candidate maxima only, the signal's ends extended by
+    reflection (``scipy.ndimage``'s ``"reflect"``, as a running maximum over the whole signal would see them).
 
     Parameters
     ----------
@@ -227,19 +229,18 @@ def modulus_maxima_lines(w: np.ndarray, eps: np.ndarray, halfwidth: int) -> tupl
         Largest same-sign modulus at scale 2^2 near the line.
     """
     a4 = np.abs(w[3])
-    ok = wavelet.local_maxima(a4) & (a4 > eps[3][:, None])
-    positive = w[3] > 0
-    size = 2 * halfwidth + 1
-    modulus = np.zeros(0)
+    row, position = np.nonzero(wavelet.local_maxima(a4) & (a4 > eps[3][:, None]))
+    positive = w[3][row, position] > 0
+    sign = np.where(positive, 1.0, -1.0)[:, None]
+    near = _reflect(position[:, None] + np.arange(-halfwidth, halfwidth + 1), w.shape[-1])
+    keep = np.ones(row.size, dtype=bool)
+    modulus = np.zeros(row.size)
     for k in (2, 1, 0):
-        same = np.where(
-            positive, maximum_filter1d(w[k], size, axis=-1), maximum_filter1d(-w[k], size, axis=-1)
-        )
-        ok &= same > eps[k][:, None]
+        same = np.max(sign * w[k][row[:, None], near], axis=-1, initial=-np.inf)
+        keep &= same > eps[k][row]
         if k == 1:
             modulus = same
-    row, position = np.nonzero(ok)
-    return row, position, positive[row, position], modulus[row, position]
+    return row[keep], position[keep], positive[keep], modulus[keep]
 
 
 def line_complexes(lead, pos, positive, strength, gap: int):
@@ -341,6 +342,12 @@ def _detect_pass(w, rms, usable, fs: float, cfg: DelineationConfig, scale: float
     )
 
 
+def _reflect(index: np.ndarray, n: int) -> np.ndarray:
+    """Indices folded into 0 .. n - 1 by half-sample symmetric reflection (d c b a | a b c d | d c b a)."""
+    folded = np.mod(index, 2 * n)
+    return np.where(folded < n, folded, 2 * n - 1 - folded)
+
+
 def _pauses(quiet: np.ndarray, core: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
     """The pauses either side of each complex's largest slope, as window indices (n_leads, n_beats).
 
@@ -367,7 +374,7 @@ def _qrs_peak(x, on, off, anchors, fs: float, cfg: DelineationConfig) -> np.ndar
     v, inside = wavelet.windows(x, start, 2 * half + 1)
     j = np.arange(v.shape[-1])
     base_idx = np.clip(np.round(lo).astype(int), 0, v.shape[-1] - 1)
-    base = np.take_along_axis(v, base_idx[..., None], axis=-1)
+    base = wavelet.take_last(v, base_idx)[..., None]
     zone = inside & (j >= lo[..., None]) & (j <= hi[..., None])
     up = np.where(zone, v - base, -np.inf)
     down = np.where(zone, base - v, -np.inf)

@@ -77,10 +77,13 @@ class DelineationConfig:
         A paced beat's QRS onset is kept at least this long after its spike.
     blank_qrs : bool, default True
         Search P and T waves in the transform of the signal with every QRS replaced by a straight line.
-    t_window_s : tuple of float, default (0.04, 0.6)
-        T search window: start after QRS offset, and the cap on its end after the anchor.
+    t_window_s : tuple of float, default (0.04, 0.5)
+        T search window: start after QRS offset; and the latest end after the anchor at an RR interval of
+        1 s, scaled by sqrt(RR / 1 s) as the QT interval is (Bazett). 0.5 s is the QTc of marked QT
+        prolongation; the T wave's slopes, whose maxima are searched, come before its end.
     t_window_rr : float, default 0.7
-        End of the T search window after the anchor, as a fraction of the RR interval.
+        End of the T search window after the anchor, as a fraction of the RR interval, where this comes
+        before the end above (fast rhythms, where the next P wave follows the T wave closely).
     t_eps_rms : float, default 0.25
         T wave presence threshold at scale 2^4 (2^5), in multiples of the scale's RMS (paper).
     t_xi : tuple of float, default (0.35, 0.45)
@@ -150,7 +153,7 @@ class DelineationConfig:
     pace_halfwidth_s: float = 0.004
     pace_guard_s: float = 0.01
     blank_qrs: bool = True
-    t_window_s: tuple[float, float] = (0.04, 0.6)
+    t_window_s: tuple[float, float] = (0.04, 0.5)
     t_window_rr: float = 0.7
     t_eps_rms: float = 0.25
     t_xi: tuple[float, float] = (0.35, 0.45)

@@ -114,9 +114,28 @@ def windows(arr: np.ndarray, start: np.ndarray, length: int) -> tuple[np.ndarray
     n_rows, n_samples = arr.shape
     idx = start[..., None] + np.arange(max(length, 0))
     inside = (idx >= 0) & (idx < n_samples)
-    flat = np.clip(idx, 0, max(n_samples - 1, 0)).reshape(n_rows, -1)
-    values = np.take_along_axis(arr, flat, axis=1).reshape(idx.shape) if n_samples else np.zeros(idx.shape)
-    return values, inside
+    if n_samples == 0:
+        return np.zeros(idx.shape), inside
+    np.clip(idx, 0, n_samples - 1, out=idx)
+    idx += (n_samples * np.arange(n_rows))[:, None, None]
+    return arr.reshape(-1)[idx], inside
+
+
+def take_last(a: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """One element of every window: ``a[..., index[...]]`` (``np.take_along_axis`` on the last axis).
+
+    Parameters
+    ----------
+    a : np.ndarray, shape (..., n)
+    index : np.ndarray of int, shape (...)
+        Position in each window, 0 .. n - 1.
+
+    Returns
+    -------
+    np.ndarray, shape (...)
+    """
+    flat = index + a.shape[-1] * np.arange(index.size).reshape(index.shape)
+    return a.reshape(-1)[flat]
 
 
 def local_maxima(a: np.ndarray) -> np.ndarray:
@@ -167,9 +186,8 @@ def last_true_before(mask: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """
     j = np.arange(mask.shape[-1])
     ok = mask & (j < pos[..., None])
-    found = ok.any(axis=-1)
     last = mask.shape[-1] - 1 - np.argmax(ok[..., ::-1], axis=-1)
-    return np.where(found, last, np.nan)
+    return np.where(take_last(ok, last), last, np.nan)
 
 
 def first_true_after(mask: np.ndarray, pos: np.ndarray) -> np.ndarray:
@@ -188,8 +206,8 @@ def first_true_after(mask: np.ndarray, pos: np.ndarray) -> np.ndarray:
     """
     j = np.arange(mask.shape[-1])
     ok = mask & (j > pos[..., None])
-    found = ok.any(axis=-1)
-    return np.where(found, np.argmax(ok, axis=-1), np.nan)
+    first = np.argmax(ok, axis=-1)
+    return np.where(take_last(ok, first), first, np.nan)
 
 
 def wave_fiducials(w, eps, zone_start, zone_stop, margin: int, xi: tuple[float, float]):
@@ -228,7 +246,7 @@ def wave_fiducials(w, eps, zone_start, zone_stop, margin: int, xi: tuple[float, 
     big = lm & (a > np.maximum(eps, 1e-12)[:, None, None])
     present = big.any(axis=-1)
     main = np.argmax(np.where(big, a, -1.0), axis=-1)
-    main_sign = np.sign(np.take_along_axis(v, main[..., None], axis=-1))
+    main_sign = np.sign(take_last(v, main))[..., None]
     opposite = lm & (np.sign(v) == -main_sign)
     partner = np.argmax(np.where(opposite, a, -1.0), axis=-1)
     paired = present & opposite.any(axis=-1)
@@ -237,13 +255,11 @@ def wave_fiducials(w, eps, zone_start, zone_stop, margin: int, xi: tuple[float, 
     crossing = np.zeros(v.shape, dtype=bool)
     crossing[..., :-1] = (v[..., :-1] * v[..., 1:] <= 0) & (v[..., :-1] != 0)
     jz = first_true_after(crossing | (j == last[..., None]), first - 1)
-    jz_int = np.clip(np.nan_to_num(jz).astype(int), 0, length - 2)
-    v0 = np.take_along_axis(v, jz_int[..., None], axis=-1)[..., 0]
-    v1 = np.take_along_axis(v, jz_int[..., None] + 1, axis=-1)[..., 0]
+    jz_int = np.clip(np.where(np.isnan(jz), 0, jz).astype(int), 0, length - 2)
+    v0, v1 = take_last(v, jz_int), take_last(v, jz_int + 1)
     frac = np.clip(v0 / np.where(v0 != v1, v0 - v1, 1.0), 0.0, 1.0)
     peak = np.where(paired & (jz < last), jz + frac, np.nan)
-    a_first = np.take_along_axis(a, first[..., None], axis=-1)
-    a_last = np.take_along_axis(a, last[..., None], axis=-1)
+    a_first, a_last = take_last(a, first)[..., None], take_last(a, last)[..., None]
     minima = local_minima(a)
     on = last_true_before((a < xi[0] * a_first) | minima, first)
     off = first_true_after((a < xi[1] * a_last) | minima, last)
@@ -266,18 +282,21 @@ def bridge_spans(x: np.ndarray, on: np.ndarray, off: np.ndarray) -> np.ndarray:
     n_leads, n = x.shape
     lo = np.clip(np.floor(on).astype(int), 0, n - 1)
     hi = np.clip(np.ceil(off).astype(int) + 1, 0, n)
-    edges = np.zeros((n_leads, n + 1))
-    rows = np.broadcast_to(np.arange(n_leads)[:, None], lo.shape)
-    np.add.at(edges, (rows, lo), 1.0)
-    np.add.at(edges, (rows, hi), -1.0)
-    inside = np.cumsum(edges[:, :-1], axis=1) > 0
+    row_start = (n + 1) * np.arange(n_leads)[:, None]
+    size = n_leads * (n + 1)
+    edges = np.bincount((row_start + lo).ravel(), minlength=size) - np.bincount(
+        (row_start + hi).ravel(), minlength=size
+    )
+    inside = np.cumsum(edges.reshape(n_leads, n + 1)[:, :-1], axis=1) > 0
     idx = np.arange(n)
-    left = np.maximum.accumulate(np.where(inside, -1, idx), axis=1)
-    right = np.minimum.accumulate(np.where(inside, n, idx)[:, ::-1], axis=1)[:, ::-1]
+    left = np.maximum.accumulate(np.where(inside, -1, idx), axis=1)[inside]
+    right = np.minimum.accumulate(np.where(inside, n, idx)[:, ::-1], axis=1)[:, ::-1][inside]
+    rows, cols = np.nonzero(inside)
     left_ok, right_ok = left >= 0, right < n
-    left_c, right_c = np.clip(left, 0, n - 1), np.clip(right, 0, n - 1)
-    xl = np.take_along_axis(x, left_c, axis=1)
-    xr = np.take_along_axis(x, right_c, axis=1)
+    xl = x[rows, np.clip(left, 0, n - 1)]
+    xr = x[rows, np.clip(right, 0, n - 1)]
     xl, xr = np.where(left_ok, xl, xr), np.where(right_ok, xr, xl)
-    frac = np.where(left_ok & right_ok, (idx - left) / np.maximum(right - left, 1), 0.5)
-    return np.where(inside, xl + frac * (xr - xl), x)
+    frac = np.where(left_ok & right_ok, (cols - left) / np.maximum(right - left, 1), 0.5)
+    out = np.array(x, dtype=np.result_type(x, frac))
+    out[rows, cols] = xl + frac * (xr - xl)
+    return out
