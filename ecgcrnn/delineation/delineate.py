@@ -103,18 +103,14 @@ class Delineation:
         Keys :data:`FIDUCIALS`, shape (n_leads, n_beats): what :func:`delineate_leads` returns.
     global_fiducials : dict of str to numpy.ndarray
         Keys :data:`FIDUCIALS`, shape (n_beats,): per beat, the boundaries of the whole heart's activity as
-        the CSE study defined them (onsets the earliest and offsets the latest across the leads that agree
-        with the beat's median, within a window that depends on the wave; a paced beat's QRS onset at the
-        end of its spike; peaks the median; :func:`ecgcrnn.delineation.multilead.global_fiducials`), NaN
-        where no lead has it.
-    pacing_spikes : numpy.ndarray
-        int, sample indices of the pacemaker spikes found (:func:`ecgcrnn.delineation.qrs.pacing_spikes`;
-        a spike several samples wide counts once, at its first sample).
+        the CSE study defined them (onsets a low order statistic of the onsets of the leads that agree with
+        the beat's median, within a window that depends on the wave, offsets likewise from the latest; a
+        paced beat's QRS onset at the end of its spike; peaks the median;
+        :func:`ecgcrnn.delineation.multilead.global_fiducials`), NaN where no lead has it.
     """
 
     per_lead: dict
     global_fiducials: dict
-    pacing_spikes: np.ndarray
 
 
 def delineate_leads(
@@ -158,7 +154,7 @@ def delineate_record(signals: np.ndarray, fs: float, config: DelineationConfig |
     n_leads, n_samples = x.shape
     if n_samples < 4 or not usable.any():
         empty = {key: np.full((n_leads, 0), np.nan) for key in FIDUCIALS}
-        return Delineation(empty, {key: np.zeros(0) for key in FIDUCIALS}, np.zeros(0, np.int64))
+        return Delineation(empty, {key: np.zeros(0) for key in FIDUCIALS})
     ratio = resampling_ratio(fs, cfg.internal_fs_hz, _MAX_DENOMINATOR)
     up, down = ratio.numerator, ratio.denominator
     fsi = fs * up / down
@@ -187,7 +183,7 @@ def delineate_record(signals: np.ndarray, fs: float, config: DelineationConfig |
     starts = np.flatnonzero(spikes[1:] & ~spikes[:-1]) + 1
     first = np.flatnonzero(spikes[:1])
     spike_starts = np.concatenate([first, starts])
-    return Delineation(per_lead, multilead.global_fiducials(raw, fs, cfg, spike_starts), spike_starts)
+    return Delineation(per_lead, multilead.global_fiducials(raw, fs, cfg, spike_starts))
 
 
 def _prepare(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
