@@ -144,12 +144,11 @@ def leave_one_source_out(cache, config, scratch: Path, grades, references_only: 
     usable = cache.usable
     sources = np.array([source_of(cache.record_ids[i]) for i in usable])
     classifiers = [c for c in CLASSIFIERS if not (references_only and c == "CRNN")]
-    outputs = {s: {c: [None, None] for c in classifiers} for s in config.lead_sets}
-    per_source = {s: {c: {} for c in classifiers} for s in config.lead_sets}
     shape = (len(cache.record_ids), len(default_class_table()))
-    for lead_set in config.lead_sets:
-        for c in classifiers:
-            outputs[lead_set][c] = [np.zeros(shape, bool), np.zeros(shape)]
+    outputs = {
+        s: {c: (np.zeros(shape, bool), np.zeros(shape)) for c in classifiers} for s in config.lead_sets
+    }
+    per_source = {s: {c: {} for c in classifiers} for s in config.lead_sets}
     for held_out in sorted(set(sources)):
         test_records = usable[sources == held_out]
         train_records, validation_records = split_records(cache.labels, usable[sources != held_out], config)

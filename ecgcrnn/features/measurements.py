@@ -181,7 +181,7 @@ def measure(
     dominant = ~premature & ~aberrant
     dominant = dominant if dominant.any() else np.ones(r.size, bool)
     values.update(_intervals(fid, dominant, values["RR_ms"], ms, config))
-    values.update(_atrial(fid, r, signal, fs, config))
+    values.update(_atrial(fid, signal, fs, config))
     values.update(_pacing(signal, fid, fs, config))
     values.update(_morphology(signal, leads, r[dominant], fid, dominant, fs, config))
     return Measurements(values)
@@ -283,7 +283,7 @@ def _intervals(fid, dominant, rr_ms: float, ms: float, config: MeasurementConfig
     return out
 
 
-def _atrial(fid, r, signal, fs: float, config: MeasurementConfig) -> dict:
+def _atrial(fid, signal, fs: float, config: MeasurementConfig) -> dict:
     """P-wave presence, the atrial rate of regular P waves, and flutter waves' rate and regularity."""
     has_p = np.isfinite(fid["P_on"]) & np.isfinite(fid["P_off"])
     out = {"P_presence": float(has_p.mean())}
