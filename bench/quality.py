@@ -2,16 +2,18 @@
 
 Usage: python bench/quality.py DATA_DIR [DATA_DIR ...] [--folds 5] [--epochs 15] [--seed 2021]
                                [--lead-sets twelve two] [--masked] [--protocol {kfold,sources}]
-                               [--references-only]
+                               [--references-only] [--threshold-folds 3] [--old-rule]
 
-The records are split into k multilabel-stratified folds. For each fold and lead set, three classifiers
-learn from the other folds (a multilabel-stratified share of them held out for early stopping and the
-per-class thresholds) and are scored on the fold with the Challenge's metrics, beside a fourth that learns
-nothing:
-- the CRNN (ecgcrnn.training.loop.fit_lead_set, the same code as train_model.py, quick settings);
+The records are split into k multilabel-stratified folds. For each fold and lead set, the classifiers
+learn from the other folds and are scored on the fold with the Challenge's metrics:
+- the CRNN (ecgcrnn.training.loop.fit_with_thresholds, the same code as train_model.py, quick settings:
+  the network starts from the criteria, its thresholds are chosen on out-of-fold predictions of all its
+  training records, ``--threshold-folds`` folds (0: the earlier rule, thresholds and early stopping on a
+  validation share); with folds, also "CRNN, one split": the first fold's network with the thresholds
+  tuned on its own held-out fold, the earlier rule at no extra cost);
 - always normal: sinus rhythm for every recording, the Challenge's inactive classifier;
 - logistic regression on the record-level features alone (per-record mean over windows, their mask, age
-  and sex), one per class, with thresholds chosen the same way as the CRNN's;
+  and sex), one per class, with thresholds tuned on a multilabel-stratified validation share;
 - criteria: the published diagnostic criteria (ecgcrnn.features.criteria) graded on each record's global
   measurements in the lead set's leads, a class predicted where its grade is 0.5 or more (the grade is the
   probability, NaN counting as 0; no class is added when none is met), the same on every fold. The
@@ -59,6 +61,7 @@ SOURCES = {"A": "CPSC", "Q": "CPSC-Extra", "I": "St Petersburg", "S": "PTB", "HR
            "JS": "Chapman-Shaoxing/Ningbo", "L": "LUDB"}  # fmt: skip
 """Record-name prefix of each source (the Challenge's naming; LUDB's records as ludb_challenge names them)."""
 CLASSIFIERS = ("CRNN", "always normal", "logistic regression", "criteria")
+ONE_SPLIT = "CRNN, one split"
 MASKED = "CRNN, one masked net"
 
 
@@ -86,6 +89,12 @@ def main(argv=None) -> None:
         "--protocol", choices=("kfold", "sources"), default="kfold", help="folds: random or sources"
     )
     parser.add_argument("--references-only", action="store_true", help="leave the CRNN out")
+    parser.add_argument(
+        "--threshold-folds",
+        type=int,
+        default=TrainingConfig().threshold_folds,
+        help="the CRNN's thresholds from out-of-fold predictions of this many folds of its training records",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     config = config_from_dict(
@@ -99,6 +108,7 @@ def main(argv=None) -> None:
             "lead_sets": args.lead_sets,
             "learning_rate": args.learning_rate,
             "validation_fraction": args.validation_fraction,
+            "threshold_folds": args.threshold_folds,
         }
     )
     started = time.perf_counter()
@@ -144,6 +154,7 @@ def leave_one_source_out(cache, config, scratch: Path, grades, references_only: 
     usable = cache.usable
     sources = np.array([source_of(cache.record_ids[i]) for i in usable])
     classifiers = [c for c in CLASSIFIERS if not (references_only and c == "CRNN")]
+    classifiers += [ONE_SPLIT] if config.threshold_folds and not references_only else []
     shape = (len(cache.record_ids), len(default_class_table()))
     outputs = {
         s: {c: (np.zeros(shape, bool), np.zeros(shape)) for c in classifiers} for s in config.lead_sets
@@ -162,7 +173,7 @@ def leave_one_source_out(cache, config, scratch: Path, grades, references_only: 
             }
             if not references_only:
                 checkpoint = scratch / f"source_{held_out.replace('/', '_')}" / lead_set
-                results["CRNN"] = crnn(cache, lead_set, split, config, checkpoint)
+                results.update(crnn_results(cache, lead_set, split, config, checkpoint))
             for classifier, (binary, scalar) in results.items():
                 outputs[lead_set][classifier][0][test_records] = binary
                 outputs[lead_set][classifier][1][test_records] = scalar
@@ -178,7 +189,12 @@ def leave_one_source_out(cache, config, scratch: Path, grades, references_only: 
 
 def print_sources(pooled, per_source, args, records: int, seconds: float) -> None:
     """The pooled out-of-source scores, then each source's Challenge metric."""
-    crnn = "references only" if args.references_only else f"CRNN {args.epochs} epochs at most"
+    crnn = "references only"
+    if not args.references_only:
+        crnn = (
+            f"CRNN {args.epochs} epochs at most (patience {args.patience}), "
+            f"{args.threshold_folds} threshold folds"
+        )
     print(
         f"\n{records} records, leave one source out, out-of-source predictions pooled; {crnn}; "
         f"seed {args.seed}; {os.cpu_count()} CPU cores; {seconds / 60:.1f} minutes"
@@ -210,6 +226,7 @@ def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = Fals
     splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
     classifiers = tuple(c for c in CLASSIFIERS if grades is not None or c != "criteria")
     classifiers += (MASKED,) if masked else ()
+    classifiers += (ONE_SPLIT,) if config.threshold_folds else ()
     scores = {s: {c: {m: [] for m in METRICS} for c in classifiers} for s in config.lead_sets}
     for fold, (learn, test) in enumerate(splitter.split(np.zeros(len(usable)), cache.labels[usable])):
         train_records, validation_records = split_records(cache.labels, usable[learn], config)
@@ -219,7 +236,7 @@ def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = Fals
             masked_results = masked_crnn(cache, split, config, scratch / f"fold{fold}" / "masked")
         for lead_set in config.lead_sets:
             results = {
-                "CRNN": crnn(cache, lead_set, split, config, scratch / f"fold{fold}" / lead_set),
+                **crnn_results(cache, lead_set, split, config, scratch / f"fold{fold}" / lead_set),
                 "always normal": always_normal(len(test_records)),
                 "logistic regression": logistic_regression(cache, lead_set, split, config.seed),
             }
@@ -237,17 +254,39 @@ def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = Fals
     return scores
 
 
-def crnn(cache, lead_set, split, config, checkpoint: Path):
+def crnn_results(cache, lead_set, split, config, checkpoint: Path) -> dict:
+    """The CRNN's binary and scalar outputs on the split's test records, trained as train_model.py trains
+    (:func:`ecgcrnn.training.loop.fit_with_thresholds` on the split's training and validation records
+    together); with threshold folds, also :data:`ONE_SPLIT`: the first fold's network with the thresholds
+    tuned on its own held-out fold (the earlier rule, one network with thresholds from one validation
+    share, here a share of 1 / ``threshold_folds``), at no extra training."""
+    import keras
+
     from ecgcrnn.data.batches import WindowBatches
-    from ecgcrnn.training.loop import fit_lead_set, predict_records
+    from ecgcrnn.training.loop import (
+        CRITERIA,
+        criteria_record_probabilities,
+        fit_with_thresholds,
+        predict_records,
+    )
 
     train_records, validation_records, test_records = split
-    fitted = fit_lead_set(
-        cache, lead_set, train_records, validation_records, config, PipelineSettings(), checkpoint
-    )
+    learn = np.sort(np.concatenate([train_records, validation_records]))
+    fitted = fit_with_thresholds(cache, lead_set, learn, config, PipelineSettings(), checkpoint)
     batches = WindowBatches(cache, lead_set, test_records, config.batch_size, config.seed, training=False)
     probabilities = predict_records(fitted.network, batches)
-    return apply_thresholds(probabilities, fitted.thresholds), probabilities
+    by_criteria = np.array([rule == CRITERIA for rule in fitted.decided_by])
+    if by_criteria.any():
+        start = criteria_record_probabilities(cache, lead_set, test_records, fitted.prevalence)
+        probabilities[:, by_criteria] = start[:, by_criteria]
+    results = {"CRNN": (apply_thresholds(probabilities, fitted.thresholds), probabilities)}
+    if config.threshold_folds:
+        fold = checkpoint / "fold1"
+        network = keras.saving.load_model(fold / "last.keras", safe_mode=True)
+        network.load_weights(fold / "best.weights.h5")
+        one = predict_records(network, batches)
+        results[ONE_SPLIT] = apply_thresholds(one, np.load(fold / "out_of_fold.npz")["thresholds"]), one
+    return results
 
 
 def masked_crnn(cache, split, config, checkpoint: Path) -> dict:
@@ -447,7 +486,8 @@ def record_features(cache, lead_set: str, records: np.ndarray) -> np.ndarray:
 def print_table(scores: dict, args, records: int) -> None:
     print(
         f"\n{records} records, {args.folds}-fold multilabel-stratified cross-validation, "
-        f"CRNN {args.epochs} epochs at most (patience {args.patience}, batch {args.batch_size}), "
+        f"CRNN {args.epochs} epochs at most (patience {args.patience}, batch {args.batch_size}, "
+        f"{args.threshold_folds} threshold folds), "
         f"learning rate {args.learning_rate:g}, loss {args.loss}, dropout {args.dropout:g}, "
         f"validation fraction {args.validation_fraction:g}, seed {args.seed}, "
         f"{os.cpu_count()} CPU cores"

@@ -14,9 +14,10 @@ cache,
 
 Target: the pipeline at least 3 times faster than the steps, so that the network, not the data, bounds
 training. The estimate for the Challenge's 88,253 records assumes the measured rates, this cache's windows
-per record, the default validation fraction, every epoch of ``TrainingConfig.epochs`` (early stopping
-can only shorten it) and one cache build; it leaves out the per-epoch threshold search and the wide path's
-warm start, which take seconds.
+per record, ``TrainingConfig.threshold_folds`` fold networks (each on the other folds' records, validated on
+its own) and the final network on every record, every epoch of ``TrainingConfig.epochs`` (early stopping
+can only shorten it) and one cache build; it leaves out the per-epoch threshold search, which takes
+seconds.
 
 Usage: ``.venv/bin/python bench/training.py [--steps 20] [--lead-sets twelve two] [--scratch FOLDER]``
 """
@@ -144,8 +145,9 @@ def _records_per_second(run, records: int, repeats: int = 2) -> float:
 
 def print_table(rows, cache, config: TrainingConfig, build_rate: float, args) -> None:
     windows_per_record = cache.offsets[-1] / len(cache.record_ids)
-    train = CHALLENGE_RECORDS * (1 - config.validation_fraction)
-    validation_windows = CHALLENGE_RECORDS * config.validation_fraction * windows_per_record
+    folds = config.threshold_folds
+    train = CHALLENGE_RECORDS * (folds - 1) / folds  # each fold network's training records
+    validation_windows = CHALLENGE_RECORDS / folds * windows_per_record
     print(
         f"\n{len(cache.record_ids)} real records ({windows_per_record:.2f} windows each), default network "
         f"and batch {config.batch_size}; best of 2 epochs of {args.steps} batches; "
@@ -159,8 +161,9 @@ def print_table(rows, cache, config: TrainingConfig, build_rate: float, args) ->
     total_s = CHALLENGE_RECORDS / build_rate
     for row in rows:
         ratio = row["pipeline"] / row["steps"]
-        epoch_s = train / row["fit"] + validation_windows / row["predict"]
-        total_s += (config.epochs + 1) * epoch_s  # +1: the validation of the warm-started network
+        epoch_s = train / row["fit"] + validation_windows / row["predict"]  # one fold network's epoch
+        # every fold network for every epoch (+1: the start's validation), then the final network on all
+        total_s += folds * (config.epochs + 1) * epoch_s + config.epochs * CHALLENGE_RECORDS / row["fit"]
         print(
             f"{row['lead_set']:<9}{row['pipeline']:>15.0f}{row['steps']:>12.1f}{row['fit']:>10.1f}"
             f"{row['predict']:>14.1f}{ratio:>14.0f}x{epoch_s / 60:>10.0f}"
@@ -173,7 +176,8 @@ def print_table(rows, cache, config: TrainingConfig, build_rate: float, args) ->
         "all five lead sets" if len(rows) == len(LEAD_SETS) else f"lead sets {', '.join(args.lead_sets)}"
     )
     print(
-        f"estimated wall time for {lead_sets} on {CHALLENGE_RECORDS:,} records, {config.epochs} epochs: "
+        f"estimated wall time for {lead_sets} on {CHALLENGE_RECORDS:,} records, {config.epochs} epochs, "
+        f"{folds} threshold folds and the final network: "
         f"{total_s / 3600:.0f} hours ({total_s / 86400:.1f} days) on this machine"
     )
 

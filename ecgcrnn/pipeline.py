@@ -20,6 +20,12 @@ The inputs, for a lead set of L leads and a batch of B windows (``max_beats`` =
 | ``record_values`` | (B, 9 + 11 L) | :attr:`Features.record` |
 | ``record_mask`` | (B, 9 + 11 L) | 1 where measured |
 | ``demographics`` | (B, 4) | age / 100 (0 if unknown), age known, male, female |
+| ``measurements`` | (B, 209) | :func:`~ecgcrnn.features.measurements.measurement_names`, 0 if NaN |
+| ``measurement_mask`` | (B, 209) | 1 where measured |
+| ``criteria`` | (B, 26) | each class's criterion grade less 0.5 (:func:`criteria_inputs`); 0: undecided |
+| ``criteria_mask`` | (B, 26) | 1 where the criterion decides (its grade is not NaN) |
+
+The classes are those of :func:`ecgcrnn.domain.default_class_table`, in its order.
 """
 
 from __future__ import annotations
@@ -37,13 +43,26 @@ import numpy as np
 
 from ecgcrnn.delineation.delineate import delineate_record
 from ecgcrnn.delineation.settings import DelineationConfig
+from ecgcrnn.domain import default_class_table
 from ecgcrnn.features.beats import Features, features_from_delineation
+from ecgcrnn.features.criteria import criteria_scores, stated_grades
 from ecgcrnn.features.measurements import Measurements, combine_windows, measure
 from ecgcrnn.features.settings import FeatureConfig, MeasurementConfig
 from ecgcrnn.io.records import Header, as_header, get_age, get_sex
 from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
 
-INPUT_NAMES = ("signal", "beat_values", "beat_mask", "record_values", "record_mask", "demographics")
+INPUT_NAMES = (
+    "signal",
+    "beat_values",
+    "beat_mask",
+    "record_values",
+    "record_mask",
+    "demographics",
+    "measurements",
+    "measurement_mask",
+    "criteria",
+    "criteria_mask",
+)
 DEMOGRAPHICS = ("age_per_100_years", "age_known", "male", "female")
 STAGE_SOURCES = ("io/records.py", "io/matfile.py", "signal", "delineation", "features", "pipeline.py")
 """The code that computes the inputs (relative to the package), covered by :meth:`PipelineSettings.digest`."""
@@ -151,7 +170,8 @@ def prepare_record(
         measure(window, fs_hz, leads, delineation, settings.measurements)
         for window, delineation in zip(cut, delineations, strict=True)
     ]
-    inputs = assemble_inputs(cut, features, demographics(get_age(header), get_sex(header)))
+    age, sex = get_age(header), get_sex(header)
+    inputs = assemble_inputs(cut, features, demographics(age, sex), measurements, age, sex)
     return PreparedRecord(cut, delineations, features, measurements, inputs)
 
 
@@ -195,7 +215,30 @@ def demographics(age: float | None, sex: str | None) -> np.ndarray:
     )
 
 
-def assemble_inputs(signals: np.ndarray, features: Sequence[Features], demographic: np.ndarray) -> dict:
+def criteria_inputs(
+    measurements: Measurements, age: float | None, sex: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``criteria`` and ``criteria_mask`` inputs of one window, shape (classes,) each, float32.
+
+    ``criteria`` is each class's criterion grade (:func:`ecgcrnn.features.criteria.criteria_scores` with
+    :func:`~ecgcrnn.features.criteria.stated_grades`' rule, so that a grade of 0.5 or more is exactly the
+    criteria's statement) less 0.5, in [-0.5, 0.5], and 0 where the grade is NaN; ``criteria_mask`` is 1
+    where the grade is not NaN.
+    """
+    grades = stated_grades(criteria_scores(measurements, age, sex))
+    values = np.array([grades.get(name, math.nan) for name in default_class_table().names], np.float64)
+    known = np.isfinite(values)
+    return np.where(known, values - 0.5, 0.0).astype(np.float32), known.astype(np.float32)
+
+
+def assemble_inputs(
+    signals: np.ndarray,
+    features: Sequence[Features],
+    demographic: np.ndarray,
+    measurements: Sequence[Measurements],
+    age: float | None = None,
+    sex: str | None = None,
+) -> dict:
     """The network's inputs for windows of one or more records.
 
     Parameters
@@ -206,9 +249,15 @@ def assemble_inputs(signals: np.ndarray, features: Sequence[Features], demograph
         One per window.
     demographic : numpy.ndarray
         Shape (4,) for one record (repeated for every window) or (B, 4).
+    measurements : sequence of Measurements
+        One per window.
+    age, sex
+        The record's, for the criteria (:func:`criteria_inputs`); the windows are of one record.
     """
     count = len(signals)
     demographic = np.broadcast_to(np.asarray(demographic, np.float32), (count, len(DEMOGRAPHICS)))
+    vectors = [m.vector() for m in measurements]
+    criteria = [criteria_inputs(m, age, sex) for m in measurements]
     return {
         "signal": np.ascontiguousarray(np.asarray(signals, np.float32).transpose(0, 2, 1)),
         "beat_values": np.stack([f.beats for f in features]),
@@ -216,6 +265,10 @@ def assemble_inputs(signals: np.ndarray, features: Sequence[Features], demograph
         "record_values": np.stack([f.record for f in features]),
         "record_mask": np.stack([f.record_mask for f in features]),
         "demographics": np.ascontiguousarray(demographic),
+        "measurements": np.stack([values for values, _ in vectors]),
+        "measurement_mask": np.stack([mask for _, mask in vectors]),
+        "criteria": np.stack([grades for grades, _ in criteria]),
+        "criteria_mask": np.stack([known for _, known in criteria]),
     }
 
 

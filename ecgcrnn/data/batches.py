@@ -17,6 +17,8 @@ from ecgcrnn.data.cache import Cache
 from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS
 
 NOISE_BANK_SAMPLES = 1 << 23  # standard normal samples drawn once per training dataset (32 MB)
+NORMALISED = {"beat_values": "beat_mask", "record_values": "record_mask", "measurements": "measurement_mask"}
+"""The inputs the network normalises, each with its mask."""
 
 
 class WindowBatches(keras.utils.PyDataset):
@@ -157,16 +159,16 @@ def average_by_owner(window_predictions: np.ndarray, owners: np.ndarray, records
 def feature_statistics(cache: Cache, lead_set: str, records, chunk_windows: int = 512) -> dict:
     """Per-feature mean and variance of the measured (mask 1) values over the records' windows.
 
-    Returns ``{"beat_values": (mean, variance), "record_values": (mean, variance)}`` for the model's
-    normalisation layers; a feature never measured gets mean 0 and variance 1. The windows are read
+    Returns ``{name: (mean, variance)}`` for ``beat_values``, ``record_values`` and ``measurements``, for the
+    model's normalisation layers; a feature never measured gets mean 0 and variance 1. The windows are read
     ``chunk_windows`` at a time, twice (mean, then variance about it), so memory does not grow with them.
     """
     windows = np.sort(cache.windows_of(np.asarray(records))[0])
     chunks = [windows[i : i + chunk_windows] for i in range(0, len(windows), chunk_windows)]
     readers = cache.readers(lead_set)
     stats = {}
-    for name in ("beat_values", "record_values"):
-        values, mask = readers[name], readers[name.replace("values", "mask")]
+    for name, mask_name in NORMALISED.items():
+        values, mask = readers[name], readers[mask_name]
 
         def measured(rows, values=values, mask=mask):
             width = values.shape[-1]

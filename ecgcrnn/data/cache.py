@@ -10,6 +10,10 @@ the data set in memory:
 | ``<set>_beat_mask.npy`` | (windows, max_beats, F) | uint8 | their mask |
 | ``<set>_record_values.npy`` | (windows, R) | float32 | record features of lead set ``<set>`` |
 | ``<set>_record_mask.npy`` | (windows, R) | uint8 | their mask |
+| ``<set>_measurements.npy`` | (windows, M) | float32 | the global measurements in lead set ``<set>`` |
+| ``<set>_measurement_mask.npy`` | (windows, M) | uint8 | their mask |
+| ``<set>_criteria.npy`` | (windows, 26) | float32 | the criteria's grades less 0.5 (0 where undecided) |
+| ``<set>_criteria_mask.npy`` | (windows, 26) | uint8 | 1 where the criterion decides |
 | ``labels.npy``, ``demographics.npy`` | (records, 26), (records, 4) | uint8, float32 | per record |
 | ``offsets.npy`` | (records + 1,) | int64 | record i owns windows offsets[i]:offsets[i + 1] |
 | ``status.npy`` | (records,) | uint8 | 0 pending, 1 done, 2 failed (logged, never trained on) |
@@ -40,6 +44,7 @@ from tqdm import tqdm
 from ecgcrnn.data.reader import RowReader
 from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
 from ecgcrnn.features.beats import beat_feature_names, record_feature_names
+from ecgcrnn.features.measurements import measurement_names
 from ecgcrnn.io.atomic import write_text
 from ecgcrnn.io.records import (
     find_challenge_files,
@@ -55,10 +60,20 @@ from ecgcrnn.signal.preprocessing import PreprocessConfig, resampled_length, win
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 2  # the layout of the folder; what is in it is keyed by the pipeline's settings and code
+CACHE_FORMAT = 3  # the layout of the folder; what is in it is keyed by the pipeline's settings and code
 PENDING, DONE, FAILED = 0, 1, 2
 _CHUNK_RECORDS = 16
-FEATURE_ARRAYS = ("beat_values", "beat_mask", "record_values", "record_mask")
+FEATURE_ARRAYS = (
+    "beat_values",
+    "beat_mask",
+    "record_values",
+    "record_mask",
+    "measurements",
+    "measurement_mask",
+    "criteria",
+    "criteria_mask",
+)
+"""A lead set's arrays: the network's inputs other than ``signal`` and ``demographics``."""
 
 
 @dataclass
@@ -77,7 +92,7 @@ class Cache:
         return np.load(self.directory / "signals.npy", mmap_mode="r")
 
     def features(self, lead_set: str) -> dict[str, np.ndarray]:
-        """Memory maps of a lead set's ``beat_values``, ``beat_mask``, ``record_values``, ``record_mask``."""
+        """Memory maps of a lead set's :data:`FEATURE_ARRAYS`."""
         return {
             name: np.load(self.directory / f"{lead_set}_{name}.npy", mmap_mode="r") for name in FEATURE_ARRAYS
         }
@@ -87,7 +102,7 @@ class Cache:
         return RowReader(self.directory / f"{name}.npy")
 
     def readers(self, lead_set: str) -> dict[str, RowReader]:
-        """Readers of a lead set's ``beat_values``, ``beat_mask``, ``record_values``, ``record_mask``."""
+        """Readers of a lead set's :data:`FEATURE_ARRAYS`."""
         return {name: self.reader(f"{lead_set}_{name}") for name in FEATURE_ARRAYS}
 
     @property
@@ -223,6 +238,7 @@ def _allocate(directory: Path, plan: list[_Entry], settings: PipelineSettings, l
     np.save(directory / "status.npy", status)
     max_beats, window_samples = settings.features.max_beats, settings.preprocess.window_samples
     shapes = {"signals": ((total, len(STANDARD_LEADS), window_samples), np.float16)}
+    n_measurements = len(measurement_names())
     for lead_set in lead_sets:
         leads = LEAD_SETS[lead_set]
         n_beat, n_record = len(beat_feature_names(leads)), len(record_feature_names(leads))
@@ -230,6 +246,10 @@ def _allocate(directory: Path, plan: list[_Entry], settings: PipelineSettings, l
         shapes[f"{lead_set}_beat_mask"] = ((total, max_beats, n_beat), np.uint8)
         shapes[f"{lead_set}_record_values"] = ((total, n_record), np.float32)
         shapes[f"{lead_set}_record_mask"] = ((total, n_record), np.uint8)
+        shapes[f"{lead_set}_measurements"] = ((total, n_measurements), np.float32)
+        shapes[f"{lead_set}_measurement_mask"] = ((total, n_measurements), np.uint8)
+        shapes[f"{lead_set}_criteria"] = ((total, len(table)), np.float32)
+        shapes[f"{lead_set}_criteria_mask"] = ((total, len(table)), np.uint8)
     for name, (shape, dtype) in shapes.items():
         np.lib.format.open_memmap(directory / f"{name}.npy", mode="w+", dtype=dtype, shape=shape).flush()
     meta = {"key": key, "format": CACHE_FORMAT, "settings": settings.to_dict(), "lead_sets": list(lead_sets)}

@@ -4,17 +4,29 @@
 with the model's leads and settings, picklable, so it can run in another process) and
 :meth:`LoadedModel.finish` (one call of the traced network on all windows, mean, thresholds), or
 :meth:`LoadedModel.finish_many` for several prepared records in one call.
+
+A class that training left to its criterion (too few positive records to learn a threshold from) takes the
+criteria path's probability and is stated where it is 0.5 or more. A recording in which no window could be
+measured (a flat line, pure noise, a lead off) gets no diagnosis: every label 0 and each class's training
+prevalence as its probability, with a warning in the log.
 """
 
 from __future__ import annotations
 
 import functools
+import logging
 from concurrent.futures import Future
 from dataclasses import dataclass
 
 import numpy as np
 
+from ecgcrnn.features.measurements import measurement_names
+from ecgcrnn.model.network import criteria_probabilities
 from ecgcrnn.pipeline import INPUT_NAMES, PipelineSettings, record_inputs
+
+log = logging.getLogger(__name__)
+CRITERIA = "criteria"  # a class decided by its criterion (model.json's "decided_by")
+_MEASURABLE = measurement_names().index("measurable")
 
 
 @dataclass
@@ -30,6 +42,8 @@ class LoadedModel:
     thresholds: np.ndarray
     settings: PipelineSettings  # those the model was trained with
     loading: Future  # of (keras.Model, tf.function from the inputs dict to probabilities (B, C))
+    by_criteria: np.ndarray  # (C,) bool: the classes decided by their criterion
+    prevalence: np.ndarray  # (C,) each class's share of the training records
 
     @property
     def network(self):
@@ -45,19 +59,30 @@ class LoadedModel:
         leads and settings (picklable)."""
         return functools.partial(record_inputs, self.leads, self.settings)
 
-    def finish(self, inputs: dict) -> tuple[list[str], np.ndarray, np.ndarray]:
-        """Classes, 0/1 labels and probabilities (C,) from one record's inputs: the windows' mean."""
-        return self.finish_many([inputs])[0]
+    def finish(self, inputs: dict, name: str = "") -> tuple[list[str], np.ndarray, np.ndarray]:
+        """Classes, 0/1 labels and probabilities (C,) from one record's inputs: the windows' mean.
+        ``name`` (the record's) is for the log."""
+        return self.finish_many([inputs], [name])[0]
 
-    def finish_many(self, prepared: list[dict]) -> list[tuple[list[str], np.ndarray, np.ndarray]]:
+    def finish_many(self, prepared: list[dict], names=None) -> list[tuple[list[str], np.ndarray, np.ndarray]]:
         """:meth:`finish` of several records' inputs, with one call of the network on all their windows."""
         batch = {name: np.concatenate([inputs[name] for inputs in prepared]) for name in INPUT_NAMES}
         ends = np.cumsum([len(inputs["signal"]) for inputs in prepared])[:-1]
         windows = np.split(self.predict(batch).numpy(), ends)
         results = []
-        for probabilities in (part.mean(axis=0) for part in windows):
+        for inputs, part, name in zip(prepared, windows, names or [""] * len(prepared), strict=True):
+            probabilities = part.mean(axis=0)
+            if self.by_criteria.any():
+                start = criteria_probabilities(inputs["criteria"], inputs["criteria_mask"], self.prevalence)
+                probabilities = np.where(self.by_criteria, start.mean(axis=0), probabilities)
             labels = (probabilities >= self.thresholds).astype(np.int64)
-            results.append((list(self.classes), labels, probabilities.astype(np.float32)))
+            if not (inputs["measurements"][:, _MEASURABLE] == 1).any():
+                log.warning(
+                    "%s: nothing in the recording could be measured (flat, noise or no beats): no diagnosis",
+                    name or "a recording",
+                )
+                labels, probabilities = np.zeros_like(labels), self.prevalence
+            results.append((list(self.classes), labels, np.asarray(probabilities, np.float32)))
         return results
 
 
@@ -68,7 +93,15 @@ def run_model(model: LoadedModel, header, recording) -> tuple[list[str], np.ndar
     settings it was trained with; a recording longer than one window is scored over all the windows that
     cover it and their probabilities averaged; a shorter one is zero-padded.
     """
-    return model.finish(model.prepare(header, recording))
+    return model.finish(model.prepare(header, recording), record_name(header))
+
+
+def record_name(header) -> str:
+    """The record's name, the first word of the header's text (or a parsed header's), for the log."""
+    if hasattr(header, "record_name"):
+        return header.record_name
+    words = str(header).split(maxsplit=1)
+    return words[0] if words else "a recording"
 
 
 def prediction_function(network):

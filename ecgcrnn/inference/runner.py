@@ -8,7 +8,8 @@ cannot be written (a read-only folder, a full disk) stops the run; a lead set wh
 fails the run once every recording has its output.
 
 A model that offers two stages, ``model.prepare(header, recording) -> inputs`` (picklable, no network) and
-``model.finish_many([inputs, ...]) -> [(classes, labels, probabilities), ...]``, whose composition is
+``model.finish_many([inputs, ...], [record name, ...]) -> [(classes, labels, probabilities), ...]``, whose
+composition is
 ``run_model`` (as :class:`ecgcrnn.inference.store.LoadedModel` does), is run as a pipeline when more than one
 core is usable: worker processes read and prepare the next recordings while this process runs the network, in
 order, on every prepared recording that is ready (up to :data:`FINISH_BATCH` at once), so that the network
@@ -175,12 +176,16 @@ def _finish_batch(model, run_model: Callable, batch: list) -> int:
             failed += _save(output_file, header, future.result)
         else:
             ready.append((header, output_file, future.result()))
+    names = [parse_header(header).record_name for header, *_ in ready]
     try:
-        results = model.finish_many([inputs for *_, inputs in ready])
+        results = model.finish_many([inputs for *_, inputs in ready], names)
     except Exception:  # the entry's own code: find which recording fails
         results = [None] * len(ready)
     for (header, output_file, inputs), result in zip(ready, results, strict=True):
-        compute = (lambda r=result: r) if result is not None else (lambda i=inputs: model.finish_many([i])[0])
+
+        def compute(r=result, i=inputs, h=header):
+            return r if r is not None else model.finish_many([i], [parse_header(h).record_name])[0]
+
         failed += _save(output_file, header, compute)
     return failed
 

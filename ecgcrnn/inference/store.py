@@ -1,13 +1,13 @@
 """Saving and loading one lead set's trained model.
 
 A model folder ``<model_directory>/<lead set>/`` holds ``model.keras`` (Keras' zip format: architecture as
-JSON and weights, no pickle, loaded in safe mode) and ``model.json`` (classes, leads, thresholds, every
-setting of the pipeline that made its inputs (:class:`ecgcrnn.pipeline.PipelineSettings`) with the digest
-of the code that computed them, versions, and the SHA-256 of ``model.keras``); :func:`load_model` runs the
-model with the settings it was trained with. Both are written into a temporary folder that is renamed into
-place, so a crash never leaves a half-written model that loads; a tampered or truncated file fails its
-checksum with a clear error. Training adds ``learning_curves.png`` beside them
-(for people; loading ignores it).
+JSON and weights, no pickle, loaded in safe mode) and ``model.json`` (classes, leads, thresholds, the
+classes their criterion decides, the training prevalence, every setting of the pipeline that made its
+inputs (:class:`ecgcrnn.pipeline.PipelineSettings`) with the digest of the code that computed them,
+versions, and the SHA-256 of ``model.keras``); :func:`load_model` runs the model with the settings it was
+trained with. Both are written into a temporary folder that is renamed into place, so a crash never leaves
+a half-written model that loads; a tampered or truncated file fails its checksum with a clear error.
+Training adds ``learning_curves.png`` beside them (for people; loading ignores it).
 """
 
 from __future__ import annotations
@@ -24,13 +24,13 @@ import numpy as np
 
 from ecgcrnn import __version__
 from ecgcrnn.domain import LEAD_SETS, lead_set_name, sort_leads
-from ecgcrnn.inference.predict import LoadedModel, prediction_function, sample_inputs
+from ecgcrnn.inference.predict import CRITERIA, LoadedModel, prediction_function, sample_inputs
 from ecgcrnn.pipeline import PipelineSettings, code_digest
 
 log = logging.getLogger(__name__)
 
 MODEL_FILE, META_FILE = "model.keras", "model.json"
-FORMAT_VERSION = 2  # 2: the pipeline's settings and code digest (format 1 kept only the preprocessing's)
+FORMAT_VERSION = 3  # 3: measurements and criteria among the inputs, "decided_by" and "prevalence"
 _RETRAIN = "train this lead set again with train_model.py"
 
 
@@ -39,9 +39,20 @@ class ModelError(ValueError):
 
 
 def save_model(
-    model_directory, lead_set: str, network, thresholds, classes, settings: PipelineSettings, extra=None
+    model_directory,
+    lead_set: str,
+    network,
+    thresholds,
+    classes,
+    settings: PipelineSettings,
+    extra=None,
+    decided_by=None,
+    prevalence=None,
 ):
     """Write one lead set's model folder atomically; returns its path.
+
+    ``decided_by`` gives per class ``"network"`` or ``"criteria"`` (default: the network decides every
+    class); ``prevalence`` each class's share of the training records (default 0).
 
     The files go into a hidden temporary folder beside ``<model_directory>/<lead_set>``, which then takes
     its place. When anything fails the temporary folder is removed, an earlier model stays as it was, and
@@ -63,6 +74,8 @@ def save_model(
             "leads": list(LEAD_SETS[lead_set]),
             "classes": list(classes),
             "thresholds": [float(t) for t in thresholds],
+            "decided_by": list(decided_by or ["network"] * len(classes)),
+            "prevalence": [float(p) for p in (np.zeros(len(classes)) if prevalence is None else prevalence)],
             "settings": settings.to_dict(),
             "pipeline_code": code_digest(),
             "sha256": _sha256(temporary / MODEL_FILE),
@@ -130,6 +143,8 @@ def load_model(model_directory, leads) -> LoadedModel:
         thresholds=np.asarray(meta["thresholds"], dtype=np.float32),
         settings=settings,
         loading=loading,
+        by_criteria=np.array([rule == CRITERIA for rule in meta["decided_by"]]),
+        prevalence=np.asarray(meta["prevalence"], dtype=np.float32),
     )
 
 
@@ -156,7 +171,7 @@ def _read_meta(folder: Path) -> dict:
         ) from None
     except ValueError as error:
         raise ModelError(f"{folder / META_FILE}: not valid JSON ({error}): {_RETRAIN}") from None
-    required = {"format", "leads", "classes", "thresholds", "settings", "sha256"}
+    required = {"format", "leads", "classes", "thresholds", "settings", "sha256", "decided_by", "prevalence"}
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
         found = meta.get("format") if isinstance(meta, dict) else None
         raise ModelError(
@@ -165,8 +180,9 @@ def _read_meta(folder: Path) -> dict:
     if not required <= set(meta):
         keys = ", ".join(sorted(required))
         raise ModelError(f"{folder / META_FILE}: expected the keys {keys}: {_RETRAIN}")
-    if len(meta["thresholds"]) != len(meta["classes"]):
-        raise ModelError(f"{folder / META_FILE}: thresholds not one per class: {_RETRAIN}")
+    for key in ("thresholds", "decided_by", "prevalence"):
+        if len(meta[key]) != len(meta["classes"]):
+            raise ModelError(f"{folder / META_FILE}: {key} not one per class: {_RETRAIN}")
     if not (folder / MODEL_FILE).is_file():
         raise ModelError(f"{folder}: {MODEL_FILE} is missing: {_RETRAIN}")
     return meta

@@ -1,27 +1,45 @@
-"""The dual-branch convolutional recurrent network (Keras 3).
+"""The dual-branch convolutional recurrent network (Keras 3), started from the published criteria.
 
 Branch 1 reads the preprocessed 10 s signal: a strided convolution (125 steps per second) and
 convolutional blocks (Conv1D, batch normalisation, ReLU, max pooling) shorten 5,000 samples to 19 steps
 for a bidirectional GRU. Branch 2 reads the beat feature sequence (values and their mask) through a Conv1D
-block (pooled to 24 steps) into a bidirectional GRU; the record-level features, age and sex join after it.
-Both branches are concatenated into three fully connected layers and a sigmoid head with one output per
-scored class. A linear "wide" path from the record-level inputs (normalised features, mask, age and sex)
-adds its logits to the head's, so the network can do at least what a logistic regression on those features
-does (training starts it there, see :func:`ecgcrnn.training.loop.warm_start_wide_path`), which matters when
-training data are few. The GRUs are unrolled (their sequences are short and of fixed length), which makes
-inference on the CPU about twice as fast. Only built-in layers are used, so a saved model loads in Keras'
-safe mode.
+block (pooled to 24 steps) into a bidirectional GRU; the record-level inputs join after it: the record
+features, the global measurements (normalised, with their masks), the criteria's grades, age and sex. Both
+branches are concatenated into three fully connected layers.
+
+The logits are the sum of three paths:
+
+- the **criteria** (``criteria_logits``, fixed): each class's criterion grade g
+  (:func:`ecgcrnn.pipeline.criteria_inputs`) mapped to the logit :data:`CRITERION_LOGIT` × (g − 0.5), so a
+  grade of 1 reads as probability 0.95, 0.5 as 0.5 (the criterion's threshold) and 0 as 0.05; where the
+  criterion cannot decide (its grade is NaN) the logit is the class's prior, the log-odds of its prevalence
+  in the training records. Before training, the network is the criteria-only classifier.
+- the **wide** path (``wide_logits``): a linear function of every record-level input;
+- the **deep** path (``deep_logits``): the last fully connected layer's output.
+
+The wide and deep paths start at zero and carry an L2 penalty (``residual_l2``, which training sets to
+shrink as the training records grow, :func:`ecgcrnn.training.loop.residual_penalty`), so with few records
+the model stays near the criteria and with many it can learn past them. The GRUs are unrolled (their
+sequences are short and of fixed length), which makes inference on the CPU about twice as fast. Only
+built-in layers are used, so a saved model loads in Keras' safe mode.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
 
 from ecgcrnn.features.beats import beat_feature_names, record_feature_names
+from ecgcrnn.features.measurements import measurement_names
 from ecgcrnn.model.settings import NetworkConfig
 from ecgcrnn.pipeline import DEMOGRAPHICS, PipelineSettings
+
+CRITERION_LOGIT = 2 * math.log(19)
+"""The criteria path's slope: a grade of 0.5 ± 0.5 becomes the logit ± ln 19 (probability 0.95 or 0.05)."""
+PRIOR_LOGIT_LIMIT = 7.0
+"""The prior logits are clipped to ± this (a class absent from the training records)."""
 
 
 def build_model(
@@ -30,6 +48,9 @@ def build_model(
     config: NetworkConfig = NetworkConfig(),
     stats: dict | None = None,
     settings: PipelineSettings = PipelineSettings(),
+    prevalence=None,
+    residual_l2: float = 0.0,
+    unroll: bool = True,
 ):
     """Build the network for one lead set.
 
@@ -42,10 +63,19 @@ def build_model(
     config : NetworkConfig
         Layer sizes and dropout.
     stats : dict, optional
-        ``{"beat_values": (mean, variance), "record_values": (mean, variance)}``, per-feature arrays for the
-        normalisation layers (the training set's statistics); identity when None.
+        ``{name: (mean, variance)}`` for ``beat_values``, ``record_values`` and ``measurements``,
+        per-feature arrays for the normalisation layers (the training set's statistics,
+        :func:`ecgcrnn.data.batches.feature_statistics`); identity where absent.
     settings : PipelineSettings
         Give the window length and the number of beats.
+    prevalence : array_like of float, optional
+        Each class's share of the training records: the criteria path's logit where a criterion cannot
+        decide (0, probability 0.5, when None).
+    residual_l2 : float, default 0
+        The L2 penalty on the wide and deep paths' output kernels (toward the criteria's start).
+    unroll : bool, default True
+        Unroll the GRUs (faster inference on the CPU); training builds them rolled, which traces its
+        training step several times faster, and copies the weights into an unrolled network.
 
     Returns
     -------
@@ -65,18 +95,26 @@ def build_model(
         "record_values": keras.Input((n_record,), name="record_values"),
         "record_mask": keras.Input((n_record,), name="record_mask"),
         "demographics": keras.Input((len(DEMOGRAPHICS),), name="demographics"),
+        "measurements": keras.Input((len(measurement_names()),), name="measurements"),
+        "measurement_mask": keras.Input((len(measurement_names()),), name="measurement_mask"),
+        "criteria": keras.Input((len(classes),), name="criteria"),
+        "criteria_mask": keras.Input((len(classes),), name="criteria_mask"),
     }
-    signal = _signal_branch(inputs["signal"], config, layers)
+    signal = _signal_branch(inputs["signal"], config, layers, unroll)
     beats = layers.Concatenate(name="beats")(
         [_normalise("beat_values", inputs["beat_values"], stats, layers), inputs["beat_mask"]]
     )
     beats = _conv_block(beats, config.feature_rnn_units, 3, "beat_block", layers, pool=True)
-    beats = layers.Bidirectional(layers.GRU(config.feature_rnn_units, unroll=True), name="beat_gru")(beats)
+    beats = layers.Bidirectional(layers.GRU(config.feature_rnn_units, unroll=unroll), name="beat_gru")(beats)
     record = layers.Concatenate(name="record")(
         [
             _normalise("record_values", inputs["record_values"], stats, layers),
             inputs["record_mask"],
             inputs["demographics"],
+            _normalise("measurements", inputs["measurements"], stats, layers),
+            inputs["measurement_mask"],
+            inputs["criteria"],
+            inputs["criteria_mask"],
         ]
     )
     features = layers.Concatenate(name="feature_branch")([beats, record])
@@ -84,20 +122,52 @@ def build_model(
     for i, units in enumerate(config.dense_units):
         x = layers.Dense(units, activation="relu", name=f"fc_{i + 1}_dense")(x)
         x = layers.Dropout(config.dropout, name=f"fc_{i + 1}_dropout")(x)
-    deep = layers.Dense(len(classes), name="deep_logits")(x)
-    wide = layers.Dense(len(classes), name="wide_logits")(record)
-    logits = layers.Add(name="logits")([deep, wide])
+    residual = {
+        "kernel_initializer": "zeros",
+        "bias_initializer": "zeros",
+        "kernel_regularizer": keras.regularizers.L2(residual_l2) if residual_l2 > 0 else None,
+    }
+    deep = layers.Dense(len(classes), name="deep_logits", **residual)(x)
+    wide = layers.Dense(len(classes), name="wide_logits", **residual)(record)
+    criteria = layers.Concatenate(name="criteria_inputs")([inputs["criteria"], inputs["criteria_mask"]])
+    start = layers.Dense(len(classes), trainable=False, name="criteria_logits")
+    start_logits = start(criteria)
+    start.set_weights(criteria_weights(len(classes), prevalence))
+    logits = layers.Add(name="logits")([start_logits, wide, deep])
     outputs = layers.Activation("sigmoid", name="classes", dtype="float32")(logits)  # float32 when mixed
     return keras.Model(inputs=inputs, outputs=outputs, name=f"crnn_{len(leads)}_leads")
 
 
-def _signal_branch(x, config: NetworkConfig, layers):
+def criteria_weights(classes: int, prevalence=None) -> list[np.ndarray]:
+    """The criteria path's kernel (2 C, C) and bias (C,): logit_k = :data:`CRITERION_LOGIT` × criteria_k
+    + prior_k × (1 − criteria_mask_k), prior_k the clipped log-odds of class k's prevalence."""
+    prior = prior_logits(classes, prevalence)
+    kernel = np.concatenate([CRITERION_LOGIT * np.eye(classes), -np.diag(prior)]).astype(np.float32)
+    return [kernel, prior.astype(np.float32)]
+
+
+def prior_logits(classes: int, prevalence=None) -> np.ndarray:
+    """The log-odds of each class's prevalence, clipped to ± :data:`PRIOR_LOGIT_LIMIT` (0 when None)."""
+    if prevalence is None:
+        return np.zeros(classes)
+    p = np.clip(np.asarray(prevalence, np.float64), 1e-6, 1 - 1e-6)
+    return np.clip(np.log(p / (1 - p)), -PRIOR_LOGIT_LIMIT, PRIOR_LOGIT_LIMIT)
+
+
+def criteria_probabilities(criteria: np.ndarray, known: np.ndarray, prevalence=None) -> np.ndarray:
+    """What the criteria path alone gives (windows, C): sigmoid of its logits, computed as the layer does."""
+    prior = prior_logits(criteria.shape[-1], prevalence)
+    logits = CRITERION_LOGIT * np.asarray(criteria, np.float64) + prior * (1 - np.asarray(known, np.float64))
+    return 1 / (1 + np.exp(-logits))
+
+
+def _signal_branch(x, config: NetworkConfig, layers, unroll: bool):
     first, *rest = config.conv_filters
     x = _conv_block(x, first, 9, "signal_0", layers, pool=False, strides=4)
     for i, filters in enumerate(rest, start=1):
         x = _conv_block(x, filters, 5, f"signal_{i}", layers, pool=True)
     x = layers.MaxPooling1D(2, name="signal_final_pool")(x)
-    return layers.Bidirectional(layers.GRU(config.signal_rnn_units, unroll=True), name="signal_gru")(x)
+    return layers.Bidirectional(layers.GRU(config.signal_rnn_units, unroll=unroll), name="signal_gru")(x)
 
 
 def _conv_block(x, filters: int, kernel: int, name: str, layers, pool: bool, strides: int = 1):

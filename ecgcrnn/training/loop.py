@@ -1,10 +1,15 @@
-"""Training: the cache, a multilabel-stratified split, one network per lead set, thresholds, saving.
+"""Training: the cache, one network per lead set, thresholds that transfer, saving.
 
-Each lead set's network trains on one random window per record per epoch. After every epoch the
-validation records are scored over all their windows, per-class thresholds are chosen for the Challenge
-metric, and the metric decides early stopping; the best weights are kept. Every epoch also leaves a
-checkpoint (model with optimizer state, and a JSON state), so a run that is interrupted resumes from its
-last epoch when started again with the same arguments; a lead set whose model is already saved is skipped.
+Each lead set's network trains on one random window per record per epoch, from the criteria's start (see
+:mod:`ecgcrnn.model.network`). The decision thresholds are chosen for the Challenge metric on out-of-fold
+predictions of every training record (:attr:`TrainingConfig.threshold_folds
+<ecgcrnn.training.settings.TrainingConfig>` multilabel-stratified folds): a network learns from all folds
+but one, early-stopped on the one left out (its epochs scored over all their windows, the thresholds tuned
+on them; the start itself, epoch 0, competes), and predicts it. The model kept is trained on every record
+for the folds' median best epoch count; a class with fewer than ``min_positives`` positive records is
+decided by its criterion. Every epoch leaves a checkpoint (model with optimizer state, and a JSON state) and
+every finished fold its predictions, so a run that is interrupted resumes where it stopped when started
+again with the same arguments; a lead set whose model is already saved is skipped.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import contextlib
 import json
 import logging
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import keras
@@ -28,15 +33,17 @@ from ecgcrnn.training.distribute import current_strategy, is_chief, precision, p
 from ecgcrnn.training.settings import TrainingConfig, load_config
 from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds
 
+NETWORK, CRITERIA = "network", "criteria"  # what decides a class (model.json's "decided_by")
+
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = ".checkpoints"
 MIN_RECORDS = 4  # readable records needed to train and validate
-WARM_START_RECORDS = 20_000  # records (all their windows) the wide path's logistic regression learns from
 
 
 def train(data_directory, model_directory, config: TrainingConfig | None = None) -> dict[str, float]:
-    """Train and save a model for every lead set of ``config``; returns each one's validation metric."""
+    """Train and save a model for every lead set of ``config``; returns each one's out-of-fold (or, with
+    ``threshold_folds`` 0, validation) Challenge metric."""
     config = config or load_config()
     strategy = current_strategy()  # before TensorFlow runs anything (a cluster's collectives need that)
     model_directory = Path(model_directory)
@@ -48,8 +55,7 @@ def train(data_directory, model_directory, config: TrainingConfig | None = None)
             f"{data_directory}: {len(cache.usable)} readable records (the others are logged above): too few "
             f"to train; give a folder with at least {MIN_RECORDS} readable records"
         )
-    train_records, validation_records = split_records(cache.labels, cache.usable, config)
-    log.info("%d training and %d validation records", len(train_records), len(validation_records))
+    log.info("%d records to learn from", len(cache.usable))
     results = {}
     for lead_set in config.lead_sets:
         meta_file = model_directory / lead_set / "model.json"
@@ -57,9 +63,7 @@ def train(data_directory, model_directory, config: TrainingConfig | None = None)
             log.info("%s-lead model already trained (%s); skipped", lead_set, meta_file)
             continue
         keras.utils.set_random_seed(config.seed)
-        results[lead_set] = _train_lead_set(
-            cache, lead_set, train_records, validation_records, config, settings, model_directory
-        )
+        results[lead_set] = _train_lead_set(cache, lead_set, cache.usable, config, settings, model_directory)
     if is_chief(strategy):
         shutil.rmtree(model_directory / CHECKPOINTS, ignore_errors=True)
     else:  # another worker's own folders are gone already; the chief's (shared storage) are its to remove
@@ -83,18 +87,139 @@ def split_records(labels: np.ndarray, usable: np.ndarray, config: TrainingConfig
 
 @dataclass
 class FittedModel:
-    """One lead set's trained network (uncompiled, ready to save) and what was learnt with it."""
+    """One lead set's trained network (uncompiled, ready to save) and what was learnt with it.
+
+    Attributes
+    ----------
+    network : keras.Model
+    thresholds : numpy.ndarray
+        Per class (C,); None for a network trained without validation records.
+    metric : float
+        The Challenge metric of the thresholds on the records they were chosen on (out-of-fold or
+        validation); NaN without them.
+    history : list of dict
+        Per epoch, the losses and validation metric (per fold, ``{"fold": f, ...}``, with folds).
+    decided_by : tuple of str
+        Per class, :data:`NETWORK` (its probability against its threshold) or :data:`CRITERIA` (its
+        criterion's grade against 0.5).
+    prevalence : numpy.ndarray
+        Each class's share of the training records (the criteria path's prior).
+    best_epoch : int
+        The epoch kept (0: the start, before any training).
+    validation : numpy.ndarray
+        The kept network's probabilities of the validation records (records, C); empty without them.
+    """
 
     network: keras.Model
-    thresholds: np.ndarray
-    validation_metric: float
+    thresholds: np.ndarray | None
+    metric: float
     history: list
+    decided_by: tuple = ()
+    prevalence: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    best_epoch: int = 0
+    validation: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
+
+
+def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, batches=None) -> FittedModel:
+    """One lead set's model from ``records``, with thresholds chosen by ``config``'s rule.
+
+    With ``config.threshold_folds`` k >= 2: k fold networks give out-of-fold probabilities of every record,
+    on which the thresholds are chosen (a class with fewer than ``config.min_positives`` positives is left
+    to its criterion: its probability is the criteria path's, its threshold 0.5); the network kept is
+    trained on all records for the median of the folds' best epochs. With k = 0: :func:`fit_lead_set` on a
+    ``config.validation_fraction`` split, thresholds tuned on the validation records, every class decided by
+    the network. ``checkpoint`` holds the folds' and the final network's checkpoints.
+    """
+    table = default_class_table()
+    records = np.sort(np.asarray(records))
+    labels = cache.labels[records] > 0
+    prevalence = labels.mean(axis=0)
+    if config.threshold_folds == 0:
+        train_records, validation_records = split_records(cache.labels, records, config)
+        fitted = fit_lead_set(
+            cache, lead_set, train_records, validation_records, config, settings, checkpoint, batches
+        )
+        fitted.decided_by = (NETWORK,) * len(table)
+        return fitted
+    decided_by = tuple(CRITERIA if n < config.min_positives else NETWORK for n in labels.sum(axis=0))
+    oof, best_epochs, history = np.zeros(labels.shape), [], []
+    for fold, (learn, held_out) in enumerate(fold_records(cache.labels, records, config)):
+        folder = checkpoint / f"fold{fold + 1}"
+        done = folder / "out_of_fold.npz"
+        if done.is_file():  # finished before an interruption
+            saved = np.load(done)
+            probabilities, best, fold_history = saved["probabilities"], int(saved["best_epoch"]), []
+        else:
+            fitted = fit_lead_set(cache, lead_set, learn, held_out, config, settings, folder, batches)
+            probabilities, best, fold_history = fitted.validation, fitted.best_epoch, fitted.history
+            np.savez(done, probabilities=probabilities, best_epoch=best, thresholds=fitted.thresholds)
+        oof[np.searchsorted(records, held_out)] = probabilities
+        best_epochs.append(best)
+        history += [{"fold": fold + 1, **epoch} for epoch in fold_history]
+        log.info("%s leads: fold %d of %d, best epoch %d", lead_set, fold + 1, config.threshold_folds, best)
+    by_criteria = np.array([d == CRITERIA for d in decided_by])
+    oof[:, by_criteria] = criteria_record_probabilities(cache, lead_set, records, prevalence)[:, by_criteria]
+    fixed = np.where(by_criteria, 0.5, np.nan)
+    thresholds = choose_thresholds(labels, oof, table.weights, table.normal_index, fixed=fixed)
+    metric = compute_challenge_metric(
+        table.weights, labels, apply_thresholds(oof, thresholds), table.normal_index
+    )
+    epochs = int(np.median(best_epochs))
+    final = fit_lead_set(
+        cache, lead_set, records, None, config, settings, checkpoint / "final", batches, epochs
+    )
+    log.info(
+        "%s leads: out-of-fold challenge metric %.3f; best epochs %s, the final network trained for %d; "
+        "decided by the criteria: %d classes",
+        lead_set,
+        metric,
+        best_epochs,
+        epochs,
+        int(by_criteria.sum()),
+    )
+    return FittedModel(final.network, thresholds, metric, history, decided_by, prevalence, epochs)
+
+
+def fold_records(labels: np.ndarray, records: np.ndarray, config: TrainingConfig):
+    """``config.threshold_folds`` multilabel-stratified (learn, held out) pairs of sorted record indices."""
+    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
+
+    records = np.sort(np.asarray(records))
+    if len(records) < max(MIN_RECORDS, config.threshold_folds):
+        raise ValueError(f"{len(records)} usable records: too few for {config.threshold_folds} folds")
+    splitter = MultilabelStratifiedKFold(config.threshold_folds, shuffle=True, random_state=config.seed)
+    for learn, held_out in splitter.split(np.zeros(len(records)), labels[records]):
+        yield records[learn], records[held_out]
+
+
+def criteria_record_probabilities(cache, lead_set: str, records, prevalence) -> np.ndarray:
+    """The criteria path's probabilities (records, C), each record's mean over its windows, from the cache."""
+    from ecgcrnn.data.batches import average_by_owner
+    from ecgcrnn.model.network import criteria_probabilities
+
+    windows, owners = cache.windows_of(np.asarray(records))
+    readers = cache.readers(lead_set)
+    grades, known = (np.asarray(readers[n][windows], np.float64) for n in ("criteria", "criteria_mask"))
+    return average_by_owner(criteria_probabilities(grades, known, prevalence), owners, records)
 
 
 def fit_lead_set(
-    cache, lead_set, train_records, validation_records, config, settings, checkpoint, batches=None
-):
-    """Train one lead set's network, keeping the epoch with the best validation Challenge metric.
+    cache,
+    lead_set,
+    train_records,
+    validation_records,
+    config,
+    settings,
+    checkpoint,
+    batches=None,
+    epochs=None,
+) -> FittedModel:
+    """Train one lead set's network from the criteria's start.
+
+    With ``validation_records``, the epoch with the best validation Challenge metric is kept (early
+    stopping after ``config.patience_epochs`` without progress; the start, epoch 0, competes) and the
+    thresholds are those tuned on them. Without (None), the network trains for ``epochs`` (default
+    ``config.epochs``) epochs and is kept as it ends (0 epochs: the start), with no thresholds.
 
     ``checkpoint`` is the folder for the per-epoch checkpoint; a run that finds one there resumes from it.
     ``batches`` makes the input pipeline (called as :class:`ecgcrnn.data.batches.WindowBatches` is, the
@@ -103,12 +228,12 @@ def fit_lead_set(
     """
     import tensorflow as tf
 
-    from ecgcrnn.data.batches import WindowBatches, feature_statistics
+    from ecgcrnn.data.batches import feature_statistics
     from ecgcrnn.model.losses import make_loss
     from ecgcrnn.model.network import build_model
     from ecgcrnn.training.progress import EpochProgress
 
-    batches = batches or WindowBatches
+    batches = batches or _window_batches()
     table = default_class_table()
     leads = LEAD_SETS[lead_set]
     state = _read_state(checkpoint)
@@ -118,38 +243,66 @@ def fit_lead_set(
     augmentation = {"gain_jitter": config.gain_jitter, "noise_mv": config.noise_mv}
     steps = {"max_batches": config.steps_per_epoch, "full_batches": replicas > 1}
     training = batches(cache, lead_set, train_records, batch, seed, True, **augmentation, **steps)
-    validation = batches(cache, lead_set, validation_records, batch, seed, False)
     stats = feature_statistics(cache, lead_set, train_records)
+    prevalence = cache.labels[train_records].mean(axis=0)
+    shape = {"stats": stats, "settings": settings, "prevalence": prevalence}
+    shape["residual_l2"] = residual_penalty(len(train_records), config.residual_prior_sd)
     if state:
         log.info("%s leads: resuming after epoch %d", lead_set, state["epoch"] + 1)
         network = keras.saving.load_model(checkpoint / "last.keras", safe_mode=True)
         training.start_epoch(state["epoch"] + 1)
     else:
         with precision(config.mixed_precision):
-            network = build_model(leads, table.names, config.network, stats, settings)
-        sample = np.random.default_rng(seed).permutation(train_records)[:WARM_START_RECORDS]
-        features = batches(cache, lead_set, np.sort(sample), batch, seed, False, signal=False)
-        warm_start_wide_path(network, features, seed)
-        network.get_layer("wide_logits").trainable = False
-        positives = cache.labels[train_records].mean(axis=0)
-        network.compile(keras.optimizers.Adam(config.learning_rate), make_loss(config.loss, positives))
+            network = build_model(leads, table.names, config.network, **shape, unroll=False)
+        network.compile(keras.optimizers.Adam(config.learning_rate), make_loss(config.loss, prevalence))
     prepare(network, strategy)
-    labels = cache.labels[validation_records] > 0
-    monitor = ChallengeMonitor(validation, labels, table, config, checkpoint, state)
-    network.fit(
-        training,
-        epochs=config.epochs,
-        initial_epoch=state["epoch"] + 1 if state else 0,
-        callbacks=[monitor, EpochProgress(disable=None if is_chief(strategy) else True)],
-        verbose=0,  # EpochProgress draws bars on a terminal; the monitor logs each epoch
-        shuffle=False,  # the batches are shuffled already; Keras' own order could differ between workers
-    )
-    network.load_weights(checkpoint / "best.weights.h5")
-    thresholds, metric = tuned_metric(labels, predict_records(network, validation), table)
-    inference_network = build_model(leads, table.names, config.network, stats, settings)
+    validated = validation_records is not None
+    if validated:
+        validation = batches(cache, lead_set, validation_records, batch, seed, False)
+        labels = cache.labels[validation_records] > 0
+        monitor = ChallengeMonitor(validation, labels, table, config, checkpoint, state)
+    else:
+        monitor = ChallengeMonitor(None, None, table, config, checkpoint, state)
+    epochs = config.epochs if epochs is None or validated else epochs
+    stopped = bool(state) and validated and state["wait"] >= config.patience_epochs  # early, before a restart
+    if epochs > (state["epoch"] + 1 if state else 0) and not stopped:
+        network.fit(
+            training,
+            epochs=epochs,
+            initial_epoch=state["epoch"] + 1 if state else 0,
+            callbacks=[monitor, EpochProgress(disable=None if is_chief(strategy) else True)],
+            verbose=0,  # EpochProgress draws bars on a terminal; the monitor logs each epoch
+            shuffle=False,  # the batches are shuffled already; Keras' own order could differ between workers
+        )
+    probabilities = np.zeros((0, len(table)))
+    if validated and (checkpoint / "best.weights.h5").is_file():
+        network.load_weights(checkpoint / "best.weights.h5")
+        probabilities = predict_records(network, validation)
+        thresholds, metric = tuned_metric(labels, probabilities, table)
+    else:
+        thresholds, metric = None, float("nan")
+    inference_network = build_model(leads, table.names, config.network, **shape)
     for layer in network.layers:
         inference_network.get_layer(layer.name).set_weights(layer.get_weights())
-    return FittedModel(inference_network, thresholds, metric, monitor.history)
+    decided = (NETWORK,) * len(table)
+    best = monitor.best_epoch if validated else epochs
+    history = monitor.history
+    return FittedModel(
+        inference_network, thresholds, metric, history, decided, prevalence, best, probabilities
+    )
+
+
+def residual_penalty(records: int, prior_sd: float) -> float:
+    """The L2 factor of the wide and deep paths' output kernels for ``records`` training records: a
+    Gaussian prior of SD ``prior_sd`` on each weight against a loss averaged over the records,
+    1 / (2 sd² n)."""
+    return 1.0 / (2.0 * prior_sd**2 * max(records, 1))
+
+
+def _window_batches():
+    from ecgcrnn.data.batches import WindowBatches
+
+    return WindowBatches
 
 
 def predict_records(network, batches) -> np.ndarray:
@@ -160,22 +313,22 @@ def predict_records(network, batches) -> np.ndarray:
     return average_by_owner(windows, batches.owners, batches.records)
 
 
-def _train_lead_set(cache, lead_set, train_records, validation_records, config, settings, root):
+def _train_lead_set(cache, lead_set, records, config, settings, root):
     from ecgcrnn.inference.store import save_model
     from ecgcrnn.training.curves import plot_learning_curves
 
     strategy = current_strategy()
     checkpoint = worker_folder(root / CHECKPOINTS / lead_set, strategy)
     with strategy.scope():
-        fitted = fit_lead_set(
-            cache, lead_set, train_records, validation_records, config, settings, checkpoint
-        )
-    extra = {"validation_challenge_metric": fitted.validation_metric, "history": fitted.history}
-    extra["config"] = config.to_json()
+        fitted = fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint)
+    rule = "out_of_fold" if config.threshold_folds else "validation"
+    extra = {f"{rule}_challenge_metric": fitted.metric, "history": fitted.history}
+    extra |= {"epochs": fitted.best_epoch, "config": config.to_json()}
     names = default_class_table().names
     chief = is_chief(strategy)  # other workers save into their temporary checkpoint folder, then delete it
     folder = root if chief else checkpoint
-    save_model(folder, lead_set, fitted.network, fitted.thresholds, names, settings, extra)
+    rules = {"decided_by": fitted.decided_by, "prevalence": fitted.prevalence}
+    save_model(folder, lead_set, fitted.network, fitted.thresholds, names, settings, extra, **rules)
     if chief:
         try:  # beside the model: load_model checks only model.keras against model.json
             plot_learning_curves(fitted.history, root / lead_set / "learning_curves.png")
@@ -183,8 +336,8 @@ def _train_lead_set(cache, lead_set, train_records, validation_records, config, 
             log.warning("%s leads: learning curves not drawn: %s", lead_set, error)
     else:
         shutil.rmtree(checkpoint, ignore_errors=True)
-    log.info("%s leads: validation challenge metric %.3f", lead_set, fitted.validation_metric)
-    return fitted.validation_metric
+    log.info("%s leads: %s challenge metric %.3f", lead_set, rule.replace("_", "-"), fitted.metric)
+    return fitted.metric
 
 
 def tuned_metric(labels: np.ndarray, probabilities: np.ndarray, table) -> tuple[np.ndarray, float]:
@@ -192,38 +345,6 @@ def tuned_metric(labels: np.ndarray, probabilities: np.ndarray, table) -> tuple[
     thresholds = choose_thresholds(labels, probabilities, table.weights, table.normal_index)
     outputs = apply_thresholds(probabilities, thresholds)
     return thresholds, compute_challenge_metric(table.weights, labels, outputs, table.normal_index)
-
-
-def warm_start_wide_path(network, batches, seed: int) -> None:
-    """Set the wide path to a logistic regression on the record-level inputs, and the deep path's output
-    layer to zero, so that training starts from what the record features alone can do. Training then keeps
-    the wide path fixed (it is already fitted, with regularisation) and the deep path learns what it misses.
-
-    One L2-regularised logistic regression per class is fitted (scikit-learn) on every window of
-    ``batches``, with exactly the inputs the wide path sees (the network's own ``record`` layer: normalised
-    record features, their mask, age and sex). A class without positives gets a strongly negative bias.
-    """
-    from sklearn.linear_model import LogisticRegression
-
-    names = ("record_values", "record_mask", "demographics")
-    record = keras.Model({n: network.get_layer(n).output for n in names}, network.get_layer("record").output)
-    rows, labels = [], []
-    for index in range(len(batches)):
-        inputs, targets = batches[index]
-        rows.append(np.asarray(record({name: inputs[name] for name in names}), np.float64))
-        labels.append(targets > 0)
-    inputs, labels = np.concatenate(rows), np.concatenate(labels)
-    kernel = np.zeros((inputs.shape[1], labels.shape[1]), np.float32)
-    bias = np.full(labels.shape[1], -7.0, np.float32)
-    for k in range(labels.shape[1]):
-        if labels[:, k].all() or not labels[:, k].any():
-            bias[k] = 7.0 if labels[:, k].all() else -7.0
-            continue
-        model = LogisticRegression(C=0.1, max_iter=1000, random_state=seed).fit(inputs, labels[:, k])
-        kernel[:, k], bias[k] = model.coef_[0], model.intercept_[0]
-    network.get_layer("wide_logits").set_weights([kernel, bias])
-    deep = network.get_layer("deep_logits")
-    deep.set_weights([np.zeros_like(w) for w in deep.get_weights()])
 
 
 def _save_atomically(save, path: Path) -> None:
@@ -244,33 +365,47 @@ def _write_state(checkpoint: Path, state: dict) -> None:
 
 
 class ChallengeMonitor(keras.callbacks.Callback):
-    """Validation Challenge metric after each epoch: best weights, early stopping, halving the learning rate,
-    and a resumable checkpoint."""
+    """After each epoch: the validation Challenge metric, best weights, early stopping and halving the
+    learning rate (when there are validation records: ``validation`` not None), and a resumable checkpoint.
+
+    ``best_epoch`` is the epoch of the best weights (0: the start, scored before the first epoch).
+    """
 
     def __init__(self, validation, labels, table, config: TrainingConfig, checkpoint: Path, state=None):
         super().__init__()
         self.validation, self.labels, self.table, self.config = validation, labels, table, config
         self.checkpoint = checkpoint
         checkpoint.mkdir(parents=True, exist_ok=True)
-        state = state or {"epoch": -1, "best": -np.inf, "wait": 0, "history": []}
+        state = state or {"epoch": -1, "best": -np.inf, "wait": 0, "history": [], "best_epoch": 0}
         self.best, self.wait, self.history = state["best"], state["wait"], state["history"]
+        self.best_epoch = state.get("best_epoch", 0)
 
     def on_train_begin(self, logs=None):
-        if not self.history:  # a fresh start: score the initial (warm-started) network as epoch 0
+        if not self.model.optimizer.built:  # so that every saved weights file has the same variables
+            self.model.optimizer.build(self.model.trainable_variables)
+        if self.validation is not None and not self.history:  # a fresh start: score the start as epoch 0
             _, metric = tuned_metric(self.labels, predict_records(self.model, self.validation), self.table)
-            self.best = metric
-            if not self.model.optimizer.built:  # so that every saved weights file has the same variables
-                self.model.optimizer.build(self.model.trainable_variables)
+            self.best, self.best_epoch = metric, 0
             _save_atomically(self.model.save_weights, self.checkpoint / "best.weights.h5")
             log.info("epoch 0: validation challenge metric %.3f", metric)
 
     def on_epoch_end(self, epoch, logs=None):
-        _, metric = tuned_metric(self.labels, predict_records(self.model, self.validation), self.table)
         logs = {} if logs is None else logs
+        if self.validation is not None:
+            self._validate(epoch, logs)
+        else:
+            self.history.append({key: float(value) for key, value in logs.items()})
+            log.info("epoch %d: loss %.4f", epoch + 1, logs.get("loss", float("nan")))
+        _save_atomically(self.model.save, self.checkpoint / "last.keras")
+        state = {"epoch": epoch, "best": self.best, "wait": self.wait, "history": self.history}
+        _write_state(self.checkpoint, state | {"best_epoch": self.best_epoch})
+
+    def _validate(self, epoch: int, logs: dict) -> None:
+        _, metric = tuned_metric(self.labels, predict_records(self.model, self.validation), self.table)
         logs["val_challenge_metric"] = metric  # in place: the progress bar after this callback shows it
         self.history.append({key: float(value) for key, value in logs.items()})
         if metric > self.best:
-            self.best, self.wait = metric, 0
+            self.best, self.wait, self.best_epoch = metric, 0, epoch + 1
             _save_atomically(self.model.save_weights, self.checkpoint / "best.weights.h5")
         else:
             self.wait += 1
@@ -286,6 +421,3 @@ class ChallengeMonitor(keras.callbacks.Callback):
             metric,
             self.best,
         )
-        _save_atomically(self.model.save, self.checkpoint / "last.keras")
-        state = {"epoch": epoch, "best": self.best, "wait": self.wait, "history": self.history}
-        _write_state(self.checkpoint, state)

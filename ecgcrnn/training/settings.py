@@ -32,8 +32,22 @@ class TrainingConfig:
         Optimisation (Adam); the learning rate is halved when the validation metric stalls.
     patience_epochs : int
         Early stopping: epochs without a better validation challenge metric.
+    threshold_folds : int
+        The decision thresholds are chosen on out-of-fold predictions of every training record: the
+        records are split into this many multilabel-stratified folds, a network is trained on all but one
+        (early stopping on the one left out) and predicts the one left out; the model kept is then trained
+        on every record for the folds' median best epoch count. 0 is the earlier rule: one network, with
+        ``validation_fraction`` of the records held out for early stopping and the thresholds.
     validation_fraction : float
-        Share of the records held out (multilabel-stratified) for early stopping and thresholds.
+        Share of the records held out (multilabel-stratified) for early stopping and thresholds when
+        ``threshold_folds`` is 0.
+    min_positives : int
+        A class with fewer positive training records than this is decided by its criterion (grade 0.5 or
+        more), not by a threshold learnt from so few (with ``threshold_folds`` above 0).
+    residual_prior_sd : float
+        How far the wide and deep paths may move the logits from the criteria's: their output kernels
+        carry the L2 penalty 1 / (2 sd² n) for n training records (a Gaussian prior of this SD on each
+        weight), which fades as the records grow.
     loss : str
         ``"weighted_bce"`` (positives weighted by the square root of the negative/positive ratio) or
         ``"focal"`` (binary focal cross-entropy, gamma 2).
@@ -61,7 +75,10 @@ class TrainingConfig:
     batch_size: int = 64
     learning_rate: float = 3e-4
     patience_epochs: int = 6
+    threshold_folds: int = 3
     validation_fraction: float = 0.15
+    min_positives: int = 10
+    residual_prior_sd: float = 0.1
     loss: str = "weighted_bce"
     conv_filters: tuple[int, ...] = NetworkConfig.conv_filters
     signal_rnn_units: int = NetworkConfig.signal_rnn_units
@@ -83,6 +100,10 @@ class TrainingConfig:
             raise ValueError(f"loss {self.loss!r}: expected 'weighted_bce' or 'focal'")
         if self.mixed_precision not in ("auto", "on", "off"):
             raise ValueError(f"mixed_precision {self.mixed_precision!r}: expected 'auto', 'on' or 'off'")
+        if self.threshold_folds < 0 or self.threshold_folds == 1:
+            raise ValueError(f"threshold_folds {self.threshold_folds}: expected 0 or at least 2")
+        if self.residual_prior_sd <= 0:
+            raise ValueError(f"residual_prior_sd {self.residual_prior_sd}: expected above 0")
         if not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction {self.validation_fraction}: expected between 0 and 1")
 

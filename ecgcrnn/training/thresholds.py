@@ -23,7 +23,14 @@ TOLERANCE = 1e-12  # a move must raise the metric by more than this
 
 
 def choose_thresholds(
-    labels, probabilities, weights, normal_index: int, candidates: int = 100, passes: int = 5, default=0.5
+    labels,
+    probabilities,
+    weights,
+    normal_index: int,
+    candidates: int = 100,
+    passes: int = 5,
+    default=0.5,
+    fixed=None,
 ) -> np.ndarray:
     """Per-class thresholds that maximise the challenge metric of ``probabilities >= thresholds``.
 
@@ -44,6 +51,9 @@ def choose_thresholds(
         The most passes over the classes; the ascent stops after a pass that changes nothing.
     default : float, default 0.5
         The one threshold of the second start point.
+    fixed : array_like of float, shape (C,), optional
+        Thresholds that are given, not chosen: a class whose entry is not NaN keeps it (the others are
+        chosen with these in place).
 
     Returns
     -------
@@ -61,8 +71,16 @@ def choose_thresholds(
     weights = _check_weights(weights, labels.shape[1])
     _check_options(labels.shape[1], normal_index, candidates, passes, default)
     metric = IncrementalMetric(labels, probabilities, weights, normal_index)
-    grids = candidate_thresholds(probabilities, candidates)
+    fixed = np.full(labels.shape[1], np.nan) if fixed is None else np.asarray(fixed, dtype=float)
+    if fixed.shape != (labels.shape[1],):
+        raise ValueError(f"fixed thresholds of shape {fixed.shape} do not match {labels.shape[1]} classes")
+    given = np.isfinite(fixed)
+    grids = [
+        grid[:0] if given[k] else grid
+        for k, grid in enumerate(candidate_thresholds(probabilities, candidates))
+    ]
     starts = (best_f_measure_thresholds(labels, probabilities, candidates), np.full(labels.shape[1], default))
+    starts = tuple(np.where(given, fixed, start) for start in starts)
     results = [_ascend(metric, start, grids, passes) for start in starts]
     scores = [metric.score(apply_thresholds(probabilities, t)) for t in results]
     return results[1] if scores[1] > scores[0] + TOLERANCE else results[0]
@@ -208,6 +226,8 @@ def _ascend(metric: IncrementalMetric, start: np.ndarray, grids: list[np.ndarray
     for _ in range(passes):
         moved = False
         for k, grid in enumerate(grids):
+            if not len(grid):  # a given threshold
+                continue
             scores = metric.column_scores(outputs, k, np.append(grid, thresholds[k]))
             if scores[:-1].max() > scores[-1] + TOLERANCE:
                 thresholds[k] = _middle_of_best(grid, scores[:-1])
