@@ -32,6 +32,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from ecgcrnn.domain import sort_leads
 from ecgcrnn.features.grading import (
     AMPLITUDE_HALF_BAND_MV,
@@ -172,6 +174,22 @@ def criteria_decisions(scores: Mapping[str, float], threshold: float = 0.5) -> s
         for criterion in CRITERIA
         if criterion.name in met and not met & set(criterion.implied_by)
     }
+
+
+def stated_grades(scores: Mapping[str, float], threshold: float = 0.5) -> dict[str, float]:
+    """The grades with :func:`criteria_decisions`' rule folded in: a class that another class graded
+    ``threshold`` or more implies (:attr:`Criterion.implied_by`) is capped just below ``threshold``
+    (at ``1 - `` that grade, when lower), so that exactly the stated classes keep a grade of ``threshold``
+    or more. NaN stays NaN. The network's start (:mod:`ecgcrnn.model.network`) reads these.
+    """
+    below = float(np.nextafter(threshold, 0.0))
+    graded = dict(scores)
+    for criterion in CRITERIA:
+        implying = [scores.get(name, NAN) for name in criterion.implied_by]
+        strongest = max((value for value in implying if value >= threshold), default=None)
+        if strongest is not None and criterion.name in graded:
+            graded[criterion.name] = min(graded[criterion.name], 1.0 - strongest, below)
+    return graded
 
 
 # Rhythm --------------------------------------------------------------------------------------------------
