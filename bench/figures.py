@@ -85,6 +85,9 @@ def plot_pqrst(output_file, ludb_directory=LUDB, record: str = "1", lead: str = 
     _save(plt, fig, output_file)
 
 
+LANE_X = (0.0, 1.45, 3.55, 5.7)  # the signal branch, the feature branch, the record inputs, the criteria
+
+
 def plot_model_scheme(output_file, lead_set: str = "twelve") -> None:
     """Draw the graph of the network built by :func:`ecgcrnn.model.network.build_model` for one lead set."""
     from ecgcrnn.model.network import build_model  # imports TensorFlow: only for this figure
@@ -94,20 +97,20 @@ def plot_model_scheme(output_file, lead_set: str = "twelve") -> None:
     boxes, edges = _layer_groups(network)
     depth = _depths(boxes, edges)
     lanes = {name: _lane(name) for name in boxes}
-    fig, ax = plt.subplots(figsize=(12, 11), dpi=120)
+    fig, ax = plt.subplots(figsize=(14, 11), dpi=120)
     position = {}
     for name in boxes:
         same = sorted(n for n in boxes if depth[n] == depth[name] and lanes[n] == lanes[name])
         offset = (same.index(name) - (len(same) - 1) / 2) * 0.62
-        position[name] = (1.45 * lanes[name] + offset, -depth[name])
+        position[name] = (LANE_X[lanes[name]] + offset, -depth[name])
     for source, target in edges:
         (x0, y0), (x1, y1) = position[source], position[target]
         ax.annotate("", (x1, y1 + 0.28), (x0, y0 - 0.28), arrowprops={"arrowstyle": "->", "color": "0.5"})
     for name, text in boxes.items():
         x, y = position[name]
-        colour = {0: "#dbe9f6", 1: "#e3f1dd", 2: "#fbe6cf"}.get(lanes[name], "#eeeeee")
+        colour = {0: "#dbe9f6", 1: "#e3f1dd", 2: "#fbe6cf", 3: "#f3dcdc"}.get(lanes[name], "#eeeeee")
         ax.text(x, y, text, ha="center", va="center", fontsize=7.2, bbox={"boxstyle": "round", "fc": colour})
-    ax.set_xlim(-0.8, 3.8)
+    ax.set_xlim(-0.8, 6.4)
     ax.set_ylim(-max(depth.values()) - 0.7, 0.7)
     ax.axis("off")
     ax.set_title(f"Dual-branch CRNN, {lead_set}-lead model ({network.count_params():,} parameters)")
@@ -145,6 +148,7 @@ def _layer_groups(network) -> tuple[dict[str, str], set[tuple[str, str]]]:
             kind = f"BiGRU {layer['config']['layer']['config']['units']}"
         elif kind == "Dense":
             kind = f"Dense {layer['config']['units']} {layer['config']['activation']}"
+            kind += "" if layer["config"].get("trainable", True) else ", fixed"
         if group not in labels:
             labels[group] = f"{group}\n{kind}\n{shape}"
         elif name.endswith("_pool"):  # a block's pooling: the block's box shows the pooled shape
@@ -189,7 +193,9 @@ def _lane(name: str) -> int:
         return 0
     if name.startswith("beat"):
         return 1
-    if name.startswith(("record", "demographics", "wide")):
+    if name.startswith("criteria"):
+        return 3
+    if name.startswith(("record", "demographics", "wide", "measurement")):
         return 2
     return 1
 
