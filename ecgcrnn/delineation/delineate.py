@@ -41,11 +41,12 @@ standard databases", IEEE Trans. Biomed. Eng. 51(4):570-581, 2004.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import resample_poly
+from scipy.signal import firwin, resample_poly
 
 from ecgcrnn.delineation import multilead, qrs, wavelet
 from ecgcrnn.delineation.settings import TINY, DelineationConfig
@@ -169,12 +170,9 @@ def delineate_record(signals: np.ndarray, fs: float, config: DelineationConfig |
     last = n_samples - 1
 
     def at_input_rate(fid: dict) -> dict:
-        out = {}
-        for key in FIDUCIALS:
-            value = fid[key] * scale
-            value[~usable] = np.nan
-            out[key] = np.where((value >= 0) & (value <= last), value, np.nan)
-        return out
+        value = np.stack([fid[key] for key in FIDUCIALS]) * scale
+        value[:, ~usable] = np.nan
+        return dict(zip(FIDUCIALS, np.where((value >= 0) & (value <= last), value, np.nan), strict=True))
 
     per_lead = at_input_rate(pulled)
     per_lead["R"] = qrs.refine_peak(x, per_lead["R"], math.ceil(scale))
@@ -203,16 +201,28 @@ def _prepare(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
     x = x.astype(float)
     usable = missing < 1
     if x.size:
-        x -= np.median(x, axis=-1, keepdims=True)
+        x -= qrs.medians(x)[:, None]
         usable &= np.ptp(x, axis=-1) > TINY
     return x, usable
 
 
 def _transform(x: np.ndarray, up: int, down: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Leads resampled by up / down (n_leads, n_int), their transform (5, n_leads, n_int) and its RMS."""
-    xi = resample_poly(x, up, down, axis=-1, padtype="line") if up != down else x
-    w = quadratic_spline_swt(xi, 5)
-    return xi, w, np.sqrt(np.mean(w**2, axis=-1))
+    if up != down:
+        x = resample_poly(x, up, down, axis=-1, window=_resampling_filter(up, down), padtype="line")
+    w = quadratic_spline_swt(x, 5)
+    return x, w, np.sqrt([np.mean(scale**2, axis=-1) for scale in w])  # by scale: no (5, ...) temporary
+
+
+@functools.lru_cache(maxsize=16)
+def _resampling_filter(up: int, down: int) -> np.ndarray:
+    """The low-pass filter of :func:`scipy.signal.resample_poly` for the ratio up / down (coprime): its own
+    design, a Kaiser-windowed (beta 5) sinc reaching 10 zero crossings either side at the higher of the two
+    rates, designed once per ratio rather than on every call; read-only."""
+    rate = max(up, down)
+    taps = firwin(2 * 10 * rate + 1, 1.0 / rate, window=("kaiser", 5.0))
+    taps.flags.writeable = False
+    return taps
 
 
 def _delineate_around(x, w, rms, anchors, spikes, fs: float, cfg: DelineationConfig) -> dict[str, np.ndarray]:
@@ -230,17 +240,16 @@ def _delineate_around(x, w, rms, anchors, spikes, fs: float, cfg: DelineationCon
     clip_p, clip_qrs, clip_t = (c * fs for c in cfg.multilead_clip_s)
     shrink_p, shrink_qrs, shrink_t = cfg.multilead_shrink
     raw_qrs = (qrs_on, qrs_off)
-    qrs_on = _pull_to_median(qrs_on, clip_qrs, shrink_qrs)
-    qrs_off = _pull_to_median(qrs_off, clip_qrs, shrink_qrs)
+    qrs_on, qrs_off = _pull_to_median(np.stack(raw_qrs), clip_qrs, shrink_qrs)
     on = np.where(np.isfinite(qrs_on), qrs_on, anchors - cfg.qrs_assumed_s[0] * fs)
     spike = qrs.beat_spikes(anchors, spikes, cfg.qrs_search_s[0] * fs)
     on = np.fmin(on, spike - cfg.pace_halfwidth_s * fs)
     off = np.where(np.isfinite(qrs_off), qrs_off, anchors + cfg.qrs_assumed_s[1] * fs)
-    wb = quadratic_spline_swt(wavelet.bridge_spans(x, on, off), 5)[3:] if cfg.blank_qrs else w[3:]
+    wb = quadratic_spline_swt(wavelet.bridge_spans(x, on, off), 5, first_scale=4) if cfg.blank_qrs else w[3:]
     t_wave = _t_wave(wb, rms, anchors, off, fs, cfg)
-    t_on, t_peak, t_off = (_pull_to_median(v, clip_t, shrink_t) for v in t_wave)
+    t_on, t_peak, t_off = _pull_to_median(np.stack(t_wave), clip_t, shrink_t)
     p_wave = _p_wave(wb[0], rms, anchors, on, t_off, fs, cfg)
-    p_on, p_peak, p_off = (_pull_to_median(v, clip_p, shrink_p) for v in p_wave)
+    p_on, p_peak, p_off = _pull_to_median(np.stack(p_wave), clip_p, shrink_p)
     pulled = (p_on, p_peak, p_off, qrs_on, r_peak, qrs_off, t_on, t_peak, t_off)
     raw = (*p_wave, raw_qrs[0], r_peak, raw_qrs[1], *t_wave)
     return dict(zip(FIDUCIALS, pulled, strict=True)), dict(zip(FIDUCIALS, raw, strict=True))
@@ -260,23 +269,31 @@ def _t_wave(wb, rms, anchors, qrs_off, fs: float, cfg: DelineationConfig):
     qt_limit = cfg.t_window_s[1] * fs * np.sqrt(rr / fs)
     stop = anchors + np.round(np.minimum(cfg.t_window_rr * rr, qt_limit)).astype(int)
     stop = np.maximum(stop, start + 1)
-    at4 = _t_fiducials(wb[0], cfg.t_eps_rms * rms[3], start, stop, margin, cfg.t_xi)
-    at5 = _t_fiducials(wb[1], cfg.t_eps_rms * rms[4], start, stop, margin, cfg.t_xi)
-    missing = ~np.isfinite(at4[1])
-    return tuple(np.where(missing, b, a) for a, b in zip(at4, at5, strict=True))
+    length = int(np.max(stop - start)) + 2 * margin
+    at4 = _t_fiducials(wb[0], cfg.t_eps_rms * rms[3], start, stop, margin, cfg.t_xi, length)
+    lead, beat = np.nonzero(~np.isfinite(at4[1]))
+    if lead.size:
+        zone = (start[lead, beat][:, None], stop[lead, beat][:, None])
+        at5 = _t_fiducials(wb[1], cfg.t_eps_rms * rms[4][lead], *zone, margin, cfg.t_xi, length, lead)
+        for four, five in zip(at4, at5, strict=True):
+            four[lead, beat] = five[:, 0]
+    return at4
 
 
-def _t_fiducials(w, eps, zone_start, zone_stop, margin: int, xi: tuple[float, float]):
+def _t_fiducials(w, eps, zone_start, zone_stop, margin: int, xi: tuple[float, float], length: int, rows=None):
     """T onset, peak and offset per window from one scale of the transform.
 
     As :func:`ecgcrnn.delineation.wavelet.wave_fiducials` (same arguments and returns), except for the
     maximum paired with the wave's largest one (:func:`_t_partner`): the largest of the two lobes of
-    opposite sign that border its lobe, rather than the largest of opposite sign anywhere in the zone.
+    opposite sign that border its lobe, rather than the largest of opposite sign anywhere in the zone. And
+    the samples searched from ``zone_start - margin``, ``length``, are given: the boundary searches run to
+    the end of the windows, so some of the windows searched on their own keep their fiducials only with the
+    length of all. ``rows``, optional, is the row of ``w`` each row of the zones reads
+    (:func:`ecgcrnn.delineation.wavelet.windows`).
     """
     start = zone_start - margin
-    length = int(np.max(zone_stop - zone_start)) + 2 * margin
-    v, inside = wavelet.windows(w, start, length)
-    a = np.where(inside, np.abs(v), 0.0)
+    v, inside = wavelet.windows(w, start, length, rows)
+    a = wavelet.modulus(v, inside)
     j = np.arange(length)
     zone = inside & (j >= margin) & (j < (zone_stop - start)[..., None])
     lm = wavelet.local_maxima(a) & zone
@@ -290,13 +307,11 @@ def _t_fiducials(w, eps, zone_start, zone_stop, margin: int, xi: tuple[float, fl
     first = np.where(paired, np.minimum(main, partner), main)
     last = np.where(paired, np.maximum(main, partner), main)
     jz = wavelet.first_true_after(crossing | (j == last[..., None]), first - 1)
-    jz_int = np.clip(np.nan_to_num(jz).astype(int), 0, length - 2)
-    v0 = np.take_along_axis(v, jz_int[..., None], axis=-1)[..., 0]
-    v1 = np.take_along_axis(v, jz_int[..., None] + 1, axis=-1)[..., 0]
+    jz_int = np.clip(np.where(np.isnan(jz), 0, jz).astype(int), 0, length - 2)
+    v0, v1 = wavelet.take_last(v, jz_int), wavelet.take_last(v, jz_int + 1)
     frac = np.clip(v0 / np.where(v0 != v1, v0 - v1, 1.0), 0.0, 1.0)
     peak = np.where(paired & (jz < last), jz + frac, np.nan)
-    a_first = np.take_along_axis(a, first[..., None], axis=-1)
-    a_last = np.take_along_axis(a, last[..., None], axis=-1)
+    a_first, a_last = wavelet.take_last(a, first)[..., None], wavelet.take_last(a, last)[..., None]
     minima = wavelet.local_minima(a)
     on = wavelet.last_true_before((a < xi[0] * a_first) | minima, first)
     off = wavelet.first_true_after((a < xi[1] * a_last) | minima, last)
@@ -322,11 +337,12 @@ def _t_partner(a, lm, crossing, main):
     """
     lobe = np.zeros(a.shape, dtype=int)
     lobe[..., 1:] = np.cumsum(crossing[..., :-1], axis=-1)
-    main_lobe = np.take_along_axis(lobe, main[..., None], axis=-1)
+    main_lobe = wavelet.take_last(lobe, main)[..., None]
     before, after = (np.where(lm & (lobe == main_lobe + k), a, -1.0) for k in (-1, 1))
-    later = np.max(after, axis=-1) > np.max(before, axis=-1)
-    partner = np.where(later, np.argmax(after, axis=-1), np.argmax(before, axis=-1))
-    return partner, np.maximum(np.max(before, axis=-1), np.max(after, axis=-1)) > 0
+    at_before, at_after = np.argmax(before, axis=-1), np.argmax(after, axis=-1)
+    largest_before, largest_after = wavelet.take_last(before, at_before), wavelet.take_last(after, at_after)
+    partner = np.where(largest_after > largest_before, at_after, at_before)
+    return partner, np.maximum(largest_before, largest_after) > 0
 
 
 def _p_wave(w4, rms, anchors, qrs_on, t_off, fs: float, cfg: DelineationConfig):
@@ -351,12 +367,11 @@ def _p_wave(w4, rms, anchors, qrs_on, t_off, fs: float, cfg: DelineationConfig):
     start = np.maximum(start, np.round(prev_end).astype(int))
     stop = np.maximum(stop, start + 1)
     first = wavelet.wave_fiducials(w4, eps, start, stop, margin, cfg.p_xi)
-    found = _refine_p(w4, eps, anchors, first, start, stop, margin, fs, cfg)
     limits = cfg.p_pr_spread_s if anchors.shape[0] >= 3 else cfg.p_pr_spread_few_leads_s
     spread_limit = limits[_irregular(anchors[0], cfg.irregular_rr)] * fs
     if _pr_spread(first[1], anchors) > spread_limit or _p_locking(w4, anchors, start, stop) < cfg.p_lock_corr:
         return tuple(np.full(anchors.shape, np.nan) for _ in range(3))
-    return found
+    return _refine_p(w4, eps, anchors, first, start, stop, margin, fs, cfg)
 
 
 def _refine_p(w4, eps, anchors, first, start, stop, margin: int, fs: float, cfg: DelineationConfig):
@@ -425,11 +440,12 @@ def _pull_to_median(values: np.ndarray, limit: float, shrink: float = 1.0) -> np
     """Pull each lead's value (n_leads, n_beats) towards the beat's median over leads.
 
     The deviation from the median is clipped to ``limit`` and scaled by ``shrink`` (1: clip only; 0: every
-    lead takes the median). Beats with fewer than three finite leads are left as they are.
+    lead takes the median). Beats with fewer than three finite leads are left as they are. Several
+    fiducials at once may come stacked, shape (n_fiducials, n_leads, n_beats).
     """
-    if values.shape[0] < 3 or not np.isfinite(limit):
+    if values.shape[-2] < 3 or not np.isfinite(limit):
         return values
-    median = np.where(np.isfinite(values).sum(axis=0) >= 3, nanmedian(values, axis=0), np.nan)
+    median = np.where(np.isfinite(values).sum(axis=-2) >= 3, nanmedian(values, axis=-2), np.nan)[..., None, :]
     pulled = median + shrink * np.clip(values - median, -limit, limit)
     return np.where(np.isfinite(median), pulled, values)
 

@@ -61,15 +61,14 @@ def global_fiducials(
     """
     p_window, t_window = config.global_agreement_p_t_s
     windows = {"P": p_window, "QRS": config.global_agreement_s, "T": t_window}
-    out = {}
-    for key in FIDUCIALS:
-        values = np.asarray(per_lead[key], dtype=np.float64)
-        median = nanmedian(values, axis=0)
-        if key in ONSETS or key in OFFSETS:
-            window = windows[key.split("_")[0]] * fs
-            out[key] = _extreme(values, median, window, key in ONSETS, config.global_rank)
-        else:
-            out[key] = median
+    values = np.stack([np.asarray(per_lead[key], dtype=np.float64) for key in FIDUCIALS])
+    medians = nanmedian(values, axis=1)
+    out = dict(zip(FIDUCIALS, medians, strict=True))
+    for keys, earliest in ((ONSETS, True), (OFFSETS, False)):
+        rows = [FIDUCIALS.index(key) for key in keys]
+        window = np.array([windows[key.split("_")[0]] * fs for key in keys])
+        chosen = _extreme(values[rows], medians[rows], window, earliest, config.global_rank)
+        out.update(zip(keys, chosen, strict=True))
     if spikes is not None and np.size(spikes) and out["R"].size:
         window = config.qrs_search_s[0] * fs
         spike = beat_spikes(out["R"][None, :], np.asarray(spikes, dtype=np.float64), window)
@@ -78,15 +77,18 @@ def global_fiducials(
     return out
 
 
-def _extreme(values: np.ndarray, median: np.ndarray, window: float, earliest: bool, rank: float):
-    """A low (onsets) or high (offsets) order statistic of the leads' values (n_leads, n_beats) within
-    ``window`` of the beat's median: of the n agreeing leads, the one ``round(rank * (n - 1))`` places from
-    the earliest (latest)."""
-    kept = np.where(np.abs(values - median) <= window, values, np.nan)
-    if kept.shape[0] == 0:
-        return np.full(kept.shape[1], np.nan)
-    count = np.isfinite(kept).sum(axis=0)
-    ordered = np.sort(np.where(np.isfinite(kept), kept if earliest else -kept, np.inf), axis=0)
+def _extreme(values: np.ndarray, median: np.ndarray, window: np.ndarray, earliest: bool, rank: float):
+    """A low (onsets) or high (offsets) order statistic of the leads' values within ``window`` of the beat's
+    median: of the n agreeing leads, the one ``round(rank * (n - 1))`` places from the earliest (latest).
+
+    ``values`` has shape (n_fiducials, n_leads, n_beats), ``median`` (n_fiducials, n_beats) and ``window``
+    (n_fiducials,), in samples; returns shape (n_fiducials, n_beats).
+    """
+    kept = np.where(np.abs(values - median[:, None, :]) <= window[:, None, None], values, np.nan)
+    if kept.shape[1] == 0:
+        return np.full(median.shape, np.nan)
+    count = np.isfinite(kept).sum(axis=1)
+    ordered = np.sort(np.where(np.isfinite(kept), kept if earliest else -kept, np.inf), axis=1)
     place = np.floor(rank * np.maximum(count - 1, 0) + 0.5).astype(np.int64)
-    chosen = np.take_along_axis(ordered, place[None, :], axis=0)[0]
+    chosen = np.take_along_axis(ordered, place[:, None, :], axis=1)[:, 0]
     return np.where(count > 0, chosen if earliest else -chosen, np.nan)

@@ -33,8 +33,8 @@ _QUADRATIC_SPLINE = pywt.Wavelet("quadratic_spline", filter_bank=(_H_TAPS, _G_TA
 """The filter bank as a PyWavelets wavelet; its reconstruction filters are placeholders (nothing inverts)."""
 
 
-def quadratic_spline_swt(x: np.ndarray, n_scales: int = 5) -> np.ndarray:
-    """À trous wavelet transform with the quadratic-spline wavelet, scales 2^1 .. 2^n_scales.
+def quadratic_spline_swt(x: np.ndarray, n_scales: int = 5, first_scale: int = 1) -> np.ndarray:
+    """À trous wavelet transform with the quadratic-spline wavelet, scales 2^first_scale .. 2^n_scales.
 
     Every scale keeps the length of the input and has the group delay of its filters removed, so that a
     modulus maximum at index ``n`` marks the steepest slope of the smoothed signal at ``n + 0.5``
@@ -47,17 +47,20 @@ def quadratic_spline_swt(x: np.ndarray, n_scales: int = 5) -> np.ndarray:
         Signals, one per row (e.g. leads), in any unit; real.
     n_scales : int, default 5
         Number of dyadic scales, 2^1 .. 2^n_scales; at least 1.
+    first_scale : int, default 1
+        The finest scale returned, 1 .. n_scales: the finer ones are computed all the same (the coarser ones
+        are made from their approximations) but not kept.
 
     Returns
     -------
-    np.ndarray of float64, shape (n_scales, ..., n_samples)
-        ``W[k - 1]`` is the transform at scale 2^k, in the unit of ``x`` (twice the smoothed first
-        difference at that scale).
+    np.ndarray of float64, shape (n_scales - first_scale + 1, ..., n_samples)
+        ``W[k - first_scale]`` is the transform at scale 2^k, in the unit of ``x`` (twice the smoothed
+        first difference at that scale).
 
     Raises
     ------
     ValueError
-        If ``n_scales`` is below 1.
+        If ``n_scales`` is below 1, or ``first_scale`` outside 1 .. n_scales.
 
     Notes
     -----
@@ -74,9 +77,11 @@ def quadratic_spline_swt(x: np.ndarray, n_scales: int = 5) -> np.ndarray:
     """
     if n_scales < 1:
         raise ValueError(f"quadratic_spline_swt: n_scales must be at least 1, got {n_scales!r}")
+    if not 1 <= first_scale <= n_scales:
+        raise ValueError(f"quadratic_spline_swt: first_scale must be in 1 .. {n_scales}, got {first_scale!r}")
     x = np.asarray(x, dtype=float)
     n = x.shape[-1]
-    out = np.empty((n_scales, *x.shape))
+    out = np.empty((n_scales - first_scale + 1, *x.shape))
     if n == 0:
         return out
     margin = 3 * 2 ** (n_scales - 1)
@@ -87,12 +92,15 @@ def quadratic_spline_swt(x: np.ndarray, n_scales: int = 5) -> np.ndarray:
         ((approx, detail),) = pywt.swt(
             approx, _QUADRATIC_SPLINE, level=1, start_level=k - 1, norm=False, axis=-1
         )
-        first = margin - 2 ** (k - 1) + 1
-        out[k - 1] = detail[..., first : first + n]
+        if k >= first_scale:
+            first = margin - 2 ** (k - 1) + 1
+            out[k - first_scale] = detail[..., first : first + n]
     return out
 
 
-def windows(arr: np.ndarray, start: np.ndarray, length: int) -> tuple[np.ndarray, np.ndarray]:
+def windows(
+    arr: np.ndarray, start: np.ndarray, length: int, rows: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Gather equal-length windows from each row of ``arr``.
 
     Parameters
@@ -103,12 +111,15 @@ def windows(arr: np.ndarray, start: np.ndarray, length: int) -> tuple[np.ndarray
         First sample of each window in its row; may lie outside the signal.
     length : int
         Window length in samples.
+    rows : np.ndarray of int, shape (n_start_rows,), optional
+        The row of ``arr`` that each row of ``start`` (then of shape (n_start_rows, n_windows)) reads; by
+        default row ``r`` of ``start`` reads row ``r`` of ``arr`` (n_start_rows = n_rows).
 
     Returns
     -------
-    values : np.ndarray, shape (n_rows, n_windows, length)
-        ``arr[r, start[r, w] + j]``, with indices clipped to the signal.
-    inside : np.ndarray of bool, shape (n_rows, n_windows, length)
+    values : np.ndarray, shape (n_start_rows, n_windows, length)
+        ``arr[r, start[r, w] + j]`` (row ``rows[r]`` given ``rows``), with indices clipped to the signal.
+    inside : np.ndarray of bool, shape (n_start_rows, n_windows, length)
         True where the unclipped index lies inside the signal.
     """
     n_rows, n_samples = arr.shape
@@ -117,8 +128,26 @@ def windows(arr: np.ndarray, start: np.ndarray, length: int) -> tuple[np.ndarray
     if n_samples == 0:
         return np.zeros(idx.shape), inside
     np.clip(idx, 0, n_samples - 1, out=idx)
-    idx += (n_samples * np.arange(n_rows))[:, None, None]
+    idx += (n_samples * (np.arange(n_rows) if rows is None else rows))[:, None, None]
     return arr.reshape(-1)[idx], inside
+
+
+def modulus(v: np.ndarray, inside: np.ndarray) -> np.ndarray:
+    """``|v|`` where ``inside``, 0 elsewhere: the modulus of gathered windows (:func:`windows`) that the
+    searches read, the samples beyond the signal's ends counting as no slope.
+
+    Parameters
+    ----------
+    v : np.ndarray, shape (..., n)
+    inside : np.ndarray of bool, shape (..., n)
+
+    Returns
+    -------
+    np.ndarray, shape (..., n)
+    """
+    a = np.abs(v)
+    a[~inside] = 0.0
+    return a
 
 
 def take_last(a: np.ndarray, index: np.ndarray) -> np.ndarray:
@@ -170,7 +199,7 @@ def local_minima(a: np.ndarray) -> np.ndarray:
     return mask
 
 
-def last_true_before(mask: np.ndarray, pos: np.ndarray) -> np.ndarray:
+def last_true_before(mask: np.ndarray, pos: np.ndarray, missing: float = np.nan) -> np.ndarray:
     """Index of the last True of each window strictly before ``pos``.
 
     Parameters
@@ -178,19 +207,21 @@ def last_true_before(mask: np.ndarray, pos: np.ndarray) -> np.ndarray:
     mask : np.ndarray of bool, shape (..., n)
     pos : np.ndarray of int, shape (...)
         Position in the window; the search covers ``0 .. pos - 1``.
+    missing : float, default nan
+        The result where no True lies before ``pos`` (an int gives an int array).
 
     Returns
     -------
     np.ndarray of float, shape (...)
-        Window index, NaN where no True lies before ``pos``.
+        Window index, ``missing`` where no True lies before ``pos``.
     """
     j = np.arange(mask.shape[-1])
     ok = mask & (j < pos[..., None])
     last = mask.shape[-1] - 1 - np.argmax(ok[..., ::-1], axis=-1)
-    return np.where(take_last(ok, last), last, np.nan)
+    return np.where(take_last(ok, last), last, missing)
 
 
-def first_true_after(mask: np.ndarray, pos: np.ndarray) -> np.ndarray:
+def first_true_after(mask: np.ndarray, pos: np.ndarray, missing: float = np.nan) -> np.ndarray:
     """Index of the first True of each window strictly after ``pos``.
 
     Parameters
@@ -198,16 +229,18 @@ def first_true_after(mask: np.ndarray, pos: np.ndarray) -> np.ndarray:
     mask : np.ndarray of bool, shape (..., n)
     pos : np.ndarray of int, shape (...)
         Position in the window; the search covers ``pos + 1 .. n - 1``.
+    missing : float, default nan
+        The result where no True lies after ``pos`` (an int gives an int array).
 
     Returns
     -------
     np.ndarray of float, shape (...)
-        Window index, NaN where no True lies after ``pos``.
+        Window index, ``missing`` where no True lies after ``pos``.
     """
     j = np.arange(mask.shape[-1])
     ok = mask & (j > pos[..., None])
     first = np.argmax(ok, axis=-1)
-    return np.where(take_last(ok, first), first, np.nan)
+    return np.where(take_last(ok, first), first, missing)
 
 
 def wave_fiducials(w, eps, zone_start, zone_stop, margin: int, xi: tuple[float, float]):
@@ -239,7 +272,7 @@ def wave_fiducials(w, eps, zone_start, zone_stop, margin: int, xi: tuple[float, 
     start = zone_start - margin
     length = int(np.max(zone_stop - zone_start)) + 2 * margin
     v, inside = windows(w, start, length)
-    a = np.where(inside, np.abs(v), 0.0)
+    a = modulus(v, inside)
     j = np.arange(length)
     zone = inside & (j >= margin) & (j < (zone_stop - start)[..., None])
     lm = local_maxima(a) & zone

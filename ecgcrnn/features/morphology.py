@@ -15,6 +15,7 @@ by √3/2; :func:`limb_leads` derives the limb leads a lead set lacks from any t
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -42,6 +43,8 @@ _FROM_I_II = {  # limb lead as (weight of I, weight of II)
 }
 WAVE_NAMES = ("Q_mV", "Q_ms", "R_mV", "R_prime_mV", "S_mV", "S_ms", "QRS_pp_mV", "QRS_net_mV")
 WAVE_NAMES += ("R_peak_time_ms", "notched_R", "P_mV", "T_mV", "ST_J_mV", "ST_J60_mV")
+_NETWORK_BEATS = 16
+"""Most beats :func:`median_complexes` sorts with compare-exchanges rather than numpy's sort."""
 
 
 def limb_leads(signal: np.ndarray, leads) -> dict[str, np.ndarray]:
@@ -107,9 +110,7 @@ def median_complexes(signals: np.ndarray, r_peaks: np.ndarray, fs: float, config
     if whole.size >= 3:  # beats the window holds whole, at most complex_beats: a plain median, fast
         picks = np.linspace(0, whole.size - 1, min(whole.size, config.complex_beats)).round().astype(np.int64)
         chosen = whole[np.unique(picks)]
-        ordered = np.sort(signals[:, index[chosen].T], axis=-1)  # (leads, span, beats)
-        count = ordered.shape[-1]
-        return 0.5 * (ordered[..., (count - 1) // 2] + ordered[..., count // 2]), before
+        return _median_of_few(signals[:, index[chosen]]), before
     values = signals[:, np.clip(index, 0, signals.shape[1] - 1)]  # (leads, beats, span)
     return nanmedian(np.where(inside[None], values, np.nan), axis=1), before
 
@@ -148,9 +149,17 @@ def read_complexes(complexes: np.ndarray, fiducials: dict, fs: float, config: Me
     out["ST_J60_mV"] = _levels(complexes, off + round(0.06 * fs), iso)
     out["P_mV"] = _extremes(complexes, fiducials["P_on"], fiducials["P_off"], iso)
     out["T_mV"] = _extremes(complexes, off + round(0.04 * fs), fiducials["T_off"], iso)
-    for lead in np.flatnonzero(np.isfinite(qrs).all(axis=1)):
-        for name, value in _qrs_waves(qrs[lead], fs, config).items():
+    finite = np.flatnonzero(np.isfinite(qrs).all(axis=1))
+    r_waves = []
+    for lead, runs in zip(finite.tolist(), _deflections(qrs[finite], config.min_wave_mv), strict=True):
+        values, r_wave = _qrs_waves(runs, fs)
+        for name, value in values.items():
             out[name][lead] = value
+        if r_wave is not None:
+            r_waves.append((lead, *r_wave))
+    if r_waves:
+        leads, *spans = (np.array(column) for column in zip(*r_waves, strict=True))
+        out["R_peak_time_ms"][leads], out["notched_R"][leads] = _r_shapes(qrs[leads], *spans, fs, config)
     return out
 
 
@@ -182,27 +191,65 @@ def frontal_axis(net: dict[str, float]) -> float:
     independent leads determine it exactly (from I and II alone it is Einthoven's law). NaN with fewer
     than two independent leads or a zero vector.
     """
-    rows, values = [], []
-    for lead, value in net.items():
-        if lead in LEAD_DIRECTIONS and math.isfinite(value):
-            angle, length = LEAD_DIRECTIONS[lead]
-            rows.append((length * math.cos(math.radians(angle)), length * math.sin(math.radians(angle))))
-            values.append(value)
-    if len(rows) < 2:
+    given = [(lead, value) for lead, value in net.items() if lead in LEAD_DIRECTIONS and math.isfinite(value)]
+    matrix = _lead_vectors(tuple(lead for lead, _ in given))
+    if matrix is None:
         return math.nan
-    matrix = np.array(rows)
-    if np.linalg.matrix_rank(matrix) < 2:
-        return math.nan
-    (x, y), *_ = np.linalg.lstsq(matrix, np.array(values), rcond=None)
+    (x, y), *_ = np.linalg.lstsq(matrix, np.array([value for _, value in given]), rcond=None)
     if math.hypot(x, y) == 0:
         return math.nan
     degrees = math.degrees(math.atan2(y, x))
     return 180.0 if degrees == -180.0 else degrees
 
 
-def _qrs_waves(qrs: np.ndarray, fs: float, config: MeasurementConfig) -> dict:
-    """Q, R, S, R' of one QRS (mV from the isoelectric level, samples from QRS onset to offset)."""
-    runs = _deflections(qrs, config.min_wave_mv)
+@functools.lru_cache(maxsize=128)
+def _lead_vectors(leads: tuple[str, ...]) -> np.ndarray | None:
+    """The frontal lead vectors of ``leads`` (:data:`LEAD_DIRECTIONS`), shape (len(leads), 2), read-only;
+    None unless they span the plane (at least two independent leads). Cached: a lead set asks for the same
+    few sets again and again."""
+    if len(leads) < 2:
+        return None
+    rows = []
+    for lead in leads:
+        angle, length = LEAD_DIRECTIONS[lead]
+        rows.append((length * math.cos(math.radians(angle)), length * math.sin(math.radians(angle))))
+    matrix = np.array(rows)
+    if np.linalg.matrix_rank(matrix) < 2:
+        return None
+    matrix.flags.writeable = False
+    return matrix
+
+
+def _median_of_few(values: np.ndarray) -> np.ndarray:
+    """Median over the beats of ``values`` (leads, beats, span): the mean of the two middle beats' values
+    once sorted, NaN counting as the largest.
+
+    Sorting thousands of rows of a few values costs numpy mostly its overhead per row; an odd-even
+    transposition sort of the beats (as many rounds as beats, each a compare-exchange of neighbouring
+    beats with ``np.minimum`` and ``np.maximum`` over all leads and samples at once) puts the same values
+    in the middle at about half that cost. Its cost grows with the square of the beats, so more than
+    :data:`_NETWORK_BEATS` beats, and values with NaN (which the compare-exchanges would spread), are
+    sorted by numpy.
+    """
+    count = values.shape[1]
+    if count <= _NETWORK_BEATS and np.isfinite(values).all():
+        ordered = list(values.transpose(1, 0, 2))
+        for round_ in range(count):
+            for k in range(round_ % 2, count - 1, 2):
+                low, high = ordered[k], ordered[k + 1]
+                ordered[k], ordered[k + 1] = np.minimum(low, high), np.maximum(low, high)
+    else:
+        ordered = np.sort(values, axis=1).transpose(1, 0, 2)
+    return 0.5 * (ordered[(count - 1) // 2] + ordered[count // 2])
+
+
+def _qrs_waves(runs: list, fs: float) -> tuple[dict, tuple | None]:
+    """Q, R, S, R' of one QRS (mV from the isoelectric level, ms) from its waves (:func:`_deflections`).
+
+    Returns the values and, where there is an R wave, what :func:`_r_shapes` reads: the R wave's first and
+    stop samples and height, and the first and stop samples of the last R wave (R' where there is one),
+    which holds the R peak; None for a QS complex, whose R-peak time is NaN and which is not notched.
+    """
     ms = 1000.0 / fs
     out = {"Q_mV": 0.0, "Q_ms": 0.0, "R_mV": 0.0, "R_prime_mV": 0.0, "S_mV": 0.0, "S_ms": 0.0}
     positive = [k for k, (sign, *_) in enumerate(runs) if sign > 0]
@@ -212,7 +259,7 @@ def _qrs_waves(qrs: np.ndarray, fs: float, config: MeasurementConfig) -> dict:
             out["Q_ms"] = (runs[-1][2] - runs[0][1]) * ms
         out["R_peak_time_ms"] = math.nan
         out["notched_R"] = 0.0
-        return out
+        return out, None
     first_r = positive[0]
     if first_r > 0:
         out["Q_mV"] = runs[0][3]
@@ -227,44 +274,68 @@ def _qrs_waves(qrs: np.ndarray, fs: float, config: MeasurementConfig) -> dict:
             last_r = first_r + 2
             out["R_prime_mV"] = runs[last_r][3]
     _, start, stop, _ = runs[last_r]
-    out["R_peak_time_ms"] = (start + int(np.argmax(qrs[start:stop]))) * ms
-    out["notched_R"] = float(_notched(qrs[r_start:r_stop], r_peak, fs, config))
-    return out
+    return out, (r_start, r_stop, r_peak, start, stop)
 
 
-def _deflections(qrs: np.ndarray, min_wave_mv: float) -> list[tuple[int, int, int, float]]:
-    """The QRS's waves: runs of one sign as (sign, first sample, stop sample, peak mV), small runs merged
-    into their neighbours (a deflection under ``min_wave_mv`` is no wave)."""
-    sign = np.sign(qrs)
-    sign[sign == 0] = 1
-    edges = np.flatnonzero(np.diff(sign)) + 1
-    bounds = np.concatenate([[0], edges, [qrs.size]])
-    runs = []
-    for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
-        part = qrs[start:stop]
-        peak = float(part.max() if sign[start] > 0 else part.min())
+def _r_shapes(qrs, r_start, r_stop, height, peak_start, peak_stop, fs: float, config: MeasurementConfig):
+    """R-peak time (ms from QRS onset) and notched R (1.0 or 0.0) of several leads' QRS complexes at once.
+
+    ``qrs`` has shape (leads, samples); the other arrays, shape (leads,), are :func:`_qrs_waves`' spans.
+    The R peak is the largest sample of the last R wave; an R wave is notched when it dips between two
+    peaks by ``config.notch_fraction`` of its height (and at least ``config.min_wave_mv``), or slurred and
+    broad when it stays above half its height for ``config.broad_r_s`` or longer. Each wave is read on its
+    own span of its row, the other samples masked out; thresholds are compared in ``qrs``' dtype, as the
+    numbers they are read from.
+    """
+    j = np.arange(qrs.shape[1])
+    in_peak = (j >= peak_start[:, None]) & (j < peak_stop[:, None])
+    peak_time = np.argmax(np.where(in_peak, qrs, -np.inf), axis=1) * (1000.0 / fs)
+    in_r = (j >= r_start[:, None]) & (j < r_stop[:, None])
+    high = in_r & (qrs >= (0.5 * height).astype(qrs.dtype)[:, None])
+    spread = qrs.shape[1] - np.argmax(high[:, ::-1], axis=1) - np.argmax(high, axis=1)
+    broad = high.any(axis=1) & (spread >= round(config.broad_r_s * fs))
+    wave = np.where(in_r, qrs, -np.inf)
+    rising = np.maximum.accumulate(wave, axis=1)
+    falling = np.maximum.accumulate(wave[:, ::-1], axis=1)[:, ::-1]
+    dip = np.where(in_r, np.minimum(rising, falling) - qrs, -np.inf).max(axis=1)
+    limit = np.maximum(config.notch_fraction * height, config.min_wave_mv).astype(qrs.dtype)
+    notched = broad | ((r_stop - r_start >= 3) & (dip >= limit))
+    return peak_time, notched.astype(float)
+
+
+def _deflections(qrs: np.ndarray, min_wave_mv: float) -> list[list[tuple[int, int, int, float]]]:
+    """Every lead's QRS waves: runs of one sign as (sign, first sample, stop sample, peak mV), small runs
+    merged into their neighbours (a deflection under ``min_wave_mv`` is no wave).
+
+    ``qrs`` has shape (leads, samples), finite. The runs of all leads are found at once: one starts at every
+    lead's first sample and wherever the sign changes (zero counts as positive), so a ``reduceat`` over the
+    flattened leads gives every run's peak without crossing from one lead into the next.
+    """
+    n_leads, n = qrs.shape
+    if n_leads == 0:
+        return []
+    sign = np.where(qrs >= 0, 1, -1)
+    begins = np.ones(qrs.shape, dtype=bool)
+    begins[:, 1:] = sign[:, 1:] != sign[:, :-1]
+    first = np.flatnonzero(begins)
+    flat = qrs.ravel()
+    signs = sign.ravel()[first]
+    peaks = np.where(signs > 0, np.maximum.reduceat(flat, first), np.minimum.reduceat(flat, first))
+    lead, start = np.divmod(first, n)
+    stop = np.append(first[1:], flat.size) - lead * n
+    runs = [[] for _ in range(n_leads)]
+    for k, s, begin, end, peak in zip(
+        lead.tolist(), signs.tolist(), start.tolist(), stop.tolist(), peaks.tolist(), strict=True
+    ):
         if abs(peak) < min_wave_mv:
             continue
-        if runs and runs[-1][0] == sign[start]:
-            s, first, _, old = runs[-1]
-            runs[-1] = (s, first, stop, max(old, peak) if s > 0 else min(old, peak))
+        waves = runs[k]
+        if waves and waves[-1][0] == s:
+            _, merged_begin, _, old = waves[-1]
+            waves[-1] = (s, merged_begin, end, max(old, peak) if s > 0 else min(old, peak))
         else:
-            runs.append((int(sign[start]), int(start), int(stop), peak))
+            waves.append((s, begin, end, peak))
     return runs
-
-
-def _notched(r_wave: np.ndarray, height: float, fs: float, config: MeasurementConfig) -> bool:
-    """Whether an R wave is notched (dips between two peaks) or slurred and broad (above half its height
-    for ``config.broad_r_s`` or longer)."""
-    high = np.flatnonzero(r_wave >= 0.5 * height)
-    if high.size and high[-1] - high[0] + 1 >= round(config.broad_r_s * fs):
-        return True
-    if r_wave.size < 3:
-        return False
-    rising = np.maximum.accumulate(r_wave)
-    falling = np.maximum.accumulate(r_wave[::-1])[::-1]
-    dip = np.minimum(rising, falling) - r_wave
-    return bool(dip.max() >= max(config.notch_fraction * height, config.min_wave_mv))
 
 
 def _levels(complexes: np.ndarray, index: int, iso: np.ndarray) -> np.ndarray:
