@@ -1,10 +1,11 @@
 """The entry's method, as the Challenge calls it: one trained model per lead set.
 
-recording -> preprocess -> delineate -> features -> dual-branch CRNN -> thresholds -> classes
+recording -> preprocess -> delineate -> features, measurements, criteria -> dual-branch CRNN started from the
+criteria -> thresholds -> classes
 """
 
 from ecgcrnn.domain import LEAD_SETS
-from ecgcrnn.inference.predict import LoadedModel
+from ecgcrnn.inference.predict import LoadedModel, record_name
 from ecgcrnn.inference.store import load_model
 from ecgcrnn.pipeline import prepare_record
 
@@ -27,10 +28,12 @@ def training_code(data_directory, model_directory):
 def run_model(model: LoadedModel, header, recording):
     """(classes, labels, probabilities) for one recording (leads in file order, ADC units)."""
     # preprocess (mV, 500 Hz, band-pass and notches, 10 s windows) -> delineate (wavelet PQRST, Martínez et
-    # al. 2004) -> features (beat sequence and record vector) -> the network's inputs, for every window
+    # al. 2004) -> features (beat sequence and record vector), global measurements and the published
+    # criteria graded on them -> the network's inputs, for every window
     record = prepare_record(header, recording, model.leads, model.settings)
-    # dual-branch CRNN (signal; features) on every window, probabilities averaged, per-class thresholds
-    return model.finish(record.inputs)
+    # dual-branch CRNN (signal; features) on every window, its logits started from the criteria's,
+    # probabilities averaged, per-class thresholds (the criteria's own for classes too rare to learn)
+    return model.finish(record.inputs, record_name(header))
 
 
 def _loader(lead_set):

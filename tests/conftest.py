@@ -17,6 +17,7 @@ import pytest
 from helpers import (
     CACHE_RECORDS,
     CHALLENGE_DATA,
+    UNTRAINED_PREVALENCE,
     UNTRAINED_THRESHOLDS,
     copy_records,
     once_per_session,
@@ -97,13 +98,16 @@ def trained_model(synthetic_training_set, tmp_path_factory):
 @pytest.fixture(scope="session")
 def untrained_models(tmp_path_factory) -> Path:
     """A model folder with an untrained tiny network for each of the five lead sets, saved as training saves
-    a model, with the thresholds :data:`helpers.UNTRAINED_THRESHOLDS` and ``{"note": "test"}`` in model.json
-    (read-only)."""
+    a model, with the thresholds :data:`helpers.UNTRAINED_THRESHOLDS`, the prevalence
+    :data:`helpers.UNTRAINED_PREVALENCE`, the network deciding every class and ``{"note": "test"}`` in
+    model.json (read-only)."""
     from ecgcrnn.domain import LEAD_SETS
 
     root = tmp_path_factory.mktemp("untrained_models")
     for lead_set in LEAD_SETS:
-        save_untrained_model(root, lead_set, UNTRAINED_THRESHOLDS, extra={"note": "test"})
+        save_untrained_model(
+            root, lead_set, UNTRAINED_THRESHOLDS, extra={"note": "test"}, prevalence=UNTRAINED_PREVALENCE
+        )
     return root
 
 

@@ -30,7 +30,8 @@ CHALLENGE_DATA = SHARED / "data" / "challenge"
 LUDB_DATA = SHARED / "data" / "ludb"
 SHARED_WEIGHTS = SHARED / "scoring" / "weights.csv"
 
-# A network small enough to train in seconds: eight convolutional blocks leave four steps for the GRU.
+# A network small enough to train in seconds: eight convolutional blocks leave four steps for the GRU. Two
+# threshold folds (the fewest there can be) make a lead set's training two fold networks and the final one.
 TINY_NETWORK = {
     "conv_filters": [4, 4, 4, 4, 4, 4, 4, 4],
     "signal_rnn_units": 4,
@@ -39,6 +40,7 @@ TINY_NETWORK = {
     "batch_size": 64,
     "epochs": 1,
     "n_jobs": 2,
+    "threshold_folds": 2,
 }
 
 # Synthetic records of every kind the cache must handle, as (sampling rate in Hz, duration in s, labels): 10 s
@@ -65,13 +67,25 @@ CACHE_WINDOWS = {
 }
 SYNTHETIC_SEED = 2021
 UNTRAINED_THRESHOLDS = tuple(0.3 + 0.4 * k / 25 for k in range(26))  # of the untrained_models fixture
+UNTRAINED_PREVALENCE = tuple(0.01 + 0.02 * k for k in range(26))  # of the untrained_models fixture
 TRAINING_RECORDS = 60  # 10 s at 500 Hz, the generator's default: enough for a stratified split
 
 
-def save_untrained_model(root, lead_set: str, thresholds=0.5, settings=None, network=None, extra=None):
+def save_untrained_model(
+    root,
+    lead_set: str,
+    thresholds=0.5,
+    settings=None,
+    network=None,
+    extra=None,
+    decided_by=None,
+    prevalence=None,
+):
     """Save a model folder as training does, with an untrained tiny network (or ``network``) of ``lead_set``,
-    ``thresholds`` (one for every class, or one per class) and ``settings`` (the default pipeline's); returns
-    the folder's path."""
+    ``thresholds`` (one for every class, or one per class), ``settings`` (the default pipeline's),
+    ``decided_by`` (per class ``"network"`` or ``"criteria"``; the network decides every class when None)
+    and ``prevalence`` (per class; 0 when None), which the untrained network's criteria path is built with
+    too; returns the folder's path."""
     import numpy as np
 
     from ecgcrnn.domain import LEAD_SETS, default_class_table
@@ -81,9 +95,12 @@ def save_untrained_model(root, lead_set: str, thresholds=0.5, settings=None, net
 
     settings = settings or PipelineSettings()
     classes = default_class_table().names
-    network = network or build_model(LEAD_SETS[lead_set], classes, tiny_config().network, settings=settings)
+    network = network or build_model(
+        LEAD_SETS[lead_set], classes, tiny_config().network, settings=settings, prevalence=prevalence
+    )
     thresholds = np.broadcast_to(np.asarray(thresholds, dtype=float), (len(classes),))
-    return save_model(root, lead_set, network, thresholds, classes, settings, extra)
+    rules = {"decided_by": decided_by, "prevalence": prevalence}
+    return save_model(root, lead_set, network, thresholds, classes, settings, extra, **rules)
 
 
 def tiny_config(**overrides):
@@ -172,11 +189,14 @@ class TrainedModel:
         return self.directory
 
 
+TRAINING_TIMEOUT_S = 1800  # five lead sets of two fold networks and a final one each, beside other tests
+
+
 def train_once(tmp_path_factory, name: str, data_directory: Path) -> TrainedModel:
     """Run ``train_model.py`` on ``data_directory`` once per test session (:func:`once_per_session`)."""
 
     def produce(folder: Path) -> None:
-        result = run_script("train_model.py", data_directory, folder / "model")
+        result = run_script("train_model.py", data_directory, folder / "model", timeout=TRAINING_TIMEOUT_S)
         (folder / "outcome.json").write_text(json.dumps([result.returncode, result.stdout + result.stderr]))
 
     folder = once_per_session(tmp_path_factory, name, produce)

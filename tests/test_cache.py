@@ -1,5 +1,6 @@
 """The on-disk training cache: its arrays, reuse without work, failed records, and resuming a build."""
 
+import json
 import logging
 import signal
 import subprocess
@@ -10,14 +11,15 @@ import pytest
 from helpers import CACHE_RECORDS, CACHE_WINDOWS, REPOSITORY
 
 from ecgcrnn.data import cache as cache_module
-from ecgcrnn.data.cache import DONE, FAILED, PENDING, build_cache, open_cache
+from ecgcrnn.data.cache import CACHE_FORMAT, DONE, FAILED, FEATURE_ARRAYS, PENDING, build_cache, open_cache
 from ecgcrnn.data.reader import RowReader
 from ecgcrnn.delineation.delineate import delineate_leads
 from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
 from ecgcrnn.features.beats import beat_feature_names, features_from_delineation, record_feature_names
+from ecgcrnn.features.measurements import measurement_names
 from ecgcrnn.features.settings import FeatureConfig
 from ecgcrnn.io.records import get_age, get_labels, get_sex, load_header, load_recording, parse_header
-from ecgcrnn.pipeline import demographics
+from ecgcrnn.pipeline import demographics, prepare_record
 from ecgcrnn.signal.preprocessing import preprocess, windows
 
 
@@ -65,6 +67,43 @@ def test_cache_features_have_documented_shapes_and_dtypes(small_cache, lead_set)
         np.float32,
     )
     assert (features["record_mask"].shape, features["record_mask"].dtype) == ((total, n_record), np.uint8)
+
+
+@pytest.mark.parametrize("lead_set", list(LEAD_SETS))
+def test_cache_measurements_and_criteria_have_documented_shapes_and_dtypes(small_cache, lead_set):
+    total, n_measurements = sum(CACHE_WINDOWS.values()), len(measurement_names())
+    features = small_cache.features(lead_set)
+
+    assert set(features) == set(FEATURE_ARRAYS) and len(FEATURE_ARRAYS) == 8
+    assert (features["measurements"].shape, features["measurements"].dtype) == (
+        (total, n_measurements),
+        np.float32,
+    )
+    assert (features["measurement_mask"].shape, features["measurement_mask"].dtype) == (
+        (total, n_measurements),
+        np.uint8,
+    )
+    assert (features["criteria"].shape, features["criteria"].dtype) == ((total, 26), np.float32)
+    assert (features["criteria_mask"].shape, features["criteria_mask"].dtype) == ((total, 26), np.uint8)
+
+
+def test_cache_measurements_and_criteria_are_the_inputs_prepare_record_gives(small_cache, synthetic_records):
+    header = load_header(synthetic_records / "C4_35s.hea")
+    recording = load_recording(synthetic_records / "C4_35s.mat", header)
+    expected = prepare_record(header, recording, LEAD_SETS["six"]).inputs
+    i = _record_index(small_cache, "C4_35s")
+    rows = slice(small_cache.offsets[i], small_cache.offsets[i + 1])
+
+    features = small_cache.features("six")
+
+    for name in ("measurements", "measurement_mask", "criteria", "criteria_mask"):
+        np.testing.assert_allclose(features[name][rows], expected[name], rtol=1e-6, err_msg=name)
+    assert features["criteria_mask"][rows].any()
+    assert np.all(np.abs(features["criteria"][rows]) <= 0.5)
+
+
+def test_cache_meta_names_the_cache_format(small_cache):
+    assert json.loads((small_cache.directory / "meta.json").read_text())["format"] == CACHE_FORMAT == 3
 
 
 def test_cache_window_count_of_each_record_covers_its_length(small_cache):

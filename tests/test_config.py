@@ -121,6 +121,36 @@ def test_validation_fraction_outside_zero_one_raises_value_error(fraction):
         load_config({"ECGCRNN_VALIDATION_FRACTION": fraction})
 
 
+def test_thresholds_come_from_three_folds_and_rare_classes_from_their_criteria_by_default():
+    config = TrainingConfig()
+
+    assert (config.threshold_folds, config.min_positives, config.residual_prior_sd) == (3, 10, 0.1)
+
+
+@pytest.mark.parametrize("folds", [0, 2, 5])
+def test_threshold_folds_of_zero_or_at_least_two_are_accepted(folds):
+    assert load_config({"ECGCRNN_THRESHOLD_FOLDS": str(folds)}).threshold_folds == folds
+
+
+@pytest.mark.parametrize("folds", ["1", "-1"])
+def test_threshold_folds_of_one_or_below_zero_raise_value_error_naming_the_field(folds):
+    with pytest.raises(ValueError, match=f"threshold_folds {folds}: expected 0 or at least 2"):
+        load_config({"ECGCRNN_THRESHOLD_FOLDS": folds})
+
+
+@pytest.mark.parametrize("sd", ["0", "-0.5"])
+def test_residual_prior_sd_not_above_zero_raises_value_error_naming_the_field(sd):
+    with pytest.raises(ValueError, match="residual_prior_sd .*: expected above 0"):
+        load_config({"ECGCRNN_RESIDUAL_PRIOR_SD": sd})
+
+
+def test_min_positives_and_residual_prior_sd_come_from_the_environment():
+    config = load_config({"ECGCRNN_MIN_POSITIVES": "3", "ECGCRNN_RESIDUAL_PRIOR_SD": "0.5"})
+
+    assert config.min_positives == 3 and config.residual_prior_sd == 0.5
+    assert isinstance(config.residual_prior_sd, float)
+
+
 def test_unreadable_json_file_raises_value_error_naming_the_file(tmp_path):
     path = tmp_path / "config.json"
     path.write_text("{epochs: 3")

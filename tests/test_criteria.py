@@ -1,16 +1,26 @@
 """The clinical criteria (ecgcrnn.features.criteria, grading): each met, not met, graded in between and NaN
-where unmeasurable on hand-built measurements, their age and sex dependence, the report's statements, and
-each criterion the generator can draw on a synthetic record of its class and on one without it."""
+where unmeasurable on hand-built measurements, their age and sex dependence, the report's statements, the
+stated grades the network starts from, and each criterion the generator can draw on a synthetic record of its
+class and on one without it."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from ecgcrnn.domain import ABBREVIATIONS, LEAD_SETS, STANDARD_LEADS, default_class_table
 from ecgcrnn.features import grading
-from ecgcrnn.features.criteria import CRITERIA, NOT_MEASURABLE, SECTIONS, criteria_scores, criteria_statements
+from ecgcrnn.features.criteria import (
+    CRITERIA,
+    NOT_MEASURABLE,
+    SECTIONS,
+    criteria_decisions,
+    criteria_scores,
+    criteria_statements,
+    stated_grades,
+)
 
 NAME = {abbreviation.split("|")[0]: name for name, abbreviation in ABBREVIATIONS.items()}
 """Class name (as in weights.csv) by its first abbreviation: NAME["CRBBB"] == "713427006|59118001"."""
@@ -235,6 +245,73 @@ def test_statements_threshold_is_the_grade_a_criterion_needs():
     borderline = normal(PR_ms=205.0)
     assert "first-degree AV block, PR 205 ms" in criteria_statements(borderline, threshold=0.5)
     assert "first-degree AV block, PR 205 ms" not in criteria_statements(borderline, threshold=0.9)
+
+
+def _grades(**grades) -> dict[str, float]:
+    """Every criterion graded 0.2, but those given by abbreviation (``SB=0.8``)."""
+    return {criterion.name: 0.2 for criterion in CRITERIA} | {NAME[k]: v for k, v in grades.items()}
+
+
+def test_stated_grades_cap_a_class_another_stated_class_implies_at_one_minus_its_grade():
+    graded = stated_grades(_grades(SB=0.8, Brady=0.9))
+
+    assert graded[NAME["Brady"]] == pytest.approx(0.2)
+    assert graded[NAME["SB"]] == 0.8
+
+
+def test_stated_grades_cap_an_implied_class_just_below_one_half_when_the_implying_grade_is_one_half():
+    graded = stated_grades(_grades(IAVB=0.5, LPR=1.0))
+
+    assert 0.5 - 1e-12 < graded[NAME["LPR"]] < 0.5
+    assert graded[NAME["IAVB"]] == 0.5
+
+
+def test_stated_grades_cap_by_the_strongest_of_the_stated_classes_that_imply_it():
+    graded = stated_grades(_grades(CRBBB=0.6, CLBBB=0.9, BBB=1.0))
+
+    assert graded[NAME["BBB"]] == pytest.approx(0.1)
+
+
+def test_stated_grades_leave_an_implied_class_below_the_cap_as_it_is():
+    assert stated_grades(_grades(SB=0.8, Brady=0.1))[NAME["Brady"]] == 0.1
+
+
+def test_stated_grades_leave_an_implied_class_whose_implying_class_is_not_stated_as_it_is():
+    graded = stated_grades(_grades(SB=0.3, Brady=0.9, TInv=math.nan, TAb=0.7))
+
+    assert graded[NAME["Brady"]] == 0.9 and graded[NAME["TAb"]] == 0.7
+
+
+def test_stated_grades_keep_nan():
+    graded = stated_grades(_grades(SB=0.9, Brady=math.nan))
+
+    assert math.isnan(graded[NAME["Brady"]])
+
+
+def test_stated_grades_leave_every_class_nothing_implies_unchanged():
+    scores = _grades(SB=0.9, Brady=0.8, IAVB=0.7, LPR=0.6, CRBBB=1.0, BBB=0.95, TInv=0.55, TAb=0.75, AF=0.6)
+    implied = {NAME[k] for k in ("Brady", "LPR", "BBB", "TAb")}
+
+    graded = stated_grades(scores)
+
+    assert graded.keys() == scores.keys()
+    assert {k: v for k, v in graded.items() if k not in implied} == {
+        k: v for k, v in scores.items() if k not in implied
+    }
+    assert all(graded[k] < 0.5 for k in implied)
+
+
+@pytest.mark.parametrize("threshold", [0.5, 0.3, 0.8])
+def test_stated_grades_at_or_above_the_threshold_are_exactly_the_criteria_decisions(threshold):
+    rng = np.random.default_rng(int(threshold * 10))
+    for _ in range(200):
+        values = rng.choice([0.0, 0.3, 0.5, 0.8, 1.0, math.nan], len(CRITERIA))
+        scores = dict(zip((criterion.name for criterion in CRITERIA), values, strict=True))
+
+        graded = stated_grades(scores, threshold)
+
+        assert {k for k, v in graded.items() if v >= threshold} == criteria_decisions(scores, threshold)
+        assert all(math.isnan(graded[k]) == math.isnan(v) for k, v in scores.items())
 
 
 def test_absent_measurements_read_as_nan_and_missing_evidence_as_a_question_mark():

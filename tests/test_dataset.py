@@ -44,6 +44,15 @@ def test_batch_labels_and_demographics_are_those_of_each_windows_record(small_ca
     np.testing.assert_array_equal(inputs["demographics"], small_cache.demographics[batches.owners])
 
 
+def test_batch_measurements_and_criteria_are_the_cache_rows_of_each_window(small_cache):
+    batches = _batches(small_cache, "two", training=False, batch_size=TOTAL_WINDOWS)
+    inputs, _ = batches[0]
+    features = small_cache.features("two")
+
+    for name in ("measurements", "measurement_mask", "criteria", "criteria_mask"):
+        np.testing.assert_array_equal(inputs[name], np.asarray(features[name], np.float32)[batches.windows])
+
+
 def test_batch_signal_is_the_lead_sets_rows_of_the_cache_channels_last(small_cache):
     batches = _batches(small_cache, "three", training=False, batch_size=TOTAL_WINDOWS)
     inputs, _ = batches[0]
@@ -141,16 +150,23 @@ def test_average_by_owner_is_the_mean_of_each_records_windows_in_records_order()
 
 @pytest.fixture
 def hand_cache(tmp_path):
-    """A cache folder written by hand: lead set ``x``, two records owning windows 0:2 and 2:3."""
+    """A cache folder written by hand: lead set ``x``, two records owning windows 0:2 and 2:3, two
+    measurements, and criteria of no consequence here."""
     record_values = np.array([[1.0, 100.0, 4.0], [3.0, 5.0, 9.0], [5.0, 7.0, 2.0]], np.float32)
     record_mask = np.array([[1, 0, 0], [1, 1, 0], [1, 1, 1]], np.uint8)
     beat_values = np.array([[[2.0], [50.0]], [[4.0], [0.0]], [[9.0], [6.0]]], np.float16)
     beat_mask = np.array([[[1], [0]], [[1], [0]], [[0], [0]]], np.uint8)
+    measurements = np.array([[2.0, 10.0], [70.0, 20.0], [4.0, -90.0]], np.float32)
+    measurement_mask = np.array([[1, 1], [0, 1], [1, 0]], np.uint8)
     for name, array in {
         "record_values": record_values,
         "record_mask": record_mask,
         "beat_values": beat_values,
         "beat_mask": beat_mask,
+        "measurements": measurements,
+        "measurement_mask": measurement_mask,
+        "criteria": np.zeros((3, 26), np.float32),
+        "criteria_mask": np.zeros((3, 26), np.uint8),
     }.items():
         np.save(tmp_path / f"x_{name}.npy", array)
     (tmp_path / "meta.json").write_text(json.dumps({"record_ids": ["a", "b"]}))
@@ -191,11 +207,21 @@ def test_feature_statistics_pool_beats_of_all_windows_of_the_records(hand_cache)
     np.testing.assert_allclose(variance, [1.0])
 
 
-def test_feature_statistics_of_a_built_cache_are_finite(small_cache):
+def test_feature_statistics_of_the_measurements_average_only_measured_values(hand_cache):
+    # Measurement 0 is measured in windows 0 and 2 (2 and 4), measurement 1 in windows 0 and 1 (10 and 20).
+    mean, variance = feature_statistics(hand_cache, "x", [0, 1])["measurements"]
+
+    np.testing.assert_allclose(mean, [3.0, 15.0])
+    np.testing.assert_allclose(variance, [1.0, 25.0])
+
+
+def test_feature_statistics_of_a_built_cache_are_finite_for_every_normalised_input(small_cache):
     stats = feature_statistics(small_cache, "twelve", small_cache.usable)
 
+    assert set(stats) == {"beat_values", "record_values", "measurements"}
     for mean, variance in stats.values():
-        assert np.all(np.isfinite(mean)) and np.all(variance > 0)
+        assert np.all(np.isfinite(mean)) and np.all(np.isfinite(variance)) and np.all(variance >= 0)
+    assert np.all(stats["beat_values"][1] > 0) and np.all(stats["record_values"][1] > 0)
 
 
 def _augmented(cache, seed=7, training=True):

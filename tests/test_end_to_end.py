@@ -4,13 +4,18 @@ synthetic training records and tested on the synthetic records of every kind (co
 tested on the 171 shared records (real_data).
 """
 
+import json
+import logging
 import math
 
+import numpy as np
 import pytest
-from helpers import run_script, train_once
+from helpers import TINY_NETWORK, run_script, train_once
 
-from ecgcrnn.domain import LEAD_SETS
+from ecgcrnn.domain import LEAD_SETS, default_class_table
+from ecgcrnn.io.records import find_challenge_files, get_labels, load_header, load_recording
 from ecgcrnn.training.loop import CHECKPOINTS
+from ecgcrnn.training.settings import TrainingConfig
 
 pytestmark = pytest.mark.slow
 
@@ -33,7 +38,7 @@ def test_train_model_py_succeeds_for_all_five_lead_sets(trained):
     trained_model, _ = trained
     assert trained_model.returncode == 0, trained_model.output[-3000:]
     for lead_set in LEAD_SETS:
-        assert f"{lead_set} leads: validation challenge metric" in trained_model.output
+        assert f"{lead_set} leads: out-of-fold challenge metric" in trained_model.output
 
 
 def test_train_model_py_leaves_one_model_folder_per_lead_set_and_no_checkpoints(trained):
@@ -66,3 +71,45 @@ def test_every_recording_of_a_lead_sets_test_set_is_scored_with_finite_scores(tr
     names, values = evaluated.stdout.splitlines()
     assert names == "AUROC,AUPRC,Accuracy,F-measure,Challenge metric"
     assert all(math.isfinite(float(value)) for value in values.split(","))
+
+
+def test_trained_models_leave_the_classes_with_few_positives_to_their_criteria(
+    trained_model, synthetic_training_set
+):
+    table = default_class_table()
+    headers, _ = find_challenge_files(synthetic_training_set)
+    positives = sum(table.encode(get_labels(load_header(header)), dtype=np.int64) for header in headers)
+    model_directory = trained_model.model_directory()
+
+    for lead_set in LEAD_SETS:
+        meta = json.loads((model_directory / lead_set / "model.json").read_text())
+        rare = positives < meta["config"]["min_positives"]
+        assert (
+            meta["config"]["min_positives"] == TrainingConfig().min_positives
+            and rare.any()
+            and not rare.all()
+        )
+        assert meta["decided_by"] == ["criteria" if r else "network" for r in rare], lead_set
+        np.testing.assert_array_equal(np.asarray(meta["thresholds"])[rare], 0.5)
+        np.testing.assert_allclose(meta["prevalence"], positives / len(headers))
+        assert meta["config"]["threshold_folds"] == TINY_NETWORK["threshold_folds"]
+        assert math.isfinite(meta["out_of_fold_challenge_metric"])
+
+
+def test_a_trained_model_gives_an_all_zero_recording_no_label_and_the_training_prevalence(
+    trained_model, synthetic_records, caplog
+):
+    import team_code
+
+    header = load_header(synthetic_records / "C2_10s.hea")
+    zeros = np.zeros_like(load_recording(synthetic_records / "C2_10s.mat", header))
+    model_directory = trained_model.model_directory()
+    model = team_code.load_model(model_directory, LEAD_SETS["twelve"])
+
+    with caplog.at_level(logging.WARNING):
+        _, labels, probabilities = team_code.run_model(model, header, zeros)
+
+    meta = json.loads((model_directory / "twelve" / "model.json").read_text())
+    np.testing.assert_array_equal(labels, np.zeros(26))
+    np.testing.assert_allclose(probabilities, meta["prevalence"], rtol=1e-6)
+    assert "nothing in the recording could be measured" in caplog.text

@@ -2,26 +2,36 @@
 kind (synthetic: 10 to 115 s, 500 and 1000 Hz)."""
 
 import json
+import logging
 import os
 import zipfile
 
 import numpy as np
 import pytest
-from helpers import UNTRAINED_THRESHOLDS, copy_records, save_untrained_model, tiny_config
+from helpers import (
+    UNTRAINED_PREVALENCE,
+    UNTRAINED_THRESHOLDS,
+    copy_records,
+    save_untrained_model,
+    tiny_config,
+)
 
-from ecgcrnn.delineation.delineate import delineate_leads
+from ecgcrnn.delineation.delineate import delineate_record
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.features.beats import features_from_delineation
-from ecgcrnn.inference.predict import run_model
+from ecgcrnn.features.measurements import measure, measurement_names
+from ecgcrnn.inference.predict import record_name, run_model
 from ecgcrnn.inference.store import META_FILE, MODEL_FILE, ModelError, load_model
 from ecgcrnn.io.extract import extract_leads
-from ecgcrnn.io.records import get_age, get_sex, load_header, load_recording
-from ecgcrnn.model.network import build_model
+from ecgcrnn.io.records import get_age, get_sex, load_header, load_recording, parse_header
+from ecgcrnn.model.network import build_model, criteria_probabilities
 from ecgcrnn.pipeline import assemble_inputs, demographics
 from ecgcrnn.signal.preprocessing import preprocess, windows
 
 CLASSES = default_class_table().names
 THRESHOLDS = np.array(UNTRAINED_THRESHOLDS)
+MEASURABLE = measurement_names().index("measurable")
+UNMEASURABLE = "nothing in the recording could be measured (flat, noise or no beats): no diagnosis"
 
 
 def _save(root, lead_set, network=None):
@@ -42,11 +52,13 @@ def _window_probabilities(model, folder, name):
     header = load_header(folder / f"{name}.hea")
     prepared = preprocess(header, load_recording(folder / f"{name}.mat", header), model.leads)
     batch = windows(prepared.signal)
-    features = [
-        features_from_delineation(window, 500.0, model.leads, delineate_leads(window, 500.0))
-        for window in batch
-    ]
-    inputs = assemble_inputs(batch, features, demographics(get_age(header), get_sex(header)))
+    delineations = [delineate_record(window, 500.0) for window in batch]
+    features, measured = [], []
+    for window, delineation in zip(batch, delineations, strict=True):
+        features.append(features_from_delineation(window, 500.0, model.leads, delineation.per_lead))
+        measured.append(measure(window, 500.0, model.leads, delineation))
+    age, sex = get_age(header), get_sex(header)
+    inputs = assemble_inputs(batch, features, demographics(age, sex), measured, age, sex)
     return np.asarray(model.network(inputs, training=False))
 
 
@@ -56,6 +68,8 @@ def test_saved_folder_holds_the_model_and_its_description(untrained_models):
     assert sorted(path.name for path in (untrained_models / "two").iterdir()) == [META_FILE, MODEL_FILE]
     assert meta["leads"] == ["I", "II"] and meta["classes"] == list(CLASSES)
     np.testing.assert_allclose(meta["thresholds"], THRESHOLDS)
+    assert meta["decided_by"] == ["network"] * 26
+    np.testing.assert_allclose(meta["prevalence"], UNTRAINED_PREVALENCE)
     assert meta["note"] == "test"
 
 
@@ -146,6 +160,40 @@ def test_model_json_without_thresholds_raises_model_error_naming_the_keys(tmp_pa
 
     with pytest.raises(ModelError, match="thresholds"):
         load_model(tmp_path, ("I", "II"))
+
+
+@pytest.mark.parametrize("key", ["decided_by", "prevalence"])
+def test_model_json_without_what_decides_each_class_raises_model_error_naming_the_keys(tmp_path, key):
+    folder = _save(tmp_path, "two")
+    meta = json.loads((folder / META_FILE).read_text())
+    del meta[key]
+    (folder / META_FILE).write_text(json.dumps(meta))
+
+    with pytest.raises(
+        ModelError, match=rf"two/model\.json: expected the keys .*{key}.*: train this lead set again"
+    ):
+        load_model(tmp_path, ("I", "II"))
+
+
+@pytest.mark.parametrize("key", ["decided_by", "prevalence"])
+def test_model_json_whose_rules_are_not_one_per_class_raises_model_error(tmp_path, key):
+    folder = _save(tmp_path, "two")
+    meta = json.loads((folder / META_FILE).read_text())
+    meta[key] = meta[key][:3]
+    (folder / META_FILE).write_text(json.dumps(meta))
+
+    with pytest.raises(ModelError, match=rf"two/model\.json: {key} not one per class"):
+        load_model(tmp_path, ("I", "II"))
+
+
+def test_load_model_reads_which_classes_the_criteria_decide_and_the_prevalence(tmp_path):
+    decided_by = ["criteria" if k % 3 == 0 else "network" for k in range(26)]
+    save_untrained_model(tmp_path, "two", decided_by=decided_by, prevalence=UNTRAINED_PREVALENCE)
+
+    model = load_model(tmp_path, ("I", "II"))
+
+    np.testing.assert_array_equal(model.by_criteria, [k % 3 == 0 for k in range(26)])
+    np.testing.assert_allclose(model.prevalence, UNTRAINED_PREVALENCE, rtol=1e-6)
 
 
 def test_model_file_holds_no_pickle_and_no_lambda(untrained_models):
@@ -298,3 +346,120 @@ def test_finish_many_gives_each_records_own_result_in_one_network_call(twelve_le
         assert classes == alone[0]
         np.testing.assert_allclose(probabilities, alone[2], rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(labels, (probabilities >= THRESHOLDS).astype(int))
+
+
+def _prepared(model, folder, name):
+    header = load_header(folder / f"{name}.hea")
+    return model.prepare(header, load_recording(folder / f"{name}.mat", header))
+
+
+def _unmeasurable(inputs, windows=slice(None)):
+    """A copy of the inputs with ``measurable`` 0 in the given windows."""
+    changed = dict(inputs, measurements=inputs["measurements"].copy())
+    changed["measurements"][windows, MEASURABLE] = 0.0
+    return changed
+
+
+@pytest.fixture(scope="module")
+def four_windows(twelve_lead_model, synthetic_records):
+    """The twelve-lead inputs of C4_35s: four windows, each measurable."""
+    inputs = _prepared(twelve_lead_model, synthetic_records, "C4_35s")
+    assert len(inputs["signal"]) == 4 and np.all(inputs["measurements"][:, MEASURABLE] == 1)
+    return inputs
+
+
+def test_a_recording_with_no_measurable_window_gets_no_label_and_the_prevalence_with_a_warning(
+    twelve_lead_model, four_windows, caplog
+):
+    _, diagnosed, _ = twelve_lead_model.finish(four_windows, "C4_35s")
+
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn.inference.predict"):
+        classes, labels, probabilities = twelve_lead_model.finish(_unmeasurable(four_windows), "C4_35s")
+
+    assert diagnosed.any()  # the rule, not the network, leaves every label 0
+    assert classes == list(CLASSES)
+    np.testing.assert_array_equal(labels, np.zeros(26))
+    np.testing.assert_array_equal(probabilities, np.asarray(UNTRAINED_PREVALENCE, np.float32))
+    assert probabilities.dtype == np.float32
+    assert f"C4_35s: {UNMEASURABLE}" in caplog.text
+
+
+def test_one_measurable_window_is_enough_for_a_diagnosis(twelve_lead_model, four_windows, caplog):
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn.inference.predict"):
+        _, labels, probabilities = twelve_lead_model.finish(
+            _unmeasurable(four_windows, slice(1, None)), "C4_35s"
+        )
+
+    network = np.asarray(twelve_lead_model.network(four_windows, training=False)).mean(axis=0)
+    np.testing.assert_allclose(probabilities, network, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(labels, (probabilities >= THRESHOLDS).astype(int))
+    assert UNMEASURABLE not in caplog.text
+
+
+def test_finish_many_names_in_its_warning_only_the_record_with_nothing_measurable(
+    twelve_lead_model, four_windows, synthetic_records, caplog
+):
+    other = _prepared(twelve_lead_model, synthetic_records, "C2_10s")
+
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn.inference.predict"):
+        results = twelve_lead_model.finish_many([other, _unmeasurable(four_windows)], ["C2_10s", "C4_35s"])
+
+    assert [record.getMessage() for record in caplog.records] == [f"C4_35s: {UNMEASURABLE}"]
+    np.testing.assert_allclose(results[0][2], twelve_lead_model.finish(other)[2], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(results[1][1], np.zeros(26))
+
+
+def test_run_model_of_an_all_zero_recording_warns_naming_the_record(
+    twelve_lead_model, synthetic_records, caplog
+):
+    header = load_header(synthetic_records / "C2_10s.hea")
+    zeros = np.zeros_like(load_recording(synthetic_records / "C2_10s.mat", header))
+
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn.inference.predict"):
+        _, labels, probabilities = run_model(twelve_lead_model, header, zeros)
+
+    np.testing.assert_array_equal(labels, np.zeros(26))
+    np.testing.assert_array_equal(probabilities, np.asarray(UNTRAINED_PREVALENCE, np.float32))
+    assert f"C2_10s: {UNMEASURABLE}" in caplog.text
+
+
+def test_record_name_is_the_first_word_of_the_header_text_or_the_parsed_headers_name(synthetic_records):
+    header = load_header(synthetic_records / "C5_38s_1000Hz.hea")
+
+    assert record_name(header) == record_name(parse_header(header)) == "C5_38s_1000Hz"
+    assert record_name("") == "a recording"
+
+
+@pytest.fixture(scope="module")
+def criteria_model(tmp_path_factory):
+    """A twelve-lead model whose first five classes the criteria decide (threshold 0.5), and whose network's
+    wide path adds 1.5 to every logit, so that the network's probabilities are not the criteria's."""
+    root = tmp_path_factory.mktemp("criteria_model")
+    network = build_model(
+        LEAD_SETS["twelve"], CLASSES, tiny_config().network, prevalence=UNTRAINED_PREVALENCE
+    )
+    wide = network.get_layer("wide_logits")
+    kernel, bias = wide.get_weights()
+    wide.set_weights([kernel, np.full_like(bias, 1.5)])
+    decided_by = ["criteria"] * 5 + ["network"] * 21
+    thresholds = np.where(np.arange(26) < 5, 0.5, THRESHOLDS)
+    save_untrained_model(
+        root, "twelve", thresholds, network=network, decided_by=decided_by, prevalence=UNTRAINED_PREVALENCE
+    )
+    return load_model(root, LEAD_SETS["twelve"])
+
+
+def test_classes_decided_by_the_criteria_take_the_criteria_paths_mean_probability(
+    criteria_model, four_windows
+):
+    _, labels, probabilities = criteria_model.finish(four_windows, "C4_35s")
+
+    start = criteria_probabilities(
+        four_windows["criteria"], four_windows["criteria_mask"], UNTRAINED_PREVALENCE
+    )
+    network = np.asarray(criteria_model.network(four_windows, training=False)).mean(axis=0)
+    np.testing.assert_allclose(probabilities[:5], start.mean(axis=0)[:5], rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(probabilities[5:], network[5:], rtol=1e-5, atol=1e-6)
+    assert np.all(np.abs(network[:5] - start.mean(axis=0)[:5]) > 1e-3)  # the network alone would differ
+    np.testing.assert_array_equal(labels, (probabilities >= criteria_model.thresholds).astype(int))
+    np.testing.assert_array_equal(criteria_model.thresholds[:5], 0.5)

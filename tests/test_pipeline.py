@@ -15,13 +15,15 @@ from ecgcrnn.data import cache as cache_module
 from ecgcrnn.data.cache import build_cache
 from ecgcrnn.delineation.delineate import delineate_leads
 from ecgcrnn.delineation.settings import DelineationConfig
-from ecgcrnn.domain import LEAD_SETS
+from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.features.beats import features_from_delineation
+from ecgcrnn.features.criteria import criteria_scores, stated_grades
+from ecgcrnn.features.measurements import Measurements, measure, measurement_names
 from ecgcrnn.features.settings import FeatureConfig
-from ecgcrnn.inference.store import META_FILE, ModelError, load_model
-from ecgcrnn.io.records import load_header, load_recording
+from ecgcrnn.inference.store import FORMAT_VERSION, META_FILE, ModelError, load_model
+from ecgcrnn.io.records import get_age, get_sex, load_header, load_recording
 from ecgcrnn.model.settings import NetworkConfig
-from ecgcrnn.pipeline import PipelineSettings, prepare_record
+from ecgcrnn.pipeline import PipelineSettings, assemble_inputs, criteria_inputs, demographics, prepare_record
 from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
 from ecgcrnn.synthetic.generator import write_dataset
 
@@ -88,6 +90,80 @@ def test_prepare_record_is_preprocess_windows_delineate_features_stage_by_stage(
     np.testing.assert_array_equal(prepared.inputs["record_values"][0], features.record)
     np.testing.assert_array_equal(prepared.inputs["beat_values"][0], features.beats)
     assert prepared.inputs["signal"].shape == (1, 5000, len(leads))
+    measured = measure(cut[0], 500.0, leads, prepared.delineations[0], OTHER.measurements)
+    values, mask = measured.vector()
+    np.testing.assert_array_equal(prepared.inputs["measurements"][0], values)
+    np.testing.assert_array_equal(prepared.inputs["measurement_mask"][0], mask)
+    grades, known = criteria_inputs(measured, get_age(header), get_sex(header))
+    np.testing.assert_array_equal(prepared.inputs["criteria"][0], grades)
+    np.testing.assert_array_equal(prepared.inputs["criteria_mask"][0], known)
+
+
+def test_criteria_inputs_of_a_record_are_its_stated_grades_less_one_half_and_zero_where_nan(records):
+    header, recording = _read(records, "S00002")
+    measured = prepare_record(header, recording, LEAD_SETS["twelve"]).measurements[0]
+    age, sex = get_age(header), get_sex(header)
+
+    grades, known = criteria_inputs(measured, age, sex)
+
+    assert grades.shape == known.shape == (26,) and grades.dtype == known.dtype == np.float32
+    stated = stated_grades(criteria_scores(measured, age, sex))
+    expected = np.array([stated[name] for name in default_class_table().names])
+    np.testing.assert_array_equal(known, np.isfinite(expected))
+    np.testing.assert_allclose(grades, np.where(np.isfinite(expected), expected - 0.5, 0.0), rtol=1e-6)
+    assert known.any() and np.all(np.abs(grades) <= 0.5)
+
+
+def test_criteria_inputs_of_an_unmeasurable_window_decide_nothing():
+    grades, known = criteria_inputs(Measurements({"measurable": 0.0}), 50.0, "Male")
+
+    np.testing.assert_array_equal(grades, np.zeros(26))
+    np.testing.assert_array_equal(known, np.zeros(26))
+
+
+def test_criteria_inputs_grade_with_the_records_age_and_sex_and_cap_what_a_stated_class_implies(monkeypatch):
+    names = default_class_table().names
+    sb, brady, af, afl = "426177001", "426627000", "164889003", "164890007"
+    seen = []
+
+    def scores(measurements, age, sex):
+        seen.append((age, sex))
+        return {name: 0.25 for name in names} | {sb: 0.9, brady: 0.8, af: float("nan")}
+
+    monkeypatch.setattr(pipeline, "criteria_scores", scores)
+    grades, known = criteria_inputs(Measurements({"measurable": 1.0}), 7.0, "Female")
+
+    assert seen == [(7.0, "Female")]
+    graded = dict(zip(names, grades.tolist(), strict=True))
+    assert graded[sb] == pytest.approx(0.4)
+    assert graded[brady] == pytest.approx(0.1 - 0.5)  # sinus bradycardia stated: capped at 1 - 0.9
+    assert graded[af] == 0.0 and known[names.index(af)] == 0.0
+    assert graded[afl] == pytest.approx(-0.25) and known.sum() == 25
+
+
+def test_assemble_inputs_stack_each_windows_measurements_and_criteria(records):
+    header, recording = _read(records)
+    prepared = prepare_record(header, recording, LEAD_SETS["two"])
+    age, sex = get_age(header), get_sex(header)
+    twice = [prepared.measurements[0], Measurements({"measurable": 0.0})]
+    features = [prepared.features[0]] * 2
+
+    inputs = assemble_inputs(
+        np.repeat(prepared.windows[:1], 2, axis=0), features, demographics(age, sex), twice, age, sex
+    )
+
+    n = len(measurement_names())
+    assert inputs["measurements"].shape == inputs["measurement_mask"].shape == (2, n)
+    assert inputs["criteria"].shape == inputs["criteria_mask"].shape == (2, 26)
+    assert all(inputs[name].dtype == np.float32 for name in pipeline.INPUT_NAMES)
+    for row, measured in enumerate(twice):
+        values, mask = measured.vector()
+        np.testing.assert_array_equal(inputs["measurements"][row], values)
+        np.testing.assert_array_equal(inputs["measurement_mask"][row], mask)
+        grades, known = criteria_inputs(measured, age, sex)
+        np.testing.assert_array_equal(inputs["criteria"][row], grades)
+        np.testing.assert_array_equal(inputs["criteria_mask"][row], known)
+    assert inputs["measurement_mask"][1].sum() == 1 and not inputs["criteria_mask"][1].any()
 
 
 def test_feature_settings_change_the_features(records):
@@ -166,7 +242,9 @@ def test_a_model_of_the_old_format_without_its_settings_is_refused(tmp_path):
     del meta["settings"]
     meta_file.write_text(json.dumps(meta))
 
-    with pytest.raises(ModelError, match="format 1, this version reads 2: train this lead set again"):
+    with pytest.raises(
+        ModelError, match=f"format 1, this version reads {FORMAT_VERSION}: train this lead set again"
+    ):
         load_model(tmp_path, ("I", "II"))
 
 

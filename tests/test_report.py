@@ -127,16 +127,21 @@ def test_evaluate_model_plot_into_a_missing_folder_exits_1_with_one_line(evaluat
 
 @pytest.fixture
 def tiny_fit(monkeypatch):
-    """``fit_lead_set`` replaced by an untrained tiny two-lead network with a two-epoch history."""
+    """``fit_with_thresholds`` (which calls ``fit_lead_set`` per fold) replaced by an untrained tiny two-lead
+    network with a two-epoch history of one fold."""
     from ecgcrnn.model.network import build_model
     from ecgcrnn.training import loop as training
 
     table = default_class_table()
     network = build_model(("I", "II"), table.names, tiny_config())
-    history = [{"loss": 0.9, "val_challenge_metric": 0.1}, {"loss": 0.8, "val_challenge_metric": 0.3}]
-    fitted = training.FittedModel(network, np.full(len(table), 0.5), 0.3, history)
-    monkeypatch.setattr(training, "fit_lead_set", lambda *args: fitted)
-    return lambda root: training._train_lead_set(None, "two", [], [], tiny_config(), PipelineSettings(), root)
+    history = [
+        {"fold": 1, "loss": 0.9, "val_challenge_metric": 0.1},
+        {"fold": 1, "loss": 0.8, "val_challenge_metric": 0.3},
+    ]
+    rules = {"decided_by": (training.NETWORK,) * len(table), "prevalence": np.full(len(table), 0.1)}
+    fitted = training.FittedModel(network, np.full(len(table), 0.5), 0.3, history, **rules)
+    monkeypatch.setattr(training, "fit_with_thresholds", lambda *args: fitted)
+    return lambda root: training._train_lead_set(None, "two", [], tiny_config(), PipelineSettings(), root)
 
 
 def test_training_draws_learning_curves_beside_a_model_that_still_loads(tiny_fit, tmp_path):

@@ -35,6 +35,30 @@ class FakeEntry:
         return classes, labels, np.full(len(classes), 0.25, np.float32)
 
 
+def _first_sample(header, recording) -> dict:
+    """A two-stage model's ``prepare``: picklable, as the worker processes need it."""
+    return {"first": float(recording[0, 0])}
+
+
+class StagedEntry:
+    """A two-stage model (``prepare`` and ``finish_many``) that records the record names it is given."""
+
+    prepare = staticmethod(_first_sample)
+
+    def __init__(self):
+        self.names = []
+
+    def load_model(self, model_directory, leads):
+        return self
+
+    def finish_many(self, prepared, names=None):
+        self.names.append(list(names))
+        classes = default_class_table().names
+        return [
+            (classes, np.zeros(len(classes), bool), np.full(len(classes), 0.25, np.float32)) for _ in prepared
+        ]
+
+
 @pytest.fixture
 def test_set(synthetic_records, tmp_path):
     """Three synthetic 12-lead records in a test folder."""
@@ -52,6 +76,19 @@ def test_each_recording_gets_its_output_and_models_load_once_per_lead_set(test_s
     first_sample_positive = str(int(load_recording(test_set / "C1_15s.mat")[0, 0] > 0))
     assert recording_id == "C1_15s" and classes == default_class_table().names
     assert labels[0] == first_sample_positive and set(labels[1:]) == {"0"} and set(probabilities) == {0.25}
+
+
+def test_a_two_stage_model_is_given_the_record_names_of_the_recordings_it_finishes(test_set, tmp_path):
+    entry = StagedEntry()
+
+    def run_model(model, header, recording):
+        raise AssertionError("a two-stage model is run in two stages")
+
+    total, failed = run_test_set(tmp_path, test_set, tmp_path / "out", entry.load_model, run_model, workers=2)
+
+    assert (total, failed) == (3, 0)
+    assert [name for names in entry.names for name in names] == ["C1_15s", "C2_10s", "C5_38s_1000Hz"]
+    assert load_outputs(tmp_path / "out" / "C2_10s.csv")[0] == "C2_10s"
 
 
 def test_recordings_are_grouped_by_sorted_lead_set(test_set, tmp_path):

@@ -4,9 +4,11 @@ The model folder holds untrained tiny networks (no training run needed) and the 
 records reduced to each lead set's leads, so nothing here reads ../shared.
 """
 
+import logging
+
 import numpy as np
 import pytest
-from helpers import UNTRAINED_THRESHOLDS
+from helpers import UNTRAINED_PREVALENCE, UNTRAINED_THRESHOLDS
 
 import team_code
 from ecgcrnn.domain import LEAD_SETS, default_class_table
@@ -60,3 +62,31 @@ def test_each_lead_sets_runner_gives_what_run_model_gives(loaded, recordings, le
         np.testing.assert_array_equal(labels, expected[1])
         np.testing.assert_allclose(probabilities, expected[2], rtol=1e-6)
         assert probabilities.shape == (len(CLASSES),)
+
+
+@pytest.fixture(scope="module")
+def flat_twelve_lead(recordings) -> tuple[str, np.ndarray, str]:
+    """(header, an all-zero recording of its shape, the record's name): a lead off in every lead."""
+    header, recording = recordings["twelve"][0]
+    return header, np.zeros_like(recording), header.split()[0]
+
+
+def test_an_all_zero_recording_gets_no_label_the_prevalence_and_a_warning(loaded, flat_twelve_lead, caplog):
+    header, zeros, _ = flat_twelve_lead
+
+    with caplog.at_level(logging.WARNING):
+        classes, labels, probabilities = team_code.run_model(loaded["twelve"], header, zeros)
+
+    assert classes == list(CLASSES)
+    np.testing.assert_array_equal(labels, np.zeros(len(CLASSES)))
+    np.testing.assert_allclose(probabilities, UNTRAINED_PREVALENCE, rtol=1e-6)
+    assert "nothing in the recording could be measured" in caplog.text
+
+
+def test_the_warning_for_an_all_zero_recording_names_the_record(loaded, flat_twelve_lead, caplog):
+    header, zeros, name = flat_twelve_lead
+
+    with caplog.at_level(logging.WARNING):
+        team_code.run_model(loaded["twelve"], header, zeros)
+
+    assert f"{name}: nothing in the recording could be measured" in caplog.text

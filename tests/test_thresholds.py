@@ -212,3 +212,54 @@ def test_choose_thresholds_rejects_normal_index_outside_the_classes():
 def test_apply_thresholds_rejects_invalid_input(probabilities, thresholds):
     with pytest.raises(ValueError):
         apply_thresholds(probabilities, thresholds)
+
+
+def test_fixed_threshold_is_kept_and_the_other_classes_are_chosen_around_it():
+    # The hand case with b fixed at 0.9 (never predicted): the optimum is still a on r0 and r2, metric 0.5,
+    # which the default start (a at 0.5, nowhere) only reaches by moving a.
+    probabilities = np.array([[0.1, 0.3, 0.8], [0.9, 0.2, 0.1], [0.8, 0.4, 0.2]])
+
+    thresholds = choose_thresholds(LABELS, probabilities, WEIGHTS, NORMAL, fixed=[np.nan, np.nan, 0.9])
+
+    assert thresholds[2] == 0.9
+    expected = np.array([[0, 1, 0], [1, 0, 0], [1, 1, 0]], dtype=bool)
+    np.testing.assert_array_equal(apply_thresholds(probabilities, thresholds), expected)
+
+
+def test_fixed_threshold_holds_even_where_choosing_it_would_score_higher():
+    # a fixed at 0.5 is never predicted (its probabilities are at most .4): the best left is b on r0, 0.25.
+    probabilities = np.array([[0.1, 0.3, 0.8], [0.9, 0.2, 0.1], [0.8, 0.4, 0.2]])
+
+    thresholds = choose_thresholds(LABELS, probabilities, WEIGHTS, NORMAL, fixed=[np.nan, 0.5, np.nan])
+
+    assert thresholds[1] == 0.5
+    outputs = apply_thresholds(probabilities, thresholds)
+    np.testing.assert_array_equal(outputs, [[0, 0, 1], [1, 0, 0], [1, 0, 0]])
+    assert compute_challenge_metric(WEIGHTS, LABELS, outputs, NORMAL) == pytest.approx(0.25, abs=1e-12)
+
+
+def test_fixed_thresholds_off_the_candidate_grid_are_kept_exactly():
+    table, labels, probabilities = random_case(300, seed=9)
+    fixed = np.full(len(table), np.nan)
+    fixed[[3, 11]] = 0.123456, 0.987654
+
+    thresholds = choose_thresholds(labels, probabilities, table.weights, table.normal_index, fixed=fixed)
+
+    assert thresholds[3] == 0.123456 and thresholds[11] == 0.987654
+
+
+def test_no_fixed_threshold_is_the_same_choice_as_all_nan():
+    table, labels, probabilities = random_case(300, seed=10)
+
+    free = choose_thresholds(labels, probabilities, table.weights, table.normal_index)
+    unfixed = choose_thresholds(
+        labels, probabilities, table.weights, table.normal_index, fixed=np.full(len(table), np.nan)
+    )
+
+    np.testing.assert_array_equal(unfixed, free)
+
+
+@pytest.mark.parametrize("fixed", [[0.5, 0.5], [[np.nan, 0.5, np.nan]], 0.5], ids=["length", "2d", "scalar"])
+def test_fixed_thresholds_not_one_per_class_raise_value_error(fixed):
+    with pytest.raises(ValueError, match="fixed thresholds of shape .* do not match 3 classes"):
+        choose_thresholds([[True, False, False]], [[0.5, 0.5, 0.5]], WEIGHTS, NORMAL, fixed=fixed)

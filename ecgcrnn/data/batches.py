@@ -160,7 +160,8 @@ def feature_statistics(cache: Cache, lead_set: str, records, chunk_windows: int 
     """Per-feature mean and variance of the measured (mask 1) values over the records' windows.
 
     Returns ``{name: (mean, variance)}`` for ``beat_values``, ``record_values`` and ``measurements``, for the
-    model's normalisation layers; a feature never measured gets mean 0 and variance 1. The windows are read
+    model's normalisation layers; a feature never measured gets mean 0 and variance 1, one that never
+    varied variance 1. The windows are read
     ``chunk_windows`` at a time, twice (mean, then variance about it), so memory does not grow with them.
     """
     windows = np.sort(cache.windows_of(np.asarray(records))[0])
@@ -183,5 +184,7 @@ def feature_statistics(cache: Cache, lead_set: str, records, chunk_windows: int 
             x, m = measured(rows)
             squares = squares + (((x - mean) ** 2) * m).sum(axis=0)
         variance = squares / np.maximum(count, 1)
-        stats[name] = (mean, np.where(count > 1, variance, 1.0))
+        # a feature that never varied (measured at most once, or constant) gets variance 1, so that another
+        # value at inference is not multiplied by a thousand
+        stats[name] = (mean, np.where((count > 1) & (variance > 1e-6), variance, 1.0))
     return stats
