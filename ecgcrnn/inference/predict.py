@@ -25,7 +25,7 @@ from ecgcrnn.model.network import criteria_probabilities
 from ecgcrnn.pipeline import INPUT_NAMES, PipelineSettings, record_inputs
 
 log = logging.getLogger(__name__)
-CRITERIA = "criteria"  # a class decided by its criterion (model.json's "decided_by")
+NETWORK, CRITERIA = "network", "criteria"  # what decides a class (model.json's "decided_by")
 _MEASURABLE = measurement_names().index("measurable")
 
 

@@ -24,7 +24,13 @@ import numpy as np
 
 from ecgcrnn import __version__
 from ecgcrnn.domain import LEAD_SETS, lead_set_name, sort_leads
-from ecgcrnn.inference.predict import CRITERIA, LoadedModel, prediction_function, sample_inputs
+from ecgcrnn.inference.predict import (
+    CRITERIA,
+    NETWORK,
+    LoadedModel,
+    prediction_function,
+    sample_inputs,
+)
 from ecgcrnn.pipeline import PipelineSettings, code_digest
 
 log = logging.getLogger(__name__)
@@ -74,7 +80,7 @@ def save_model(
             "leads": list(LEAD_SETS[lead_set]),
             "classes": list(classes),
             "thresholds": [float(t) for t in thresholds],
-            "decided_by": list(decided_by or ["network"] * len(classes)),
+            "decided_by": list(decided_by or [NETWORK] * len(classes)),
             "prevalence": [float(p) for p in (np.zeros(len(classes)) if prevalence is None else prevalence)],
             "settings": settings.to_dict(),
             "pipeline_code": code_digest(),

@@ -26,14 +26,13 @@ import numpy as np
 
 from ecgcrnn.data.cache import build_cache
 from ecgcrnn.domain import LEAD_SETS, default_class_table
+from ecgcrnn.inference.predict import CRITERIA, NETWORK
 from ecgcrnn.io.atomic import replacing, write_text
 from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import compute_challenge_metric
 from ecgcrnn.training.distribute import current_strategy, is_chief, precision, prepare, worker_folder
 from ecgcrnn.training.settings import TrainingConfig, load_config
 from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds
-
-NETWORK, CRITERIA = "network", "criteria"  # what decides a class (model.json's "decided_by")
 
 log = logging.getLogger(__name__)
 
