@@ -199,13 +199,7 @@ def print_sources(pooled, per_source, args, records: int, seconds: float) -> Non
         f"\n{records} records, leave one source out, out-of-source predictions pooled; {crnn}; "
         f"seed {args.seed}; {os.cpu_count()} CPU cores; {seconds / 60:.1f} minutes"
     )
-    header = f"{'lead set':<8} {'classifier':<20}" + "".join(f"{m:>18}" for m in METRICS)
-    print(header)
-    for lead_set, by_classifier in pooled.items():
-        for classifier, result in by_classifier.items():
-            print(
-                f"{lead_set:<8} {classifier:<20}" + "".join(f"{getattr(result, m):>18.3f}" for m in METRICS)
-            )
+    print_metrics(pooled, lambda result, metric: f"{getattr(result, metric):>18.3f}")
     sources = sorted(next(iter(next(iter(per_source.values())).values())))
     print("\nChallenge metric of each held-out source")
     print(f"{'lead set':<8} {'classifier':<20}" + "".join(f"{source[:14]:>16}" for source in sources))
@@ -492,14 +486,18 @@ def print_table(scores: dict, args, records: int) -> None:
         f"validation fraction {args.validation_fraction:g}, seed {args.seed}, "
         f"{os.cpu_count()} CPU cores"
     )
-    header = f"{'lead set':<8} {'classifier':<20}" + "".join(f"{m:>18}" for m in METRICS)
-    print(header)
-    for lead_set, by_classifier in scores.items():
-        for classifier, by_metric in by_classifier.items():
-            cells = "".join(
-                f"{np.nanmean(v):>11.3f} ± {np.nanstd(v):.3f}" for v in (by_metric[m] for m in METRICS)
-            )
-            print(f"{lead_set:<8} {classifier:<20}{cells}")
+    print_metrics(
+        scores, lambda by_metric, m: f"{np.nanmean(by_metric[m]):>11.3f} ± {np.nanstd(by_metric[m]):.3f}"
+    )
+
+
+def print_metrics(table: dict, cell) -> None:
+    """One row per lead set and classifier of ``table[lead_set][classifier]``, a ``cell(entry, metric)`` per
+    metric of :data:`METRICS`."""
+    print(f"{'lead set':<8} {'classifier':<20}" + "".join(f"{m:>18}" for m in METRICS))
+    for lead_set, by_classifier in table.items():
+        for classifier, entry in by_classifier.items():
+            print(f"{lead_set:<8} {classifier:<20}" + "".join(cell(entry, m) for m in METRICS))
 
 
 if __name__ == "__main__":
