@@ -142,7 +142,7 @@ def train_and_measure(folder: Path, args) -> dict:
         "train_records": len(train_records),
         "validation_records": len(validation_records),
         "training_s": seconds,
-        "metric": fitted.validation_metric,
+        "metric": fitted.metric,
     }
 
 

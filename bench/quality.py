@@ -259,6 +259,7 @@ def crnn_results(cache, lead_set, split, config, checkpoint: Path) -> dict:
     from ecgcrnn.data.batches import WindowBatches
     from ecgcrnn.training.loop import (
         CRITERIA,
+        FOLD_NETWORK,
         criteria_record_probabilities,
         fit_with_thresholds,
         predict_records,
@@ -276,8 +277,7 @@ def crnn_results(cache, lead_set, split, config, checkpoint: Path) -> dict:
     results = {"CRNN": (apply_thresholds(probabilities, fitted.thresholds), probabilities)}
     if config.threshold_folds:
         fold = checkpoint / "fold1"
-        network = keras.saving.load_model(fold / "last.keras", safe_mode=True)
-        network.load_weights(fold / "best.weights.h5")
+        network = keras.saving.load_model(fold / FOLD_NETWORK, compile=False, safe_mode=True)
         one = predict_records(network, batches)
         results[ONE_SPLIT] = apply_thresholds(one, np.load(fold / "out_of_fold.npz")["thresholds"]), one
     return results

@@ -15,8 +15,8 @@ cache,
 Target: the pipeline at least 3 times faster than the steps, so that the network, not the data, bounds
 training. The estimate for the Challenge's 88,253 records assumes the measured rates, this cache's windows
 per record, ``TrainingConfig.threshold_folds`` fold networks (each on the other folds' records, validated on
-its own) and the final network on every record, every epoch of ``TrainingConfig.epochs`` (early stopping
-can only shorten it) and one cache build; it leaves out the per-epoch threshold search, which takes
+its own; the model kept is their average), every epoch of ``TrainingConfig.epochs`` (early stopping can
+only shorten it) and one cache build; it leaves out the per-epoch threshold search, which takes
 seconds.
 
 Usage: ``.venv/bin/python bench/training.py [--steps 20] [--lead-sets twelve two] [--scratch FOLDER]``
@@ -162,8 +162,7 @@ def print_table(rows, cache, config: TrainingConfig, build_rate: float, args) ->
     for row in rows:
         ratio = row["pipeline"] / row["steps"]
         epoch_s = train / row["fit"] + validation_windows / row["predict"]  # one fold network's epoch
-        # every fold network for every epoch (+1: the start's validation), then the final network on all
-        total_s += folds * (config.epochs + 1) * epoch_s + config.epochs * CHALLENGE_RECORDS / row["fit"]
+        total_s += folds * (config.epochs + 1) * epoch_s  # every fold network, every epoch (+1: the start)
         print(
             f"{row['lead_set']:<9}{row['pipeline']:>15.0f}{row['steps']:>12.1f}{row['fit']:>10.1f}"
             f"{row['predict']:>14.1f}{ratio:>14.0f}x{epoch_s / 60:>10.0f}"
@@ -177,7 +176,7 @@ def print_table(rows, cache, config: TrainingConfig, build_rate: float, args) ->
     )
     print(
         f"estimated wall time for {lead_sets} on {CHALLENGE_RECORDS:,} records, {config.epochs} epochs, "
-        f"{folds} threshold folds and the final network: "
+        f"{folds} threshold folds (the fold networks averaged): "
         f"{total_s / 3600:.0f} hours ({total_s / 86400:.1f} days) on this machine"
     )
 

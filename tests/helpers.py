@@ -31,7 +31,7 @@ LUDB_DATA = SHARED / "data" / "ludb"
 SHARED_WEIGHTS = SHARED / "scoring" / "weights.csv"
 
 # A network small enough to train in seconds: eight convolutional blocks leave four steps for the GRU. Two
-# threshold folds (the fewest there can be) make a lead set's training two fold networks and the final one.
+# threshold folds (the fewest there can be) make a lead set's training two fold networks.
 TINY_NETWORK = {
     "conv_filters": [4, 4, 4, 4, 4, 4, 4, 4],
     "signal_rnn_units": 4,
@@ -189,7 +189,7 @@ class TrainedModel:
         return self.directory
 
 
-TRAINING_TIMEOUT_S = 1800  # five lead sets of two fold networks and a final one each, beside other tests
+TRAINING_TIMEOUT_S = 1800  # five lead sets of two fold networks each, beside other tests
 
 
 def train_once(tmp_path_factory, name: str, data_directory: Path) -> TrainedModel:

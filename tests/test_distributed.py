@@ -79,7 +79,7 @@ def _train_two_workers(source: Path, folder: Path) -> None:
     codes = []
     for process, log in workers:
         try:
-            codes.append(process.wait(timeout=900))  # two fold networks and the final one, on shared cores
+            codes.append(process.wait(timeout=900))  # two fold networks, on shared cores
         except subprocess.TimeoutExpired:
             process.kill()
             codes.append(process.wait())

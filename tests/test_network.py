@@ -16,6 +16,7 @@ from ecgcrnn.features.settings import FeatureConfig
 from ecgcrnn.model.network import (
     CRITERION_LOGIT,
     PRIOR_LOGIT_LIMIT,
+    average_networks,
     build_model,
     criteria_probabilities,
     criteria_weights,
@@ -287,3 +288,43 @@ def test_saved_model_config_names_only_keras_classes(tmp_path):
 
     collect(config)
     assert modules and all(module.startswith("keras") for module in modules), modules
+
+
+def _fold_networks(count: int, lead_set: str = "two") -> list:
+    """``count`` tiny networks with different wide and deep paths, as fold networks are."""
+    networks = [build_model(LEAD_SETS[lead_set], CLASSES, tiny_config().network) for _ in range(count)]
+    for seed, network in enumerate(networks, start=1):
+        _set_residual_weights(network, seed)
+    return networks
+
+
+def test_averaged_networks_output_the_mean_of_their_probabilities():
+    networks = _fold_networks(3)
+    inputs = _synthetic_inputs(networks[0], 4)
+    each = [np.asarray(network(inputs, training=False)) for network in networks]
+
+    average = average_networks(networks, "crnn_2_leads")
+
+    assert not np.allclose(each[0], each[1])
+    np.testing.assert_allclose(np.asarray(average(inputs, training=False)), np.mean(each, axis=0), rtol=1e-6)
+    assert [tensor.name for tensor in average.inputs] == [tensor.name for tensor in networks[0].inputs]
+    assert average.layers[-1].name == "classes"
+    assert [n.name for n in networks] == ["fold_1", "fold_2", "fold_3"]
+
+
+def test_averaging_one_network_returns_it():
+    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config().network)
+
+    assert average_networks([network]) is network
+
+
+def test_averaged_networks_load_in_safe_mode_with_the_same_outputs(tmp_path):
+    average = average_networks(_fold_networks(2, "six"))
+    inputs = _synthetic_inputs(average, 2)
+    average.save(tmp_path / "model.keras")
+
+    loaded = keras.saving.load_model(tmp_path / "model.keras", compile=False, safe_mode=True)
+
+    np.testing.assert_array_equal(
+        np.asarray(loaded(inputs, training=False)), np.asarray(average(inputs, training=False))
+    )

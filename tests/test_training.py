@@ -31,6 +31,7 @@ from ecgcrnn.training import loop as training_module
 from ecgcrnn.training.loop import (
     CHECKPOINTS,
     CRITERIA,
+    FOLD_NETWORK,
     NETWORK,
     ChallengeMonitor,
     FittedModel,
@@ -285,6 +286,15 @@ def test_training_saves_what_decides_each_class_the_prevalence_and_the_epochs(tw
 
 
 @pytest.mark.slow
+def test_the_saved_model_is_the_average_of_the_fold_networks(two_trainings):
+    first, _, _ = two_trainings
+
+    network = load_model(first, ("I", "II")).network
+
+    assert [layer.name for layer in network.layers if isinstance(layer, keras.Model)] == ["fold_1", "fold_2"]
+
+
+@pytest.mark.slow
 def test_training_removes_its_checkpoints_when_done(two_trainings):
     first, _, _ = two_trainings
 
@@ -320,8 +330,8 @@ def test_resumed_training_runs_only_the_remaining_epochs(resumed_training):
     meta = json.loads((resumed_training["directory"] / "two" / META_FILE).read_text())
 
     assert interrupted["epochs"] == [["fold1", 0]]
-    assert resumed["epochs"][:3] == [["fold1", 1], ["fold2", 0], ["fold2", 1]]
-    assert resumed["epochs"][3:] == [["final", epoch] for epoch in range(meta["epochs"])]
+    assert resumed["epochs"] == [["fold1", 1], ["fold2", 0], ["fold2", 1]]
+    assert meta["epochs"] in (0, 1, 2)
 
 
 @pytest.mark.slow
@@ -425,73 +435,85 @@ def _fold_probabilities(cache, records) -> np.ndarray:
     return np.where(cache.labels[np.asarray(records)] > 0, 0.8, 0.3)
 
 
+class _FakeNetwork:
+    """A stand-in network: its name, saved as the file's text."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def save(self, path):
+        Path(path).write_text(self.name)
+
+
 class _FakeFits:
-    """Stands in for ``fit_lead_set`` and trains nothing: records each call; the network of fold f predicts
-    :func:`_fold_probabilities` for its held-out records with best epoch ``best_epochs[f - 1]``."""
+    """Stands in for ``fit_lead_set`` and trains nothing: records each call; the network of fold f ("fold
+    network f") predicts :func:`_fold_probabilities` for its held-out records with best epoch
+    ``best_epochs[f - 1]``."""
 
     def __init__(self, best_epochs=(1, 2)):
         self.best_epochs, self.calls = list(best_epochs), []
 
-    def __call__(
-        self, cache, lead_set, train, validation, config, settings, checkpoint, batches=None, epochs=None
-    ):
+    def __call__(self, cache, lead_set, train, validation, config, settings, checkpoint, batches=None):
         self.calls.append(
             {
                 "train": np.asarray(train).tolist(),
-                "validation": None if validation is None else np.asarray(validation).tolist(),
-                "epochs": epochs,
+                "validation": np.asarray(validation).tolist(),
                 "checkpoint": checkpoint.name,
             }
         )
         checkpoint.mkdir(parents=True, exist_ok=True)  # as fit_lead_set's monitor does
-        if validation is None:
-            return FittedModel("final network", None, math.nan, [{"loss": 0.5}], best_epoch=epochs)
         fold = int(checkpoint.name.removeprefix("fold")) if checkpoint.name.startswith("fold") else 1
         best = self.best_epochs[fold - 1]
         history = [{"loss": 0.4, "val_challenge_metric": 0.25}] * max(best, 1)
         probabilities = _fold_probabilities(cache, validation)
+        network = _FakeNetwork(f"fold network {fold}")
         return FittedModel(
-            "fold network", np.full(26, 0.4), 0.25, history, best_epoch=best, validation=probabilities
+            network, np.full(26, 0.4), 0.25, history, best_epoch=best, validation=probabilities
         )
 
-    @property
-    def folds(self) -> list[dict]:
-        return [call for call in self.calls if call["validation"] is not None]
+
+def _fake_fits(monkeypatch, best_epochs=(1, 2)) -> _FakeFits:
+    """``fit_lead_set`` replaced by :class:`_FakeFits`; the fold networks' average is ("average", their
+    names) and a saved fold network loads as its name followed by " (loaded)"."""
+    fits = _FakeFits(best_epochs)
+    monkeypatch.setattr(training_module, "fit_lead_set", fits)
+    monkeypatch.setattr(
+        training_module, "average_networks", lambda nets, name: ("average", [n.name for n in nets])
+    )
+    monkeypatch.setattr(
+        training_module, "_load_network", lambda path: _FakeNetwork(f"{path.read_text()} (loaded)")
+    )
+    return fits
 
 
 @pytest.fixture
 def fake_fits(monkeypatch):
-    fits = _FakeFits()
-    monkeypatch.setattr(training_module, "fit_lead_set", fits)
-    return fits
+    return _fake_fits(monkeypatch)
 
 
 def _fit(cache, checkpoint, config=SMALL):
     return fit_with_thresholds(cache, "two", cache.usable, config, PipelineSettings(), checkpoint)
 
 
-def test_fit_with_thresholds_trains_one_network_per_fold_then_one_on_every_record(
+def test_fit_with_thresholds_trains_one_network_per_fold_and_keeps_their_average(
     small_cache, fake_fits, tmp_path
 ):
     fitted = _fit(small_cache, tmp_path)
 
-    records = small_cache.usable.tolist()
     folds = list(fold_records(small_cache.labels, small_cache.usable, SMALL))
-    assert [(c["train"], c["validation"]) for c in fake_fits.folds] == [
+    assert [(c["train"], c["validation"]) for c in fake_fits.calls] == [
         (a.tolist(), b.tolist()) for a, b in folds
     ]
-    assert [c["checkpoint"] for c in fake_fits.calls] == ["fold1", "fold2", "final"]
-    assert fake_fits.calls[-1]["train"] == records and fake_fits.calls[-1]["validation"] is None
-    assert fitted.network == "final network"
+    assert [c["checkpoint"] for c in fake_fits.calls] == ["fold1", "fold2"]
+    assert fitted.network == ("average", ["fold network 1", "fold network 2"])
 
 
-def test_final_network_trains_for_the_median_of_the_folds_best_epochs(small_cache, monkeypatch, tmp_path):
-    fits = _FakeFits(best_epochs=(1, 6, 4))
-    monkeypatch.setattr(training_module, "fit_lead_set", fits)
+def test_best_epoch_of_fold_networks_is_the_median_of_theirs(small_cache, monkeypatch, tmp_path):
+    fits = _fake_fits(monkeypatch, best_epochs=(1, 6, 4))
 
     fitted = _fit(small_cache, tmp_path, tiny_config(lead_sets=["two"], threshold_folds=3, min_positives=2))
 
-    assert fits.calls[-1]["epochs"] == 4 and fitted.best_epoch == 4
+    assert len(fits.calls) == 3 and fitted.best_epoch == 4
 
 
 def test_classes_with_fewer_positives_than_min_positives_are_decided_by_their_criteria_at_one_half(
@@ -547,7 +569,7 @@ def test_history_holds_each_folds_epochs_numbered_by_fold(small_cache, fake_fits
     assert all(epoch["val_challenge_metric"] == 0.25 for epoch in fitted.history)
 
 
-def test_each_finished_fold_leaves_its_predictions_and_best_epoch_for_a_resumed_run(
+def test_each_finished_fold_leaves_its_network_predictions_and_best_epoch_for_a_resumed_run(
     small_cache, fake_fits, tmp_path
 ):
     _fit(small_cache, tmp_path)
@@ -555,6 +577,7 @@ def test_each_finished_fold_leaves_its_predictions_and_best_epoch_for_a_resumed_
     for fold, (_, held_out) in enumerate(
         fold_records(small_cache.labels, small_cache.usable, SMALL), start=1
     ):
+        assert (tmp_path / f"fold{fold}" / FOLD_NETWORK).read_text() == f"fold network {fold}"
         with np.load(tmp_path / f"fold{fold}" / "out_of_fold.npz") as saved:
             np.testing.assert_array_equal(saved["probabilities"], _fold_probabilities(small_cache, held_out))
             assert int(saved["best_epoch"]) == fake_fits.best_epochs[fold - 1]
@@ -568,11 +591,13 @@ def test_a_finished_folds_predictions_are_reused_and_its_network_not_trained_aga
     saved = 1.0 - _fold_probabilities(small_cache, held_out)  # not what a fold network here would predict
     (tmp_path / "fold1").mkdir()
     np.savez(tmp_path / "fold1" / "out_of_fold.npz", probabilities=saved, best_epoch=5)
+    (tmp_path / "fold1" / FOLD_NETWORK).write_text("saved network")
 
     fitted = _fit(small_cache, tmp_path)
 
-    assert [c["checkpoint"] for c in fake_fits.calls] == ["fold2", "final"]
-    assert fake_fits.calls[-1]["epochs"] == int(np.median([5, fake_fits.best_epochs[1]]))
+    assert [c["checkpoint"] for c in fake_fits.calls] == ["fold2"]
+    assert fitted.network == ("average", ["saved network (loaded)", "fold network 2"])
+    assert fitted.best_epoch == int(np.median([5, fake_fits.best_epochs[1]]))
     read = _fold_probabilities(small_cache, records)
     read[np.isin(records, held_out)] = saved
     thresholds, metric = _chosen_on(small_cache, read)
@@ -590,8 +615,8 @@ def test_threshold_folds_zero_trains_one_network_on_a_validation_split_that_deci
     fitted = fit_with_thresholds(cache, "two", records, config, PipelineSettings(), tmp_path / "checkpoint")
 
     train_records, validation_records = split_records(training_labels, records, config)
-    assert [(c["train"], c["validation"], c["epochs"]) for c in fake_fits.calls] == [
-        (train_records.tolist(), validation_records.tolist(), None)
+    assert [(c["train"], c["validation"]) for c in fake_fits.calls] == [
+        (train_records.tolist(), validation_records.tolist())
     ]
     assert fitted.decided_by == (NETWORK,) * 26
     np.testing.assert_array_equal(fitted.thresholds, np.full(26, 0.4))
@@ -646,10 +671,8 @@ def test_residual_penalty_is_one_over_twice_the_prior_variance_times_the_records
 # Real tiny networks on the small cache ------------------------------------------------------------------
 
 
-def _call(
-    cache, lead_set, train, validation, config, settings, checkpoint, batches=None, epochs=None
-) -> dict:
-    return {"validation": validation is not None, "epochs": epochs, "checkpoint": checkpoint.name}
+def _call(cache, lead_set, train, validation, config, settings, checkpoint, batches=None) -> str:
+    return checkpoint.name
 
 
 def _fit_small_cache(cache, folder: Path) -> None:
@@ -665,7 +688,9 @@ def _fit_small_cache(cache, folder: Path) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(training_module, "fit_lead_set", spy)
         fitted = _fit(cache, folder / "checkpoint")
+    _, inputs = _start_inputs(cache, cache.usable)
     outcome = {
+        "outputs": np.asarray(fitted.network(inputs, training=False)).tolist(),
         "thresholds": fitted.thresholds.tolist(),
         "decided_by": list(fitted.decided_by),
         "metric": fitted.metric,
@@ -688,12 +713,7 @@ def test_fit_with_thresholds_of_tiny_networks_gives_one_threshold_per_class(smal
 
     assert thresholds.shape == (26,) and np.all((thresholds >= 0) & (thresholds <= 1))
     assert math.isfinite(small_fit["metric"]) and small_fit["best_epoch"] in (0, 1)
-    assert [(c["checkpoint"], c["validation"]) for c in small_fit["calls"]] == [
-        ("fold1", True),
-        ("fold2", True),
-        ("final", False),
-    ]
-    assert small_fit["calls"][-1]["epochs"] == small_fit["best_epoch"]
+    assert small_fit["calls"] == ["fold1", "fold2"]
 
 
 @pytest.mark.slow
@@ -733,8 +753,10 @@ def test_fit_with_thresholds_run_again_on_its_checkpoint_trains_no_fold_again(
         patch.setattr(training_module, "fit_lead_set", spy)
         fitted = _fit(small_cache, checkpoint)
 
-    assert calls == [small_fit["calls"][-1]]
+    assert calls == []
     assert fitted.thresholds.tolist() == small_fit["thresholds"] and fitted.metric == small_fit["metric"]
+    _, inputs = _start_inputs(small_cache, small_cache.usable)  # the saved fold networks, averaged
+    np.testing.assert_allclose(fitted.network(inputs, training=False), small_fit["outputs"], rtol=1e-6)
 
 
 def _start_inputs(cache, records):
@@ -744,11 +766,9 @@ def _start_inputs(cache, records):
 
 def test_network_trained_for_no_epoch_is_the_criteria_start(small_cache, tmp_path):
     records = small_cache.usable
-    config = tiny_config(lead_sets=["two"])
+    config = tiny_config(lead_sets=["two"], epochs=0)
 
-    fitted = fit_lead_set(
-        small_cache, "two", records, None, config, PipelineSettings(), tmp_path / "ck", epochs=0
-    )
+    fitted = fit_lead_set(small_cache, "two", records, records, config, PipelineSettings(), tmp_path / "ck")
 
     prevalence = small_cache.labels[records].mean(axis=0)
     batches, inputs = _start_inputs(small_cache, records)
@@ -764,27 +784,26 @@ def test_network_trained_for_no_epoch_is_the_criteria_start(small_cache, tmp_pat
     assert len(batches.owners) == sum(np.diff(small_cache.offsets))
 
 
-def test_training_without_validation_records_moves_the_wide_and_deep_paths_and_only_checkpoints(
-    small_cache, tmp_path
-):
+def test_an_epoch_of_training_moves_the_wide_and_deep_paths_and_not_the_criteria_path(small_cache, tmp_path):
     records = small_cache.usable
     config = tiny_config(lead_sets=["two"], residual_prior_sd=0.2)
     checkpoint = tmp_path / "checkpoint"
+    learn, held_out = records[::2], records[1::2]
 
-    fitted = fit_lead_set(small_cache, "two", records, None, config, PipelineSettings(), checkpoint, epochs=1)
+    fitted = fit_lead_set(small_cache, "two", learn, held_out, config, PipelineSettings(), checkpoint)
 
+    trained = keras.saving.load_model(checkpoint / "last.keras", safe_mode=True)  # after the epoch
     for name in ("wide_logits", "deep_logits"):
-        layer = fitted.network.get_layer(name)
+        layer = trained.get_layer(name)
         assert np.any(layer.get_weights()[0] != 0), name
-        assert layer.kernel_regularizer.l2 == pytest.approx(residual_penalty(len(records), 0.2))
-    prevalence = small_cache.labels[records].mean(axis=0)
-    kept = fitted.network.get_layer("criteria_logits").get_weights()
-    for weights, expected in zip(kept, criteria_weights(26, prevalence), strict=True):
-        np.testing.assert_array_equal(weights, expected)
-    assert fitted.thresholds is None and math.isnan(fitted.metric) and fitted.best_epoch == 1
-    assert len(fitted.history) == 1 and "val_challenge_metric" not in fitted.history[0]
+        assert layer.kernel_regularizer.l2 == pytest.approx(residual_penalty(len(learn), 0.2))
+    prevalence = small_cache.labels[learn].mean(axis=0)
+    for network in (trained, fitted.network):
+        kept = network.get_layer("criteria_logits").get_weights()
+        for weights, expected in zip(kept, criteria_weights(26, prevalence), strict=True):
+            np.testing.assert_array_equal(weights, expected)
+    assert len(fitted.history) == 1 and "val_challenge_metric" in fitted.history[0]
     assert json.loads((checkpoint / "state.json").read_text())["epoch"] == 0
-    assert (checkpoint / "last.keras").is_file() and not (checkpoint / "best.weights.h5").exists()
 
 
 # Saving ---------------------------------------------------------------------------------------------------

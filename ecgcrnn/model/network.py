@@ -34,7 +34,7 @@ import numpy as np
 from ecgcrnn.features.beats import beat_feature_names, record_feature_names
 from ecgcrnn.features.measurements import measurement_names
 from ecgcrnn.model.settings import NetworkConfig
-from ecgcrnn.pipeline import DEMOGRAPHICS, PipelineSettings
+from ecgcrnn.pipeline import DEMOGRAPHICS, INPUT_NAMES, PipelineSettings
 
 CRITERION_LOGIT = 2 * math.log(19)
 """The criteria path's slope: a grade of 0.5 ± 0.5 becomes the logit ± ln 19 (probability 0.95 or 0.05)."""
@@ -136,6 +136,24 @@ def build_model(
     logits = layers.Add(name="logits")([start_logits, wide, deep])
     outputs = layers.Activation("sigmoid", name="classes", dtype="float32")(logits)  # float32 when mixed
     return keras.Model(inputs=inputs, outputs=outputs, name=f"crnn_{len(leads)}_leads")
+
+
+def average_networks(networks: Sequence, name: str = "fold_average"):
+    """One network whose output is the mean of ``networks``' outputs (the fold networks' probabilities) on
+    the same inputs: the model kept when the thresholds are chosen on the fold networks' out-of-fold
+    predictions, so that they are applied to the networks they were tuned on. The members are renamed
+    ``fold_1``, ``fold_2``, ... (a model's layers need unique names); one network is returned as it is."""
+    import keras
+
+    if len(networks) == 1:
+        return networks[0]
+    first = networks[0]
+    inputs = {n: keras.Input(first.get_layer(n).output.shape[1:], name=n) for n in INPUT_NAMES}
+    outputs = []
+    for i, network in enumerate(networks, start=1):
+        network.name = f"fold_{i}"
+        outputs.append(network(inputs))
+    return keras.Model(inputs, keras.layers.Average(name="classes")(outputs), name=name)
 
 
 def criteria_weights(classes: int, prevalence=None) -> list[np.ndarray]:

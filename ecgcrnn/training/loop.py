@@ -5,11 +5,12 @@ Each lead set's network trains on one random window per record per epoch, from t
 predictions of every training record (:attr:`TrainingConfig.threshold_folds
 <ecgcrnn.training.settings.TrainingConfig>` multilabel-stratified folds): a network learns from all folds
 but one, early-stopped on the one left out (its epochs scored over all their windows, the thresholds tuned
-on them; the start itself, epoch 0, competes), and predicts it. The model kept is trained on every record
-for the folds' median best epoch count; a class with fewer than ``min_positives`` positive records is
-decided by its criterion. Every epoch leaves a checkpoint (model with optimizer state, and a JSON state) and
-every finished fold its predictions, so a run that is interrupted resumes where it stopped when started
-again with the same arguments; a lead set whose model is already saved is skipped.
+on them; the start itself, epoch 0, competes), and predicts it. The model kept is the fold networks'
+average (:func:`ecgcrnn.model.network.average_networks`), so the thresholds apply to the networks they were
+tuned on; a class with fewer than ``min_positives`` positive records is decided by its criterion. Every
+epoch leaves a checkpoint (model with optimizer state, and a JSON state) and every finished fold its
+network and predictions, so a run that is interrupted resumes where it stopped when started again with the
+same arguments; a lead set whose model is already saved is skipped.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from ecgcrnn.data.cache import build_cache
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.inference.predict import CRITERIA, NETWORK
 from ecgcrnn.io.atomic import replacing, write_text
+from ecgcrnn.model.network import average_networks
 from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import compute_challenge_metric
 from ecgcrnn.training.distribute import current_strategy, is_chief, precision, prepare, worker_folder
@@ -37,6 +39,7 @@ from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = ".checkpoints"
+FOLD_NETWORK = "network.keras"  # a finished fold's inference network, in its checkpoint folder
 MIN_RECORDS = 4  # readable records needed to train and validate
 
 
@@ -91,8 +94,9 @@ class FittedModel:
     Attributes
     ----------
     network : keras.Model
+        One network, or the fold networks' average (:func:`ecgcrnn.model.network.average_networks`).
     thresholds : numpy.ndarray
-        Per class (C,); None for a network trained without validation records.
+        Per class (C,); None for a network trained for no epoch.
     metric : float
         The Challenge metric of the thresholds on the records they were chosen on (out-of-fold or
         validation); NaN without them.
@@ -104,9 +108,10 @@ class FittedModel:
     prevalence : numpy.ndarray
         Each class's share of the training records (the criteria path's prior).
     best_epoch : int
-        The epoch kept (0: the start, before any training).
+        The epoch kept (0: the start, before any training); for fold networks, the median of theirs.
     validation : numpy.ndarray
-        The kept network's probabilities of the validation records (records, C); empty without them.
+        The kept network's probabilities of the validation records (records, C); empty for fold networks
+        (their out-of-fold predictions are in each fold's checkpoint folder).
     """
 
     network: keras.Model
@@ -124,10 +129,12 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
 
     With ``config.threshold_folds`` k >= 2: k fold networks give out-of-fold probabilities of every record,
     on which the thresholds are chosen (a class with fewer than ``config.min_positives`` positives is left
-    to its criterion: its probability is the criteria path's, its threshold 0.5); the network kept is
-    trained on all records for the median of the folds' best epochs. With k = 0: :func:`fit_lead_set` on a
+    to its criterion: its probability is the criteria path's, its threshold 0.5); the network kept is the
+    fold networks' average, and ``best_epoch`` the median of their best epochs. ``checkpoint`` holds the
+    folds' checkpoints; each finished fold leaves its network and its predictions there (``network.keras``,
+    ``out_of_fold.npz``), from which an interrupted run resumes. With k = 0: :func:`fit_lead_set` on a
     ``config.validation_fraction`` split, thresholds tuned on the validation records, every class decided by
-    the network. ``checkpoint`` holds the folds' and the final network's checkpoints.
+    the network.
     """
     table = default_class_table()
     records = np.sort(np.asarray(records))
@@ -141,18 +148,22 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
         fitted.decided_by = (NETWORK,) * len(table)
         return fitted
     decided_by = tuple(CRITERIA if n < config.min_positives else NETWORK for n in labels.sum(axis=0))
-    oof, best_epochs, history = np.zeros(labels.shape), [], []
+    oof, networks, best_epochs, history = np.zeros(labels.shape), [], [], []
     for fold, (learn, held_out) in enumerate(fold_records(cache.labels, records, config)):
         folder = checkpoint / f"fold{fold + 1}"
         done = folder / "out_of_fold.npz"
         if done.is_file():  # finished before an interruption
             saved = np.load(done)
             probabilities, best, fold_history = saved["probabilities"], int(saved["best_epoch"]), []
+            network = _load_network(folder / FOLD_NETWORK)
         else:
             fitted = fit_lead_set(cache, lead_set, learn, held_out, config, settings, folder, batches)
             probabilities, best, fold_history = fitted.validation, fitted.best_epoch, fitted.history
+            network = fitted.network
+            _save_atomically(network.save, folder / FOLD_NETWORK)  # before the predictions: they mark it done
             np.savez(done, probabilities=probabilities, best_epoch=best, thresholds=fitted.thresholds)
         oof[np.searchsorted(records, held_out)] = probabilities
+        networks.append(network)
         best_epochs.append(best)
         history += [{"fold": fold + 1, **epoch} for epoch in fold_history]
         log.info("%s leads: fold %d of %d, best epoch %d", lead_set, fold + 1, config.threshold_folds, best)
@@ -163,20 +174,17 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
     metric = compute_challenge_metric(
         table.weights, labels, apply_thresholds(oof, thresholds), table.normal_index
     )
-    epochs = int(np.median(best_epochs))
-    final = fit_lead_set(
-        cache, lead_set, records, None, config, settings, checkpoint / "final", batches, epochs
-    )
     log.info(
-        "%s leads: out-of-fold challenge metric %.3f; best epochs %s, the final network trained for %d; "
-        "decided by the criteria: %d classes",
+        "%s leads: out-of-fold challenge metric %.3f; the fold networks' best epochs %s; decided by the "
+        "criteria: %d classes",
         lead_set,
         metric,
         best_epochs,
-        epochs,
         int(by_criteria.sum()),
     )
-    return FittedModel(final.network, thresholds, metric, history, decided_by, prevalence, epochs)
+    network = average_networks(networks, f"crnn_{len(LEAD_SETS[lead_set])}_leads")
+    epochs = int(np.median(best_epochs))
+    return FittedModel(network, thresholds, metric, history, decided_by, prevalence, epochs)
 
 
 def fold_records(labels: np.ndarray, records: np.ndarray, config: TrainingConfig):
@@ -211,14 +219,12 @@ def fit_lead_set(
     settings,
     checkpoint,
     batches=None,
-    epochs=None,
 ) -> FittedModel:
     """Train one lead set's network from the criteria's start.
 
-    With ``validation_records``, the epoch with the best validation Challenge metric is kept (early
-    stopping after ``config.patience_epochs`` without progress; the start, epoch 0, competes) and the
-    thresholds are those tuned on them. Without (None), the network trains for ``epochs`` (default
-    ``config.epochs``) epochs and is kept as it ends (0 epochs: the start), with no thresholds.
+    The epoch with the best Challenge metric on ``validation_records`` is kept (early stopping after
+    ``config.patience_epochs`` without progress; the start, epoch 0, competes), with the thresholds tuned
+    on them; with ``config.epochs`` 0 the network is the start, without thresholds.
 
     ``checkpoint`` is the folder for the per-epoch checkpoint; a run that finds one there resumes from it.
     ``batches`` makes the input pipeline (called as :class:`ecgcrnn.data.batches.WindowBatches` is, the
@@ -255,26 +261,21 @@ def fit_lead_set(
             network = build_model(leads, table.names, config.network, **shape, unroll=False)
         network.compile(keras.optimizers.Adam(config.learning_rate), make_loss(config.loss, prevalence))
     prepare(network, strategy)
-    validated = validation_records is not None
-    if validated:
-        validation = batches(cache, lead_set, validation_records, batch, seed, False)
-        labels = cache.labels[validation_records] > 0
-        monitor = ChallengeMonitor(validation, labels, table, config, checkpoint, state)
-    else:
-        monitor = ChallengeMonitor(None, None, table, config, checkpoint, state)
-    epochs = config.epochs if epochs is None or validated else epochs
-    stopped = bool(state) and validated and state["wait"] >= config.patience_epochs  # early, before a restart
-    if epochs > (state["epoch"] + 1 if state else 0) and not stopped:
+    validation = batches(cache, lead_set, validation_records, batch, seed, False)
+    labels = cache.labels[validation_records] > 0
+    monitor = ChallengeMonitor(validation, labels, table, config, checkpoint, state)
+    stopped = bool(state) and state["wait"] >= config.patience_epochs  # early, before a restart
+    if config.epochs > (state["epoch"] + 1 if state else 0) and not stopped:
         network.fit(
             training,
-            epochs=epochs,
+            epochs=config.epochs,
             initial_epoch=state["epoch"] + 1 if state else 0,
             callbacks=[monitor, EpochProgress(disable=None if is_chief(strategy) else True)],
             verbose=0,  # EpochProgress draws bars on a terminal; the monitor logs each epoch
             shuffle=False,  # the batches are shuffled already; Keras' own order could differ between workers
         )
     probabilities = np.zeros((0, len(table)))
-    if validated and (checkpoint / "best.weights.h5").is_file():
+    if (checkpoint / "best.weights.h5").is_file():
         network.load_weights(checkpoint / "best.weights.h5")
         probabilities = predict_records(network, validation)
         thresholds, metric = tuned_metric(labels, probabilities, table)
@@ -284,10 +285,15 @@ def fit_lead_set(
     for layer in network.layers:
         inference_network.get_layer(layer.name).set_weights(layer.get_weights())
     decided = (NETWORK,) * len(table)
-    best = monitor.best_epoch if validated else epochs
-    history = monitor.history
     return FittedModel(
-        inference_network, thresholds, metric, history, decided, prevalence, best, probabilities
+        inference_network,
+        thresholds,
+        metric,
+        monitor.history,
+        decided,
+        prevalence,
+        monitor.best_epoch,
+        probabilities,
     )
 
 
@@ -346,6 +352,10 @@ def tuned_metric(labels: np.ndarray, probabilities: np.ndarray, table) -> tuple[
     return thresholds, compute_challenge_metric(table.weights, labels, outputs, table.normal_index)
 
 
+def _load_network(path: Path):
+    return keras.saving.load_model(path, compile=False, safe_mode=True)
+
+
 def _save_atomically(save, path: Path) -> None:
     """``save(temporary)``, then the temporary replaces ``path``: never half a checkpoint."""
     with replacing(path) as temporary:
@@ -365,7 +375,7 @@ def _write_state(checkpoint: Path, state: dict) -> None:
 
 class ChallengeMonitor(keras.callbacks.Callback):
     """After each epoch: the validation Challenge metric, best weights, early stopping and halving the
-    learning rate (when there are validation records: ``validation`` not None), and a resumable checkpoint.
+    learning rate, and a resumable checkpoint.
 
     ``best_epoch`` is the epoch of the best weights (0: the start, scored before the first epoch).
     """
@@ -382,19 +392,14 @@ class ChallengeMonitor(keras.callbacks.Callback):
     def on_train_begin(self, logs=None):
         if not self.model.optimizer.built:  # so that every saved weights file has the same variables
             self.model.optimizer.build(self.model.trainable_variables)
-        if self.validation is not None and not self.history:  # a fresh start: score the start as epoch 0
+        if not self.history:  # a fresh start: score the start as epoch 0
             _, metric = tuned_metric(self.labels, predict_records(self.model, self.validation), self.table)
             self.best, self.best_epoch = metric, 0
             _save_atomically(self.model.save_weights, self.checkpoint / "best.weights.h5")
             log.info("epoch 0: validation challenge metric %.3f", metric)
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = {} if logs is None else logs
-        if self.validation is not None:
-            self._validate(epoch, logs)
-        else:
-            self.history.append({key: float(value) for key, value in logs.items()})
-            log.info("epoch %d: loss %.4f", epoch + 1, logs.get("loss", float("nan")))
+        self._validate(epoch, {} if logs is None else logs)
         _save_atomically(self.model.save, self.checkpoint / "last.keras")
         state = {"epoch": epoch, "best": self.best, "wait": self.wait, "history": self.history}
         _write_state(self.checkpoint, state | {"best_epoch": self.best_epoch})

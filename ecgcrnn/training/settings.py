@@ -35,9 +35,10 @@ class TrainingConfig:
     threshold_folds : int
         The decision thresholds are chosen on out-of-fold predictions of every training record: the
         records are split into this many multilabel-stratified folds, a network is trained on all but one
-        (early stopping on the one left out) and predicts the one left out; the model kept is then trained
-        on every record for the folds' median best epoch count. 0 is the earlier rule: one network, with
-        ``validation_fraction`` of the records held out for early stopping and the thresholds.
+        (early stopping on the one left out) and predicts the one left out; the model kept is the fold
+        networks' average, to which the thresholds apply as they were tuned. 0 is the earlier rule: one
+        network, with ``validation_fraction`` of the records held out for early stopping and the
+        thresholds.
     validation_fraction : float
         Share of the records held out (multilabel-stratified) for early stopping and thresholds when
         ``threshold_folds`` is 0.
@@ -75,7 +76,7 @@ class TrainingConfig:
     batch_size: int = 64
     learning_rate: float = 3e-4
     patience_epochs: int = 6
-    threshold_folds: int = 3
+    threshold_folds: int = 2
     validation_fraction: float = 0.15
     min_positives: int = 10
     residual_prior_sd: float = 0.1
