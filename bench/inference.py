@@ -1,8 +1,9 @@
 """Speed of inference: ``run_model`` per stage on one core, and ``test_model.py`` on 1,000 recordings.
 
-Untrained networks with the entry's architecture are built with :func:`ecgcrnn.model.network.build_model` and
-saved with :func:`ecgcrnn.inference.store.save_model` into a temporary folder, so the timed code path is the
-entry's (``load_model``, ``run_model``, the CLI) without a training run. Three tables:
+Untrained networks with the entry's architecture are built with :func:`ecgcrnn.model.network.build_model`,
+averaged as training keeps them (``TrainingConfig.threshold_folds`` fold networks), and saved with
+:func:`ecgcrnn.inference.store.save_model` into a temporary folder, so the timed code path is the entry's
+(``load_model``, ``run_model``, the CLI) without a training run. Three tables:
 
 1. ``run_model`` by stage, on one core (TF intra/inter-op threads 1, BLAS/OpenMP threads 1, pinned to one
    CPU), over the real 10 s 500 Hz records of ../shared/data/challenge, for each of the five lead sets:
@@ -95,13 +96,16 @@ def read_records(data: Path) -> list[tuple[str, np.ndarray]]:
 
 
 def save_untrained_models(models: Path) -> None:
-    """One untrained network per lead set, saved as training would save it."""
+    """One untrained model per lead set (the default number of fold networks, averaged), saved as training
+    would save it."""
     from ecgcrnn.inference.store import save_model
-    from ecgcrnn.model.network import build_model
+    from ecgcrnn.model.network import average_networks, build_model
+    from ecgcrnn.training.settings import TrainingConfig
 
     classes = default_class_table().names
+    members = max(TrainingConfig().threshold_folds, 1)
     for lead_set, leads in LEAD_SETS.items():
-        network = build_model(leads, classes)
+        network = average_networks([build_model(leads, classes) for _ in range(members)])
         save_model(models, lead_set, network, np.full(len(classes), 0.5), classes, PipelineSettings())
 
 

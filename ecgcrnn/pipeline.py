@@ -49,7 +49,7 @@ from ecgcrnn.features.criteria import criteria_scores, stated_grades
 from ecgcrnn.features.measurements import Measurements, combine_windows, measure
 from ecgcrnn.features.settings import FeatureConfig, MeasurementConfig
 from ecgcrnn.io.records import Header, as_header, get_age, get_sex
-from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
+from ecgcrnn.signal.preprocessing import PreprocessConfig, leads_rescaled, preprocess, windows
 
 INPUT_NAMES = (
     "signal",
@@ -148,6 +148,11 @@ def prepare_record(
 ) -> PreparedRecord:
     """Preprocess, delineate and featurise one recording, and assemble the network's inputs.
 
+    The measurements of a recording whose leads were rescaled to one range
+    (:func:`ecgcrnn.signal.preprocessing.leads_rescaled`) keep no amplitude and no axis
+    (:meth:`Measurements.without_amplitudes <ecgcrnn.features.measurements.Measurements.without_amplitudes>`),
+    so no criterion reads voltages that were not recorded as such.
+
     Parameters
     ----------
     header : str or Header
@@ -170,6 +175,8 @@ def prepare_record(
         measure(window, fs_hz, leads, delineation, settings.measurements)
         for window, delineation in zip(cut, delineations, strict=True)
     ]
+    if leads_rescaled(header, recording):  # amplitudes that say nothing in millivolts
+        measurements = [m.without_amplitudes() for m in measurements]
     age, sex = get_age(header), get_sex(header)
     inputs = assemble_inputs(cut, features, demographics(age, sex), measurements, age, sex)
     return PreparedRecord(cut, delineations, features, measurements, inputs)

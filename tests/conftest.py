@@ -17,6 +17,7 @@ import pytest
 from helpers import (
     CACHE_RECORDS,
     CHALLENGE_DATA,
+    LUDB_CHALLENGE_DATA,
     UNTRAINED_PREVALENCE,
     UNTRAINED_THRESHOLDS,
     copy_records,
@@ -29,7 +30,7 @@ from helpers import (
 
 from ecgcrnn.data.cache import build_cache
 
-_READS_SHARED = frozenset({"challenge_dir"})
+_READS_SHARED = frozenset({"challenge_dir", "ludb_challenge_dir"})
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +47,14 @@ def challenge_dir() -> Path:
     if not CHALLENGE_DATA.is_dir():
         pytest.skip("../shared/data/challenge not found")
     return CHALLENGE_DATA
+
+
+@pytest.fixture(scope="session")
+def ludb_challenge_dir() -> Path:
+    """The 200 LUDB records in the Challenge's format (every lead rescaled to 1 mV peak to peak)."""
+    if not LUDB_CHALLENGE_DATA.is_dir():
+        pytest.skip("../shared/data/ludb_challenge not found")
+    return LUDB_CHALLENGE_DATA
 
 
 @pytest.fixture

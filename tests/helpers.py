@@ -28,6 +28,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("ECGCRNN_SHARED") or REPOSITORY.parent / "shared")
 CHALLENGE_DATA = SHARED / "data" / "challenge"
 LUDB_DATA = SHARED / "data" / "ludb"
+LUDB_CHALLENGE_DATA = SHARED / "data" / "ludb_challenge"
 SHARED_WEIGHTS = SHARED / "scoring" / "weights.csv"
 
 # A network small enough to train in seconds: eight convolutional blocks leave four steps for the GRU. Two

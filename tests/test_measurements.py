@@ -16,6 +16,7 @@ from ecgcrnn.features.measurements import (
     LEAD_MEASUREMENTS,
     MEASUREMENTS,
     Measurements,
+    amplitude_names,
     combine_windows,
     measure,
     measurement_names,
@@ -229,3 +230,29 @@ def test_combine_windows_takes_the_median_and_the_largest_count():
 
 def test_combine_windows_of_unmeasurable_windows_is_unmeasurable():
     assert not combine_windows([Measurements({"measurable": 0.0, "noise_mV": 0.5})]).measurable
+
+
+def test_amplitude_names_are_every_millivolt_and_axis_measurement_but_the_noise_level():
+    units = {name: unit for name, unit, _ in MEASUREMENTS}
+    units |= {f"{lead}:{name}": unit for lead in STANDARD_LEADS for name, unit, _ in LEAD_MEASUREMENTS}
+
+    hidden = amplitude_names()
+
+    assert hidden == {n for n, u in units.items() if u in ("mV", "deg")} - {"noise_mV"}
+    assert {"QRS_axis_deg", "limb_QRS_max_mV", "V3:R_mV", "II:T_mV"} <= hidden
+    assert not hidden & {"QRS_ms", "PR_ms", "heart_rate_bpm", "V1:R_peak_time_ms", "R_prime_V1V2"}
+
+
+def test_measurements_without_amplitudes_keep_the_intervals_rhythm_and_quality():
+    measured = _measure(generate_record(7, 0, labels=["NSR", "LQRSV"]))
+
+    kept = measured.without_amplitudes()
+
+    for name in measurement_names():
+        if name in amplitude_names():
+            assert math.isnan(kept[name]), name
+        else:
+            assert kept[name] == measured[name] or (math.isnan(kept[name]) and math.isnan(measured[name])), (
+                name
+            )
+    assert math.isfinite(measured["limb_QRS_max_mV"]) and kept.measurable

@@ -18,15 +18,16 @@ from ecgcrnn.delineation.settings import DelineationConfig
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.features.beats import features_from_delineation
 from ecgcrnn.features.criteria import criteria_scores, stated_grades
-from ecgcrnn.features.measurements import Measurements, measure, measurement_names
+from ecgcrnn.features.measurements import Measurements, amplitude_names, measure, measurement_names
 from ecgcrnn.features.settings import FeatureConfig
 from ecgcrnn.inference.store import FORMAT_VERSION, META_FILE, ModelError, load_model
-from ecgcrnn.io.records import get_age, get_sex, load_header, load_recording
+from ecgcrnn.io.records import get_age, get_sex, load_header, load_recording, parse_header
 from ecgcrnn.model.settings import NetworkConfig
 from ecgcrnn.pipeline import PipelineSettings, assemble_inputs, criteria_inputs, demographics, prepare_record
 from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
 from ecgcrnn.synthetic.generator import write_dataset
 
+STANDARD_12 = LEAD_SETS["twelve"]
 TINY = NetworkConfig(conv_filters=(4,) * 8, signal_rnn_units=4, feature_rnn_units=4, dense_units=(8, 8, 8))
 OTHER = PipelineSettings(
     delineation=DelineationConfig(p_eps_rms=0.5), features=FeatureConfig(j_offset_s=0.08)
@@ -97,6 +98,26 @@ def test_prepare_record_is_preprocess_windows_delineate_features_stage_by_stage(
     grades, known = criteria_inputs(measured, get_age(header), get_sex(header))
     np.testing.assert_array_equal(prepared.inputs["criteria"][0], grades)
     np.testing.assert_array_equal(prepared.inputs["criteria_mask"][0], known)
+
+
+def test_a_recording_with_every_lead_rescaled_to_one_range_is_measured_without_amplitudes(records):
+    header, recording = _read(records)
+    span = np.ptp(recording, axis=1, keepdims=True).astype(np.float64)
+    rescaled = np.round((recording - recording.min(axis=1, keepdims=True)) / span * 1000).astype(np.int16)
+    gains = [float(signal.gain) for signal in parse_header(header).signals]
+    assert len(set(gains)) == 1  # so that equal ADC spans are equal spans in millivolts
+
+    as_recorded = prepare_record(header, recording, STANDARD_12)
+    prepared = prepare_record(header, rescaled, STANDARD_12)
+
+    names = measurement_names()
+    hidden = np.array([name in amplitude_names() for name in names])
+    assert (as_recorded.inputs["measurement_mask"][:, hidden] == 1).any()
+    np.testing.assert_array_equal(prepared.inputs["measurement_mask"][:, hidden], 0)
+    kept = names.index("QRS_ms")
+    assert prepared.inputs["measurement_mask"][0, kept] == 1
+    low_voltage = default_class_table().names.index("251146004")
+    np.testing.assert_array_equal(prepared.inputs["criteria_mask"][:, low_voltage], 0)
 
 
 def test_criteria_inputs_of_a_record_are_its_stated_grades_less_one_half_and_zero_where_nan(records):

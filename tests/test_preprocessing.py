@@ -2,10 +2,11 @@ import numpy as np
 import pytest
 
 from ecgcrnn.domain import STANDARD_LEADS
-from ecgcrnn.io.records import load_header, load_recording
+from ecgcrnn.io.records import find_challenge_files, load_header, load_recording
 from ecgcrnn.signal.preprocessing import (
     PreprocessConfig,
     filter_signal,
+    leads_rescaled,
     preprocess,
     repair_missing,
     resample,
@@ -139,3 +140,56 @@ def test_config_window_samples():
 )
 def test_resampled_length_predicts_resample(fs, samples):
     assert resample(np.zeros((1, samples)), fs, FS).shape[1] == resampled_length(samples, fs, FS)
+
+
+def _header(leads: int, gains=None) -> str:
+    gains = gains or [1000] * leads
+    lines = [f"R1 {leads} 500 5000"]
+    lines += [
+        f"R1.mat 16 {gain}/mV 16 0 0 0 0 {lead}" for gain, lead in zip(gains, STANDARD_LEADS, strict=False)
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _leads(spans_mv, gains=None) -> np.ndarray:
+    """Waves of the given peak-to-peak spans (mV), a frequency each, in ADC units at ``gains``."""
+    gains = gains or [1000] * len(spans_mv)
+    rows = []
+    for i, (span, gain) in enumerate(zip(spans_mv, gains, strict=True)):
+        wave = sine(1.0 + i)
+        rows.append(((wave - wave.min()) / np.ptp(wave) - 0.5) * span * gain)
+    return np.round(np.array(rows)).astype(np.int16)
+
+
+def test_leads_rescaled_to_one_range_are_recognised_in_millivolts_whatever_the_gains():
+    gains = [1000, 500, 2000]
+
+    assert leads_rescaled(_header(3, gains), _leads([1.0, 1.0, 1.0], gains))
+    assert leads_rescaled(_header(12), _leads([2.0] * 12))
+
+
+def test_recorded_leads_of_different_ranges_are_not_rescaled():
+    assert not leads_rescaled(_header(3), _leads([1.0, 0.8, 1.3]))
+    assert not leads_rescaled(_header(3, [1000, 500, 2000]), _leads([1.0, 1.0, 1.0]))  # equal in ADC only
+
+
+def test_two_leads_flat_leads_and_missing_leads_never_count_as_rescaled():
+    assert not leads_rescaled(_header(2), _leads([1.0, 1.0]))  # pairs of equal range occur by chance
+    assert not leads_rescaled(_header(3), np.zeros((3, 5000), np.int16))
+    missing = _leads([1.0, 1.0, 1.0])
+    missing[2] = -32768  # WFDB's invalid sample throughout
+    assert not leads_rescaled(_header(3), missing)
+
+
+@pytest.mark.real_data
+def test_no_real_challenge_record_counts_as_rescaled(challenge_dir):
+    for header_file, recording_file in zip(*find_challenge_files(challenge_dir), strict=True):
+        header = load_header(header_file)
+        assert not leads_rescaled(header, load_recording(recording_file, header)), header_file
+
+
+@pytest.mark.real_data
+def test_every_ludb_record_in_the_challenge_format_counts_as_rescaled(ludb_challenge_dir):
+    for header_file, recording_file in zip(*find_challenge_files(ludb_challenge_dir), strict=True):
+        header = load_header(header_file)
+        assert leads_rescaled(header, load_recording(recording_file, header)), header_file

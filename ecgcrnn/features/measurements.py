@@ -113,6 +113,15 @@ def _names() -> tuple[str, ...]:
     )
 
 
+@functools.cache
+def amplitude_names() -> frozenset[str]:
+    """The measurements in millivolts and the frontal axes (computed from the limb leads' relative
+    amplitudes); the noise level, a quality figure, is not among them."""
+    units = {name: unit for name, unit, _ in MEASUREMENTS}
+    units |= {f"{lead}:{name}": unit for lead in STANDARD_LEADS for name, unit, _ in LEAD_MEASUREMENTS}
+    return frozenset(name for name, unit in units.items() if unit in ("mV", "deg") and name not in _QUALITY)
+
+
 class Measurements(Mapping):
     """One window's (or record's) measurements: a read-only mapping of every name of
     :func:`measurement_names` to a float, NaN where not measured."""
@@ -140,6 +149,14 @@ class Measurements(Mapping):
     def measurable(self) -> bool:
         """Whether the window could be measured."""
         return self._values["measurable"] == 1.0
+
+    def without_amplitudes(self) -> Measurements:
+        """These measurements with every amplitude and every axis NaN (:func:`amplitude_names`): those of
+        leads rescaled to one range (:func:`ecgcrnn.signal.preprocessing.leads_rescaled`), whose intervals,
+        rhythm and shapes stand but whose millivolts, and the axes computed from the leads' relative
+        amplitudes, do not."""
+        hidden = amplitude_names()
+        return Measurements({k: math.nan if k in hidden else v for k, v in self._values.items()})
 
     def vector(self) -> tuple[np.ndarray, np.ndarray]:
         """The values in :func:`measurement_names` order (float32, NaN as 0) and the mask (1 = measured)."""

@@ -96,6 +96,28 @@ def preprocess(
     return Preprocessed(filter_signal(mv, config), config.fs_hz, repaired)
 
 
+def leads_rescaled(header: str | Header, recording: np.ndarray) -> bool:
+    """Whether every lead of the recording spans the same range in millivolts (to 1 part in 10,000; three
+    leads or more, none flat): the mark of leads each rescaled to a fixed range, whose amplitudes no longer
+    say how large the heart's potentials were, nor how they compare between leads. Recorded leads differ in
+    range (each sees the heart from another angle); LUDB's copy in the Challenge's format beside this
+    repository has every lead at exactly 1 mV peak to peak. Two leads are not enough to tell: in the
+    Challenge records at hand, 10 of 11,286 pairs of leads span the same range by chance (integer ADC
+    units at 1,000 per mV).
+
+    Parameters
+    ----------
+    header : str or Header
+    recording : numpy.ndarray
+        The matrix as stored, shape (header leads, samples), ADC units.
+    """
+    mv = to_millivolts(header, recording)
+    if mv.shape[0] < 3 or mv.shape[1] < 2 or not np.isfinite(mv).any(axis=1).all():
+        return False
+    span = np.nanmax(mv, axis=1) - np.nanmin(mv, axis=1)
+    return bool(span.min() > 0 and span.max() - span.min() <= 1e-4 * span.max())
+
+
 def repair_missing(signal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Replace non-finite samples by linear interpolation between their finite neighbours.
 
