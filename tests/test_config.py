@@ -121,10 +121,10 @@ def test_validation_fraction_outside_zero_one_raises_value_error(fraction):
         load_config({"ECGCRNN_VALIDATION_FRACTION": fraction})
 
 
-def test_thresholds_come_from_three_folds_and_rare_classes_from_their_criteria_by_default():
+def test_thresholds_come_from_two_folds_and_rare_classes_from_their_criteria_by_default():
     config = TrainingConfig()
 
-    assert (config.threshold_folds, config.min_positives, config.residual_prior_sd) == (3, 10, 0.1)
+    assert (config.threshold_folds, config.min_positives, config.residual_prior_sd) == (2, 10, 0.1)
 
 
 @pytest.mark.parametrize("folds", [0, 2, 5])

@@ -792,7 +792,9 @@ def test_an_epoch_of_training_moves_the_wide_and_deep_paths_and_not_the_criteria
 
     fitted = fit_lead_set(small_cache, "two", learn, held_out, config, PipelineSettings(), checkpoint)
 
-    trained = keras.saving.load_model(checkpoint / "last.keras", safe_mode=True)  # after the epoch
+    trained = keras.saving.load_model(
+        checkpoint / "last.keras", compile=False, safe_mode=True
+    )  # after the epoch
     for name in ("wide_logits", "deep_logits"):
         layer = trained.get_layer(name)
         assert np.any(layer.get_weights()[0] != 0), name
