@@ -129,6 +129,9 @@ class PreparedRecord:
         One per window: the global measurements (:func:`ecgcrnn.features.measurements.measure`).
     inputs : dict of str to numpy.ndarray
         The network's inputs for the W windows (see the module docstring).
+    amplitudes_recorded : bool
+        False for a recording whose leads were rescaled to one range
+        (:func:`ecgcrnn.signal.preprocessing.leads_rescaled`): its measurements hold no amplitude or axis.
     """
 
     windows: np.ndarray
@@ -136,6 +139,7 @@ class PreparedRecord:
     features: list
     measurements: list
     inputs: dict
+    amplitudes_recorded: bool = True
 
     def record_measurements(self) -> Measurements:
         """The whole recording's measurements, combined from its windows'
@@ -175,11 +179,12 @@ def prepare_record(
         measure(window, fs_hz, leads, delineation, settings.measurements)
         for window, delineation in zip(cut, delineations, strict=True)
     ]
-    if leads_rescaled(header, recording):  # amplitudes that say nothing in millivolts
+    recorded = not leads_rescaled(header, recording)
+    if not recorded:  # amplitudes that say nothing in millivolts
         measurements = [m.without_amplitudes() for m in measurements]
     age, sex = get_age(header), get_sex(header)
     inputs = assemble_inputs(cut, features, demographics(age, sex), measurements, age, sex)
-    return PreparedRecord(cut, delineations, features, measurements, inputs)
+    return PreparedRecord(cut, delineations, features, measurements, inputs, recorded)
 
 
 def record_windows(

@@ -8,7 +8,7 @@ from helpers import png_size, save_untrained_model
 from ecgcrnn.app.show import ROW_MM, draw_ecg_paper, ecg_layout, main, show_record
 from ecgcrnn.domain import FIDUCIALS, STANDARD_LEADS, default_class_table
 from ecgcrnn.io.extract import extract_leads
-from ecgcrnn.io.records import load_header, parse_header, write_record
+from ecgcrnn.io.records import load_header, load_recording, parse_header, write_record
 
 
 def saved_model(root, lead_set: str, threshold: float):
@@ -110,6 +110,30 @@ def test_show_of_a_flat_recording_says_it_cannot_be_measured(synthetic_records, 
     assert "too noisy to measure" in out and " ms" not in out
     reading = json.loads((tmp_path / "f.json").read_text())
     assert reading["measurable"] is False and reading["measurements"]["PR_ms"] is None
+
+
+def test_show_of_a_recording_with_every_lead_rescaled_says_it_reads_no_voltage(
+    synthetic_records, tmp_path, capsys
+):
+    header = parse_header(load_header(synthetic_records / "C2_10s.hea"))
+    recording = load_recording(synthetic_records / "C2_10s.mat", header).astype(np.float64)
+    low, span = recording.min(axis=1, keepdims=True), np.ptp(recording, axis=1, keepdims=True)
+    rescaled = np.round((recording - low) / span * 1000).astype(np.int16)
+    record = write_record(tmp_path, header, rescaled, header.leads)
+
+    assert main([str(record), "--text", "--json", str(tmp_path / "r.json"), "-q"]) == 0
+
+    out = capsys.readouterr().out
+    assert "rescaled, not as recorded" in out and "QRS axis          not measured" in out
+    reading = json.loads((tmp_path / "r.json").read_text())
+    assert reading["amplitudes_recorded"] is False and reading["measurements"]["limb_QRS_max_mV"] is None
+    assert reading["measurements"]["QRS_ms"] is not None
+
+
+def test_show_json_says_the_amplitudes_of_a_recorded_ecg_were_read(synthetic_records, tmp_path):
+    assert main([str(synthetic_records / "C2_10s"), "--json", str(tmp_path / "r.json"), "-q"]) == 0
+
+    assert json.loads((tmp_path / "r.json").read_text())["amplitudes_recorded"] is True
 
 
 @pytest.mark.real_data

@@ -34,6 +34,7 @@ HEADLINE = (
     ("T_axis_deg", "T axis", "°", "{:+.0f}"),
 )
 """The measurements a report leads with: (name, label, unit, format)."""
+RESCALED = "not read: every lead spans the same range (rescaled, not as recorded), so no voltage or axis"
 _UNITS = {name: unit for name, unit, _ in MEASUREMENTS}
 
 
@@ -59,6 +60,8 @@ class Reading:
     predictions : list of (str, str, float), or None
         Without a model, None; with one, the classes above their thresholds as (class, abbreviation,
         probability), most probable first.
+    amplitudes_recorded : bool
+        False when every lead was rescaled to one range: no amplitude or axis is read then.
     """
 
     record: str
@@ -68,6 +71,7 @@ class Reading:
     statements: list
     criteria: dict
     predictions: list | None = None
+    amplitudes_recorded: bool = True
 
     def to_json(self) -> dict:
         """Plain values (NaN as None), for ``json.dump``."""
@@ -75,6 +79,7 @@ class Reading:
             "record": self.record,
             "leads": list(self.leads),
             "measurable": self.measurable,
+            "amplitudes_recorded": self.amplitudes_recorded,
             "measurements": {name: _plain(value) for name, value in self.measurements.items()},
             "units": {name: _UNITS[name] for name in self.measurements},
             "statements": list(self.statements),
@@ -131,6 +136,7 @@ def reading_of(header, leads, prepared: PreparedRecord, model=None) -> Reading:
         statements=criteria_statements(combined, age, sex),
         criteria=criteria_scores(combined, age, sex),
         predictions=predictions,
+        amplitudes_recorded=prepared.amplitudes_recorded,
     )
 
 
@@ -163,6 +169,8 @@ def report_text(reading: Reading) -> str:
             value = reading.measurements[name]
             shown = f"{spec.format(value)}{unit}" if math.isfinite(value) else "not measured"
             lines.append(f"  {label:<17} {shown}")
+        if not reading.amplitudes_recorded:
+            lines.append(f"  {'amplitudes':<17} {RESCALED}")
         lines.append("Interpretation (criteria):")
         lines.extend(f"  {statement}" for statement in reading.statements or ["no criterion met"])
     if reading.predictions is not None:
