@@ -131,7 +131,7 @@ class PreparedRecord:
         The network's inputs for the W windows (see the module docstring).
     amplitudes_recorded : bool
         False for a recording whose leads were rescaled to one range
-        (:func:`ecgcrnn.signal.preprocessing.leads_rescaled`): its measurements hold no amplitude or axis.
+        (:func:`ecgcrnn.signal.preprocessing.leads_rescaled`): its measurements hold no amplitude.
     """
 
     windows: np.ndarray
@@ -153,7 +153,7 @@ def prepare_record(
     """Preprocess, delineate and featurise one recording, and assemble the network's inputs.
 
     The measurements of a recording whose leads were rescaled to one range
-    (:func:`ecgcrnn.signal.preprocessing.leads_rescaled`) keep no amplitude and no axis
+    (:func:`ecgcrnn.signal.preprocessing.leads_rescaled`) keep no amplitude
     (:meth:`Measurements.without_amplitudes <ecgcrnn.features.measurements.Measurements.without_amplitudes>`),
     so no criterion reads voltages that were not recorded as such.
 

@@ -34,7 +34,7 @@ HEADLINE = (
     ("T_axis_deg", "T axis", "°", "{:+.0f}"),
 )
 """The measurements a report leads with: (name, label, unit, format)."""
-RESCALED = "not read: every lead spans the same range (rescaled, not as recorded), so no voltage or axis"
+RESCALED = "not read: every lead spans the same range (rescaled, not as recorded); axes approximate"
 _UNITS = {name: unit for name, unit, _ in MEASUREMENTS}
 
 
@@ -61,7 +61,8 @@ class Reading:
         Without a model, None; with one, the classes above their thresholds as (class, abbreviation,
         probability), most probable first.
     amplitudes_recorded : bool
-        False when every lead was rescaled to one range: no amplitude or axis is read then.
+        False when every lead was rescaled to one range: no amplitude is read then, and the axes are
+        approximate.
     """
 
     record: str

@@ -115,11 +115,10 @@ def _names() -> tuple[str, ...]:
 
 @functools.cache
 def amplitude_names() -> frozenset[str]:
-    """The measurements in millivolts and the frontal axes (computed from the limb leads' relative
-    amplitudes); the noise level, a quality figure, is not among them."""
+    """The measurements in millivolts; the noise level, a quality figure, is not among them."""
     units = {name: unit for name, unit, _ in MEASUREMENTS}
     units |= {f"{lead}:{name}": unit for lead in STANDARD_LEADS for name, unit, _ in LEAD_MEASUREMENTS}
-    return frozenset(name for name, unit in units.items() if unit in ("mV", "deg") and name not in _QUALITY)
+    return frozenset(name for name, unit in units.items() if unit == "mV" and name not in _QUALITY)
 
 
 class Measurements(Mapping):
@@ -151,10 +150,10 @@ class Measurements(Mapping):
         return self._values["measurable"] == 1.0
 
     def without_amplitudes(self) -> Measurements:
-        """These measurements with every amplitude and every axis NaN (:func:`amplitude_names`): those of
-        leads rescaled to one range (:func:`ecgcrnn.signal.preprocessing.leads_rescaled`), whose intervals,
-        rhythm and shapes stand but whose millivolts, and the axes computed from the leads' relative
-        amplitudes, do not."""
+        """These measurements with every amplitude NaN (:func:`amplitude_names`): those of leads rescaled to
+        one range (:func:`ecgcrnn.signal.preprocessing.leads_rescaled`), whose intervals, rhythm and shapes
+        stand but whose millivolts do not. The frontal axes stay: a lead rescaled by a positive factor keeps
+        the sign of each wave, and so the axis its quadrant, though not its exact angle."""
         hidden = amplitude_names()
         return Measurements({k: math.nan if k in hidden else v for k, v in self._values.items()})
 
