@@ -116,9 +116,8 @@ def _names() -> tuple[str, ...]:
 @functools.cache
 def amplitude_names() -> frozenset[str]:
     """The measurements in millivolts; the noise level, a quality figure, is not among them."""
-    units = {name: unit for name, unit, _ in MEASUREMENTS}
-    units |= {f"{lead}:{name}": unit for lead in STANDARD_LEADS for name, unit, _ in LEAD_MEASUREMENTS}
-    return frozenset(name for name, unit in units.items() if unit == "mV" and name not in _QUALITY)
+    units = {name: unit for name, unit, _ in MEASUREMENTS + LEAD_MEASUREMENTS}
+    return frozenset(n for n in _names() if units[n.split(":")[-1]] == "mV" and n not in _QUALITY)
 
 
 class Measurements(Mapping):
