@@ -23,7 +23,6 @@ from ecgcrnn.model.network import (
     prior_logits,
 )
 from ecgcrnn.pipeline import INPUT_NAMES
-from ecgcrnn.training.thresholds import NEVER
 
 CLASSES = default_class_table().names
 PREVALENCE = np.linspace(0.01, 0.6, len(CLASSES))
@@ -203,17 +202,6 @@ def test_criteria_probabilities_of_an_undecided_class_are_its_prevalence():
     probabilities = criteria_probabilities(np.zeros((2, 3)), np.zeros((2, 3)), prevalence)
 
     np.testing.assert_allclose(probabilities, np.tile(prevalence, (2, 1)), rtol=1e-12)
-
-
-def test_criteria_probabilities_stay_below_the_never_threshold_whatever_the_grade_or_prior():
-    # A class training leaves to its criterion but never states has the threshold NEVER (1.0): no grade and
-    # no prior (clipped to +-7) may reach it.
-    grades = np.array([[0.5, 0.5, 0.5], [0.0, 0.0, 0.0]])
-    known = np.array([[1.0, 1.0, 1.0], [0.0, 0.0, 0.0]])
-
-    probabilities = criteria_probabilities(grades, known, np.array([1.0, 1 - 1e-9, 0.99]))
-
-    assert probabilities.max() < NEVER
 
 
 def test_rolled_network_weights_give_the_unrolled_network_the_same_outputs():

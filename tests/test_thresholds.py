@@ -219,7 +219,7 @@ def test_fixed_threshold_is_kept_and_the_other_classes_are_chosen_around_it():
     # which the default start (a at 0.5, nowhere) only reaches by moving a.
     probabilities = np.array([[0.1, 0.3, 0.8], [0.9, 0.2, 0.1], [0.8, 0.4, 0.2]])
 
-    thresholds = choose_thresholds(LABELS, probabilities, WEIGHTS, NORMAL, choices=[None, None, (0.9,)])
+    thresholds = choose_thresholds(LABELS, probabilities, WEIGHTS, NORMAL, fixed=[np.nan, np.nan, 0.9])
 
     assert thresholds[2] == 0.9
     expected = np.array([[0, 1, 0], [1, 0, 0], [1, 1, 0]], dtype=bool)
@@ -230,7 +230,7 @@ def test_fixed_threshold_holds_even_where_choosing_it_would_score_higher():
     # a fixed at 0.5 is never predicted (its probabilities are at most .4): the best left is b on r0, 0.25.
     probabilities = np.array([[0.1, 0.3, 0.8], [0.9, 0.2, 0.1], [0.8, 0.4, 0.2]])
 
-    thresholds = choose_thresholds(LABELS, probabilities, WEIGHTS, NORMAL, choices=[None, (0.5,), None])
+    thresholds = choose_thresholds(LABELS, probabilities, WEIGHTS, NORMAL, fixed=[np.nan, 0.5, np.nan])
 
     assert thresholds[1] == 0.5
     outputs = apply_thresholds(probabilities, thresholds)
@@ -240,75 +240,26 @@ def test_fixed_threshold_holds_even_where_choosing_it_would_score_higher():
 
 def test_fixed_thresholds_off_the_candidate_grid_are_kept_exactly():
     table, labels, probabilities = random_case(300, seed=9)
-    choices = [None] * len(table)
-    choices[3], choices[11] = (0.123456,), (0.987654,)
+    fixed = np.full(len(table), np.nan)
+    fixed[[3, 11]] = 0.123456, 0.987654
 
-    thresholds = choose_thresholds(labels, probabilities, table.weights, table.normal_index, choices=choices)
+    thresholds = choose_thresholds(labels, probabilities, table.weights, table.normal_index, fixed=fixed)
 
     assert thresholds[3] == 0.123456 and thresholds[11] == 0.987654
 
 
-def test_no_choices_is_the_same_as_none_for_every_class():
+def test_no_fixed_threshold_is_the_same_choice_as_all_nan():
     table, labels, probabilities = random_case(300, seed=10)
 
     free = choose_thresholds(labels, probabilities, table.weights, table.normal_index)
-    unconstrained = choose_thresholds(
-        labels, probabilities, table.weights, table.normal_index, choices=[None] * len(table)
+    unfixed = choose_thresholds(
+        labels, probabilities, table.weights, table.normal_index, fixed=np.full(len(table), np.nan)
     )
 
-    np.testing.assert_array_equal(unconstrained, free)
+    np.testing.assert_array_equal(unfixed, free)
 
 
-# Choices: class b is stated on r0 (.8, where it earns .25 beside no a) and on r1 (.6, a normal recording,
-# which it halves). A free threshold between .6 and .8 takes r0 only; offered (0.5, NEVER), stating b at 0.5
-# takes both (net -0.25), so the choice is never.
-CHOICE_PROBABILITIES = np.array([[0.1, 0.1, 0.8], [0.9, 0.2, 0.6], [0.8, 0.2, 0.2]])
-
-
-def test_free_threshold_states_class_b_on_r0_alone():
-    thresholds = choose_thresholds(LABELS, CHOICE_PROBABILITIES, WEIGHTS, NORMAL)
-
-    assert 0.6 < thresholds[2] <= 0.8
-
-
-def test_choices_never_where_stating_at_the_first_choice_lowers_the_metric():
-    thresholds = choose_thresholds(
-        LABELS, CHOICE_PROBABILITIES, WEIGHTS, NORMAL, choices=[None, None, (0.5, 1.0)]
-    )
-
-    assert thresholds[2] == 1.0
-    outputs = apply_thresholds(CHOICE_PROBABILITIES, thresholds)
-    np.testing.assert_array_equal(outputs, [[0, 0, 0], [1, 0, 0], [1, 0, 0]])
-
-
-def test_choices_keep_the_first_where_it_scores_higher():
-    probabilities = CHOICE_PROBABILITIES.copy()
-    probabilities[1, 2] = 0.4  # b no longer reaches 0.5 on the normal r1: stated on r0 alone, +0.25
-
-    thresholds = choose_thresholds(LABELS, probabilities, WEIGHTS, NORMAL, choices=[None, None, (0.5, 1.0)])
-
-    assert thresholds[2] == 0.5
-
-
-def test_a_tie_between_choices_keeps_the_first():
-    probabilities = CHOICE_PROBABILITIES.copy()
-    probabilities[:, 2] = 0.3  # b below 0.5 everywhere: stating at 0.5 and never give the same outputs
-
-    thresholds = choose_thresholds(LABELS, probabilities, WEIGHTS, NORMAL, choices=[None, None, (0.5, 1.0)])
-
-    assert thresholds[2] == 0.5
-
-
-@pytest.mark.parametrize(
-    "choices, message",
-    [
-        ([None, (0.5, 1.0)], "2 threshold choices do not match 3 classes"),
-        ([None] * 4, "4 threshold choices do not match 3 classes"),
-        ([None, None, ()], "one or more finite numbers"),
-        ([None, None, (0.5, np.nan)], "one or more finite numbers"),
-    ],
-    ids=["short", "long", "empty", "nan"],
-)
-def test_invalid_choices_raise_value_error(choices, message):
-    with pytest.raises(ValueError, match=message):
-        choose_thresholds(LABELS, CHOICE_PROBABILITIES, WEIGHTS, NORMAL, choices=choices)
+@pytest.mark.parametrize("fixed", [[0.5, 0.5], [[np.nan, 0.5, np.nan]], 0.5], ids=["length", "2d", "scalar"])
+def test_fixed_thresholds_not_one_per_class_raise_value_error(fixed):
+    with pytest.raises(ValueError, match="fixed thresholds of shape .* do not match 3 classes"):
+        choose_thresholds([[True, False, False]], [[0.5, 0.5, 0.5]], WEIGHTS, NORMAL, fixed=fixed)

@@ -31,7 +31,6 @@ from ecgcrnn.training import loop as training_module
 from ecgcrnn.training.loop import (
     CHECKPOINTS,
     CRITERIA,
-    CRITERION_CHOICES,
     FOLD_NETWORK,
     NETWORK,
     ChallengeMonitor,
@@ -280,7 +279,7 @@ def test_training_saves_what_decides_each_class_the_prevalence_and_the_epochs(tw
     assert meta["decided_by"] == [CRITERIA if r else NETWORK for r in rare] and rare.any() and not rare.all()
     np.testing.assert_allclose(meta["prevalence"], training_labels.mean(axis=0))
     assert meta["epochs"] in (0, 1, 2)
-    assert np.isin(np.asarray(meta["thresholds"])[rare], CRITERION_CHOICES).all()
+    np.testing.assert_array_equal(np.asarray(meta["thresholds"])[rare], 0.5)
     model = load_model(first, ("I", "II"))
     np.testing.assert_array_equal(model.by_criteria, rare)
     np.testing.assert_allclose(model.prevalence, training_labels.mean(axis=0), rtol=1e-6)
@@ -525,13 +524,13 @@ def test_classes_with_fewer_positives_than_min_positives_are_decided_by_their_cr
     rare = small_cache.labels.sum(axis=0) < SMALL.min_positives
     assert rare.sum() == 25 and not rare[TABLE.names.index("426783006")]  # all but sinus rhythm
     assert fitted.decided_by == tuple(CRITERIA if r else NETWORK for r in rare)
-    assert np.isin(fitted.thresholds[rare], CRITERION_CHOICES).all()
+    np.testing.assert_array_equal(fitted.thresholds[rare], 0.5)
     assert fitted.thresholds.shape == (26,)
 
 
 def _chosen_on(cache, probabilities: np.ndarray):
     """The thresholds and metric that out-of-fold ``probabilities`` (records, C) of the small cache's records
-    should give: the rare classes take their criteria's probabilities and the threshold 0.5 or never."""
+    should give: the rare classes take their criteria's probabilities and the threshold 0.5."""
     records = cache.usable
     labels = cache.labels[records] > 0
     rare = labels.sum(axis=0) < SMALL.min_positives
@@ -539,8 +538,8 @@ def _chosen_on(cache, probabilities: np.ndarray):
     probabilities[:, rare] = criteria_record_probabilities(cache, "two", records, labels.mean(axis=0))[
         :, rare
     ]
-    choices = [CRITERION_CHOICES if r else None for r in rare]
-    thresholds = choose_thresholds(labels, probabilities, TABLE.weights, TABLE.normal_index, choices=choices)
+    fixed = np.where(rare, 0.5, np.nan)
+    thresholds = choose_thresholds(labels, probabilities, TABLE.weights, TABLE.normal_index, fixed=fixed)
     outputs = apply_thresholds(probabilities, thresholds)
     return thresholds, compute_challenge_metric(TABLE.weights, labels, outputs, TABLE.normal_index)
 
@@ -724,7 +723,7 @@ def test_fit_with_thresholds_of_tiny_networks_leaves_the_rare_classes_to_their_c
     rare = small_cache.labels[small_cache.usable].sum(axis=0) < SMALL.min_positives
 
     assert small_fit["decided_by"] == [CRITERIA if r else NETWORK for r in rare]
-    assert np.isin(np.asarray(small_fit["thresholds"])[rare], CRITERION_CHOICES).all()
+    np.testing.assert_array_equal(np.asarray(small_fit["thresholds"])[rare], 0.5)
 
 
 @pytest.mark.slow

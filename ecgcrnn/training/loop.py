@@ -7,9 +7,7 @@ predictions of every training record (:attr:`TrainingConfig.threshold_folds
 but one, early-stopped on the one left out (its epochs scored over all their windows, the thresholds tuned
 on them; the start itself, epoch 0, competes), and predicts it. The model kept is the fold networks'
 average (:func:`ecgcrnn.model.network.average_networks`), so the thresholds apply to the networks they were
-tuned on; a class with fewer than ``min_positives`` positive records is decided by its criterion, or never
-stated where stating its criterion lowers the Challenge metric of the training records (a criterion's
-false calls on the hospitals at hand are data too; a tie keeps the criterion). Every
+tuned on; a class with fewer than ``min_positives`` positive records is decided by its criterion. Every
 epoch leaves a checkpoint (model with optimizer state, and a JSON state) and every finished fold its
 network and predictions, so a run that is interrupted resumes where it stopped when started again with the
 same arguments; a lead set whose model is already saved is skipped.
@@ -36,14 +34,13 @@ from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import compute_challenge_metric
 from ecgcrnn.training.distribute import current_strategy, is_chief, precision, prepare, worker_folder
 from ecgcrnn.training.settings import TrainingConfig, load_config
-from ecgcrnn.training.thresholds import NEVER, apply_thresholds, choose_thresholds
+from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds
 
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = ".checkpoints"
 FOLD_NETWORK = "network.keras"  # a finished fold's inference network, in its checkpoint folder
 MIN_RECORDS = 4  # readable records needed to train and validate
-CRITERION_CHOICES = (0.5, NEVER)  # a rare class: its criterion's decision (probability 0.5 or more), or never
 
 
 def train(data_directory, model_directory, config: TrainingConfig | None = None) -> dict[str, float]:
@@ -132,8 +129,7 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
 
     With ``config.threshold_folds`` k >= 2: k fold networks give out-of-fold probabilities of every record,
     on which the thresholds are chosen (a class with fewer than ``config.min_positives`` positives is left
-    to its criterion: its probability is the criteria path's, its threshold 0.5, or :data:`NEVER
-    <ecgcrnn.training.thresholds.NEVER>` where that scores higher on the records); the network kept is the
+    to its criterion: its probability is the criteria path's, its threshold 0.5); the network kept is the
     fold networks' average, and ``best_epoch`` the median of their best epochs. ``checkpoint`` holds the
     folds' checkpoints; each finished fold leaves its network and its predictions there (``network.keras``,
     ``out_of_fold.npz``), from which an interrupted run resumes. With k = 0: :func:`fit_lead_set` on a
@@ -173,20 +169,18 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
         log.info("%s leads: fold %d of %d, best epoch %d", lead_set, fold + 1, config.threshold_folds, best)
     by_criteria = np.array([d == CRITERIA for d in decided_by])
     oof[:, by_criteria] = criteria_record_probabilities(cache, lead_set, records, prevalence)[:, by_criteria]
-    choices = [CRITERION_CHOICES if rare else None for rare in by_criteria]
-    thresholds = choose_thresholds(labels, oof, table.weights, table.normal_index, choices=choices)
+    fixed = np.where(by_criteria, 0.5, np.nan)
+    thresholds = choose_thresholds(labels, oof, table.weights, table.normal_index, fixed=fixed)
     metric = compute_challenge_metric(
         table.weights, labels, apply_thresholds(oof, thresholds), table.normal_index
     )
     log.info(
         "%s leads: out-of-fold challenge metric %.3f; the fold networks' best epochs %s; decided by the "
-        "criteria: %d classes, of which %d are never stated (their criterion lowered the training records' "
-        "metric)",
+        "criteria: %d classes",
         lead_set,
         metric,
         best_epochs,
         int(by_criteria.sum()),
-        int((by_criteria & (thresholds == NEVER)).sum()),
     )
     network = average_networks(networks, f"crnn_{len(LEAD_SETS[lead_set])}_leads")
     epochs = int(np.median(best_epochs))

@@ -44,8 +44,7 @@ class TrainingConfig:
         ``threshold_folds`` is 0.
     min_positives : int
         A class with fewer positive training records than this is decided by its criterion (grade 0.5 or
-        more), not by a threshold learnt from so few, or never stated where its criterion lowers the
-        training records' Challenge metric (with ``threshold_folds`` above 0).
+        more), not by a threshold learnt from so few (with ``threshold_folds`` above 0).
     residual_prior_sd : float
         How far the wide and deep paths may move the logits from the criteria's: their output kernels
         carry the L2 penalty 1 / (2 sd² n) for n training records (a Gaussian prior of this SD on each

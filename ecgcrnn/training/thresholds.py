@@ -30,7 +30,7 @@ def choose_thresholds(
     candidates: int = 100,
     passes: int = 5,
     default=0.5,
-    choices=None,
+    fixed=None,
 ) -> np.ndarray:
     """Per-class thresholds that maximise the challenge metric of ``probabilities >= thresholds``.
 
@@ -51,12 +51,9 @@ def choose_thresholds(
         The most passes over the classes; the ascent stops after a pass that changes nothing.
     default : float, default 0.5
         The one threshold of the second start point.
-    choices : sequence of C (None or array_like of float), optional
-        Classes whose thresholds are chosen among a few given values only (the others are chosen with
-        these in place): where entry k is not None, class k starts at its first value and moves to another
-        only where that scores higher (a tie keeps the first); one value fixes the threshold. Training
-        gives a class left to its criterion the choice ``(0.5, NEVER)``: state the criterion, or never
-        state the class.
+    fixed : array_like of float, shape (C,), optional
+        Thresholds that are given, not chosen: a class whose entry is not NaN keeps it (the others are
+        chosen with these in place).
 
     Returns
     -------
@@ -74,20 +71,16 @@ def choose_thresholds(
     weights = _check_weights(weights, labels.shape[1])
     _check_options(labels.shape[1], normal_index, candidates, passes, default)
     metric = IncrementalMetric(labels, probabilities, weights, normal_index)
-    choices = [None] * labels.shape[1] if choices is None else list(choices)
-    if len(choices) != labels.shape[1]:
-        raise ValueError(f"{len(choices)} threshold choices do not match {labels.shape[1]} classes")
-    choices = [None if c is None else np.asarray(c, dtype=float).reshape(-1) for c in choices]
-    if any(c is not None and not (c.size and np.isfinite(c).all()) for c in choices):
-        raise ValueError("each class's threshold choices must be one or more finite numbers")
-    given = np.array([c is not None for c in choices])
-    first = np.array([c[0] if c is not None else np.nan for c in choices])
+    fixed = np.full(labels.shape[1], np.nan) if fixed is None else np.asarray(fixed, dtype=float)
+    if fixed.shape != (labels.shape[1],):
+        raise ValueError(f"fixed thresholds of shape {fixed.shape} do not match {labels.shape[1]} classes")
+    given = np.isfinite(fixed)
     grids = [
-        choices[k] if given[k] else grid
+        grid[:0] if given[k] else grid
         for k, grid in enumerate(candidate_thresholds(probabilities, candidates))
     ]
     starts = (best_f_measure_thresholds(labels, probabilities, candidates), np.full(labels.shape[1], default))
-    starts = tuple(np.where(given, first, start) for start in starts)
+    starts = tuple(np.where(given, fixed, start) for start in starts)
     results = [_ascend(metric, start, grids, passes) for start in starts]
     scores = [metric.score(apply_thresholds(probabilities, t)) for t in results]
     return results[1] if scores[1] > scores[0] + TOLERANCE else results[0]
@@ -233,6 +226,8 @@ def _ascend(metric: IncrementalMetric, start: np.ndarray, grids: list[np.ndarray
     for _ in range(passes):
         moved = False
         for k, grid in enumerate(grids):
+            if not len(grid):  # a given threshold
+                continue
             scores = metric.column_scores(outputs, k, np.append(grid, thresholds[k]))
             if scores[:-1].max() > scores[-1] + TOLERANCE:
                 thresholds[k] = _middle_of_best(grid, scores[:-1])
