@@ -42,7 +42,7 @@ def gate(labels: np.ndarray, stated: np.ndarray, rare: np.ndarray, table) -> np.
         on = compute_challenge_metric(table.weights, labels, stated & keep, table.normal_index)
         keep[k] = False
         off = compute_challenge_metric(table.weights, labels, stated & keep, table.normal_index)
-        keep[k] = not off > on
+        keep[k] = off <= on  # a tie keeps the criterion
     return keep
 
 
