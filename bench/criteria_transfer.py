@@ -11,7 +11,7 @@ leaving one source out (the sources of :mod:`quality`):
 - gated: each rare class of the training sources, in turn, switched off where that raises their metric
   with the other classes as they stand (a tie keeps the criterion).
 
-Prints the pooled out-of-source Challenge metric of both, per lead set, then each source's.
+Prints, per lead set and rule, the pooled out-of-source Challenge metric and each held-out source's.
 
 Usage: ``python bench/criteria_transfer.py DATA_DIR [DATA_DIR ...] [--cache DIR]``
 """
@@ -71,14 +71,15 @@ def compare(cache) -> None:
     for lead_set in LEAD_SETS:
         outputs = {rule: np.zeros(labels.shape, bool) for rule in RULES}
         for held_out in names:
-            train, test = usable[sources != held_out], usable[sources == held_out]
+            here = sources == held_out
+            train, test = usable[~here], usable[here]
             train_labels = cache.labels[train] > 0
             prevalence = train_labels.mean(axis=0)
             stated = criteria_record_probabilities(cache, lead_set, train, prevalence) >= 0.5
             keep = gate(train_labels, stated, train_labels.sum(axis=0) < minimum, table)
             test_stated = criteria_record_probabilities(cache, lead_set, test, prevalence) >= 0.5
-            outputs["stated"][sources == held_out] = test_stated
-            outputs["gated"][sources == held_out] = test_stated & keep
+            outputs["stated"][here] = test_stated
+            outputs["gated"][here] = test_stated & keep
         for rule, binary in outputs.items():
             scores = [compute_challenge_metric(table.weights, labels, binary, table.normal_index)]
             for name in names:
