@@ -8,7 +8,7 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import CACHE_RECORDS, CACHE_WINDOWS, REPOSITORY
+from helpers import CACHE_RECORDS, CACHE_WINDOWS, REPOSITORY, copy_records
 
 from ecgcrnn.data import cache as cache_module
 from ecgcrnn.data.cache import CACHE_FORMAT, DONE, FAILED, FEATURE_ARRAYS, PENDING, build_cache, open_cache
@@ -103,7 +103,18 @@ def test_cache_measurements_and_criteria_are_the_inputs_prepare_record_gives(sma
 
 
 def test_cache_meta_names_the_cache_format(small_cache):
-    assert json.loads((small_cache.directory / "meta.json").read_text())["format"] == CACHE_FORMAT == 3
+    assert json.loads((small_cache.directory / "meta.json").read_text())["format"] == CACHE_FORMAT
+
+
+@pytest.mark.real_data
+def test_cache_records_which_recordings_had_their_leads_rescaled(challenge_dir, ludb_challenge_dir, tmp_path):
+    records = copy_records(challenge_dir, tmp_path / "records", ["A0001", "HR00001"])
+    copy_records(ludb_challenge_dir, records, ["L0001", "L0002"])
+
+    cache = build_cache(records, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
+
+    recorded = dict(zip(cache.record_ids, cache.amplitudes_recorded.tolist(), strict=True))
+    assert recorded == {"A0001": True, "HR00001": True, "L0001": False, "L0002": False}
 
 
 def test_cache_window_count_of_each_record_covers_its_length(small_cache):

@@ -177,6 +177,7 @@ def hand_cache(tmp_path):
         demographics=np.zeros((2, 4), np.float32),
         offsets=np.array([0, 2, 3]),
         status=np.ones(2, np.uint8),
+        amplitudes_recorded=np.ones(2, bool),
     )
 
 

@@ -6,7 +6,13 @@ import keras
 import numpy as np
 import pytest
 
-from ecgcrnn.model.losses import MAX_POSITIVE_WEIGHT, WeightedBinaryCrossentropy, make_loss, positive_weights
+from ecgcrnn.model.losses import (
+    MAX_POSITIVE_WEIGHT,
+    UNKNOWN,
+    WeightedBinaryCrossentropy,
+    make_loss,
+    positive_weights,
+)
 
 Y_TRUE = np.array([[1.0, 0.0], [0.0, 1.0]], dtype=np.float32)
 Y_PRED = np.array([[0.8, 0.3], [0.4, 0.9]], dtype=np.float32)
@@ -86,8 +92,25 @@ def test_make_loss_gives_weighted_bce_with_prevalence_weights():
     assert loss.positive_weights == [2.0, 1.0]
 
 
-def test_make_loss_gives_focal_loss():
-    assert isinstance(make_loss("focal", np.array([0.5])), keras.losses.BinaryFocalCrossentropy)
+def test_focal_loss_equals_keras_binary_focal_crossentropy():
+    y_true = np.array([[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]], np.float32)
+    y_pred = np.array([[0.9, 0.2, 0.3], [0.6, 0.01, 0.99]], np.float32)
+
+    ours = make_loss("focal", np.array([0.5, 0.5, 0.5]))(y_true, y_pred)
+    reference = keras.losses.BinaryFocalCrossentropy(gamma=2.0)(y_true, y_pred)
+
+    assert float(ours) == pytest.approx(float(reference), rel=1e-5)
+
+
+def test_unknown_targets_add_nothing_to_the_loss():
+    loss = WeightedBinaryCrossentropy([3.0, 3.0])
+    y_pred = np.array([[0.9, 0.2]], np.float32)
+
+    with_unknown = float(loss(np.array([[1.0, UNKNOWN]], np.float32), y_pred))
+    first_alone = float(WeightedBinaryCrossentropy([3.0])(np.array([[1.0]], np.float32), y_pred[:, :1]))
+
+    assert with_unknown == pytest.approx(first_alone / 2, rel=1e-6)  # averaged over both classes
+    assert float(loss(np.array([[UNKNOWN, UNKNOWN]], np.float32), y_pred)) == 0.0
 
 
 def test_make_loss_rejects_an_unknown_name():

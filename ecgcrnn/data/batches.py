@@ -48,6 +48,9 @@ class WindowBatches(keras.utils.PyDataset):
     signal : bool
         Read the signal (False: the inputs hold every input but ``signal``, for what needs only the
         features, without reading the largest array).
+    targets : numpy.ndarray, optional
+        The targets of every record of the cache (records, C), e.g. with unknown labels marked -1 for the
+        loss (:data:`ecgcrnn.model.losses.UNKNOWN`); default the cache's labels.
 
     The arrays are read with :class:`ecgcrnn.data.reader.RowReader`, not through memory maps, so that the
     process does not grow with the cache as an epoch reads it.
@@ -66,8 +69,10 @@ class WindowBatches(keras.utils.PyDataset):
         max_batches: int = 0,
         full_batches: bool = False,
         signal: bool = True,
+        targets: np.ndarray | None = None,
     ):
         super().__init__()
+        self.targets = (cache.labels if targets is None else np.asarray(targets)).astype(np.float32)
         self.max_batches, self.full_batches, self.with_signal = max_batches, full_batches, signal
         self._noise_bank = None  # drawn at the first augmented batch
         self.cache, self.lead_set, self.training = cache, lead_set, training
@@ -101,7 +106,7 @@ class WindowBatches(keras.utils.PyDataset):
         for name, array in self.features.items():
             inputs[name] = np.asarray(array[chosen], dtype=np.float32)
         inputs["demographics"] = self.cache.demographics[owners]
-        return inputs, self.cache.labels[owners].astype(np.float32)
+        return inputs, self.targets[owners]
 
     def on_epoch_end(self) -> None:
         """Draw the next epoch's windows; a call before any batch was served (Keras makes one before the

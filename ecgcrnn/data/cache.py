@@ -15,6 +15,7 @@ the data set in memory:
 | ``<set>_criteria.npy`` | (windows, 26) | float32 | the criteria's grades less 0.5 (0 where undecided) |
 | ``<set>_criteria_mask.npy`` | (windows, 26) | uint8 | 1 where the criterion decides |
 | ``labels.npy``, ``demographics.npy`` | (records, 26), (records, 4) | uint8, float32 | per record |
+| ``amplitudes_recorded.npy`` | (records,) | uint8 | 0 where each lead was rescaled to one range |
 | ``offsets.npy`` | (records + 1,) | int64 | record i owns windows offsets[i]:offsets[i + 1] |
 | ``status.npy`` | (records,) | uint8 | 0 pending, 1 done, 2 failed (logged, never trained on) |
 | ``meta.json`` | | | key, the pipeline's settings, record ids and files |
@@ -60,7 +61,7 @@ from ecgcrnn.signal.preprocessing import PreprocessConfig, resampled_length, win
 
 log = logging.getLogger(__name__)
 
-CACHE_FORMAT = 3  # the layout of the folder; what is in it is keyed by the pipeline's settings and code
+CACHE_FORMAT = 4  # the layout of the folder; what is in it is keyed by the pipeline's settings and code
 PENDING, DONE, FAILED = 0, 1, 2
 _CHUNK_RECORDS = 16
 FEATURE_ARRAYS = (
@@ -86,6 +87,7 @@ class Cache:
     demographics: np.ndarray
     offsets: np.ndarray
     status: np.ndarray
+    amplitudes_recorded: np.ndarray
 
     @property
     def signals(self) -> np.ndarray:
@@ -165,6 +167,7 @@ def open_cache(cache_directory) -> Cache:
         demographics=np.load(directory / "demographics.npy"),
         offsets=np.load(directory / "offsets.npy"),
         status=np.load(directory / "status.npy", mmap_mode="r+"),
+        amplitudes_recorded=np.load(directory / "amplitudes_recorded.npy") > 0,
     )
 
 
@@ -236,6 +239,7 @@ def _allocate(directory: Path, plan: list[_Entry], settings: PipelineSettings, l
         if entry.problem:
             log.warning("%s: skipped (%s)", entry.header_file, entry.problem)
     np.save(directory / "status.npy", status)
+    np.save(directory / "amplitudes_recorded.npy", np.ones(len(plan), np.uint8))
     max_beats, window_samples = settings.features.max_beats, settings.preprocess.window_samples
     shapes = {"signals": ((total, len(STANDARD_LEADS), window_samples), np.float16)}
     n_measurements = len(measurement_names())
@@ -296,6 +300,7 @@ def _process_chunk(directory: Path, entries, settings: PipelineSettings, lead_se
         for lead_set in lead_sets
         for name in FEATURE_ARRAYS
     }
+    recorded = np.load(directory / "amplitudes_recorded.npy", mmap_mode="r+")
     results = []
     for index, entry in entries:
         try:
@@ -310,6 +315,7 @@ def _process_chunk(directory: Path, entries, settings: PipelineSettings, lead_se
                     features[lead_set, name][start:stop] = prepared.inputs[name]
                 if lead_set == "twelve":
                     twelve = prepared.windows
+                recorded[index] = prepared.amplitudes_recorded
             if twelve is None:
                 twelve = _check_windows(
                     record_windows(header, recording, STANDARD_LEADS, settings.preprocess), entry
@@ -319,6 +325,7 @@ def _process_chunk(directory: Path, entries, settings: PipelineSettings, lead_se
         except Exception as error:  # one bad record must not stop the build
             results.append((index, f"{type(error).__name__}: {error}"))
     signals.flush()
+    recorded.flush()
     for array in features.values():
         array.flush()
     return results

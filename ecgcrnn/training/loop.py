@@ -26,6 +26,7 @@ import keras
 import numpy as np
 
 from ecgcrnn.data.cache import build_cache
+from ecgcrnn.data.sources import label_known, sources_of
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.inference.predict import CRITERIA, NETWORK
 from ecgcrnn.io.atomic import replacing, write_text
@@ -34,7 +35,7 @@ from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import compute_challenge_metric
 from ecgcrnn.training.distribute import current_strategy, is_chief, precision, prepare, worker_folder
 from ecgcrnn.training.settings import TrainingConfig, load_config
-from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds
+from ecgcrnn.training.thresholds import TOLERANCE, apply_thresholds, choose_thresholds, share_floor
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +141,7 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
     records = np.sort(np.asarray(records))
     labels = cache.labels[records] > 0
     prevalence = labels.mean(axis=0)
+    evidence = Evidence.of(cache, config)
     if config.threshold_folds == 0:
         train_records, validation_records = split_records(cache.labels, records, config)
         fitted = fit_lead_set(
@@ -147,9 +149,10 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
         )
         fitted.decided_by = (NETWORK,) * len(table)
         return fitted
-    decided_by = tuple(CRITERIA if n < config.min_positives else NETWORK for n in labels.sum(axis=0))
+    few = labels.sum(axis=0) < config.min_positives
     oof, networks, best_epochs, history = np.zeros(labels.shape), [], [], []
-    for fold, (learn, held_out) in enumerate(fold_records(cache.labels, records, config)):
+    fold_of = np.zeros(len(records), dtype=int)
+    for fold, (learn, held_out) in enumerate(fold_records(cache.labels, records, config, evidence.sources)):
         folder = checkpoint / f"fold{fold + 1}"
         done = folder / "out_of_fold.npz"
         if done.is_file():  # finished before an interruption
@@ -163,17 +166,23 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
             _save_atomically(network.save, folder / FOLD_NETWORK)  # before the predictions: they mark it done
             np.savez(done, probabilities=probabilities, best_epoch=best, thresholds=fitted.thresholds)
         oof[np.searchsorted(records, held_out)] = probabilities
+        fold_of[np.searchsorted(records, held_out)] = fold
         networks.append(network)
         best_epochs.append(best)
         history += [{"fold": fold + 1, **epoch} for epoch in fold_history]
         log.info("%s leads: fold %d of %d, best epoch %d", lead_set, fold + 1, config.threshold_folds, best)
-    by_criteria = np.array([d == CRITERIA for d in decided_by])
-    oof[:, by_criteria] = criteria_record_probabilities(cache, lead_set, records, prevalence)[:, by_criteria]
-    fixed = np.where(by_criteria, 0.5, np.nan)
-    thresholds = choose_thresholds(labels, oof, table.weights, table.normal_index, fixed=fixed)
-    metric = compute_challenge_metric(
-        table.weights, labels, apply_thresholds(oof, thresholds), table.normal_index
+    rule = DecisionRule(
+        labels,
+        evidence.for_thresholds(records),
+        evidence.sources[records],
+        share_limits(labels & evidence.known[records], evidence.sources[records], config.max_share_ratio),
     )
+    criteria = criteria_record_probabilities(cache, lead_set, records, prevalence)
+    by_criteria = rule.fallback(oof, criteria, few, fold_of) if config.criteria_fallback else few
+    decided_by = tuple(CRITERIA if flag else NETWORK for flag in by_criteria)
+    oof = np.where(by_criteria, criteria, oof)
+    thresholds = rule.thresholds(oof, by_criteria)
+    metric = rule.metric(apply_thresholds(oof, thresholds))
     log.info(
         "%s leads: out-of-fold challenge metric %.3f; the fold networks' best epochs %s; decided by the "
         "criteria: %d classes",
@@ -187,16 +196,168 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
     return FittedModel(network, thresholds, metric, history, decided_by, prevalence, epochs)
 
 
-def fold_records(labels: np.ndarray, records: np.ndarray, config: TrainingConfig):
-    """``config.threshold_folds`` multilabel-stratified (learn, held out) pairs of sorted record indices."""
+def fold_records(labels: np.ndarray, records: np.ndarray, config: TrainingConfig, sources=None):
+    """``config.threshold_folds`` (learn, held out) pairs of sorted record indices.
+
+    With ``config.threshold_grouping`` ``"sources"`` and ``sources`` (each cache record's source), every
+    source's records fall in one fold, the sources dealt largest first to the fold with the fewest records;
+    otherwise (or where the records come from fewer sources than folds) the folds are
+    multilabel-stratified."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
     records = np.sort(np.asarray(records))
     if len(records) < max(MIN_RECORDS, config.threshold_folds):
         raise ValueError(f"{len(records)} usable records: too few for {config.threshold_folds} folds")
+    if config.threshold_grouping == "sources" and sources is not None:
+        groups = np.asarray(sources)[records]
+        if len(set(groups)) >= config.threshold_folds:
+            fold_of = group_folds(groups, config.threshold_folds)
+            for fold in range(config.threshold_folds):
+                log.info("threshold fold %d: %s", fold + 1, ", ".join(sorted(set(groups[fold_of == fold]))))
+                yield records[fold_of != fold], records[fold_of == fold]
+            return
+        log.info(
+            "records from %d sources, fewer than the threshold folds: stratified folds", len(set(groups))
+        )
     splitter = MultilabelStratifiedKFold(config.threshold_folds, shuffle=True, random_state=config.seed)
     for learn, held_out in splitter.split(np.zeros(len(records)), labels[records]):
         yield records[learn], records[held_out]
+
+
+def group_folds(groups, folds: int) -> np.ndarray:
+    """The fold (0 .. folds - 1) of each record (N,), every group in one fold: the groups, largest first
+    (ties by name), each go to the fold that holds the fewest records so far."""
+    names, counts = np.unique(np.asarray(groups), return_counts=True)
+    sizes = np.zeros(folds, dtype=int)
+    fold_of_group = {}
+    for index in sorted(range(len(names)), key=lambda i: (-counts[i], str(names[i]))):
+        fold = int(np.argmin(sizes))
+        fold_of_group[names[index]] = fold
+        sizes[fold] += counts[index]
+    return np.array([fold_of_group[group] for group in groups], dtype=int)
+
+
+def share_limits(evidence_labels: np.ndarray, sources, ratio: float) -> np.ndarray:
+    """Per class (C,), the largest share of a source's records that may be stated: ``ratio`` times the
+    largest share of records any source labels with it (``evidence_labels``, (N, C) bool, the positive
+    labels that are evidence); 1 (no limit) with ratio 0."""
+    if ratio == 0:
+        return np.ones(evidence_labels.shape[1])
+    sources = np.asarray(sources)
+    shares = [evidence_labels[sources == source].mean(axis=0) for source in np.unique(sources)]
+    return np.minimum(ratio * np.max(shares, axis=0), 1.0)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Which of the cache's labels are evidence (:func:`ecgcrnn.data.sources.label_known`), and where
+    ``config.unknown_labels`` leaves the others out.
+
+    Attributes
+    ----------
+    sources : numpy.ndarray of str, shape (records,)
+    known : numpy.ndarray of bool, shape (records, C)
+    in_loss, in_thresholds : bool
+        Whether unknown labels are left out of the loss, and of the threshold choice, early stopping and
+        the choice between network and criterion.
+    """
+
+    sources: np.ndarray
+    known: np.ndarray
+    in_loss: bool
+    in_thresholds: bool
+
+    @classmethod
+    def of(cls, cache, config: TrainingConfig) -> Evidence:
+        sources = sources_of(cache.record_ids)
+        known = label_known(sources, cache.labels, cache.amplitudes_recorded)
+        mode = config.unknown_labels
+        return cls(sources, known, mode in ("loss", "both"), mode in ("thresholds", "both"))
+
+    def targets(self, labels: np.ndarray) -> np.ndarray:
+        """The loss's targets (records, C): the labels, unknown ones :data:`ecgcrnn.model.losses.UNKNOWN`."""
+        from ecgcrnn.model.losses import UNKNOWN
+
+        targets = (np.asarray(labels) > 0).astype(np.float32)
+        return np.where(self.known | (not self.in_loss), targets, np.float32(UNKNOWN))
+
+    def for_thresholds(self, records) -> np.ndarray | None:
+        """The known mask of ``records`` for the threshold choice, or None where every label counts."""
+        return self.known[records] if self.in_thresholds else None
+
+
+@dataclass(frozen=True)
+class DecisionRule:
+    """How the out-of-fold predictions of a lead set's training records become decisions.
+
+    Each class is stated where its probability reaches its threshold, chosen for the Challenge metric
+    (:func:`ecgcrnn.training.thresholds.choose_thresholds`) with unknown labels left out (``known``), never
+    below the threshold at which some source would have more than its share limit stated
+    (:func:`share_limits`, :func:`ecgcrnn.training.thresholds.share_floor`); a class decided by its
+    criterion keeps 0.5 (or that floor).
+
+    Attributes
+    ----------
+    labels : numpy.ndarray of bool, shape (N, C)
+    known : numpy.ndarray of bool, shape (N, C), or None
+    sources : numpy.ndarray of str, shape (N,)
+    limits : numpy.ndarray of float, shape (C,)
+    """
+
+    labels: np.ndarray
+    known: np.ndarray | None
+    sources: np.ndarray
+    limits: np.ndarray
+
+    def thresholds(self, probabilities: np.ndarray, by_criteria: np.ndarray, rows=slice(None)) -> np.ndarray:
+        """Thresholds (C,) chosen on ``probabilities`` (N, C) of the records ``rows``."""
+        table = default_class_table()
+        known = None if self.known is None else self.known[rows]
+        floor = share_floor(probabilities[rows], self.sources[rows], self.limits)
+        fixed = np.where(by_criteria, 0.5, np.nan)
+        return choose_thresholds(
+            self.labels[rows],
+            probabilities[rows],
+            table.weights,
+            table.normal_index,
+            fixed=fixed,
+            known=known,
+            floor=floor,
+        )
+
+    def metric(self, outputs: np.ndarray, rows=slice(None)) -> float:
+        """The Challenge metric of binary ``outputs`` (N, C) on the records ``rows``, unknown labels out."""
+        table = default_class_table()
+        labels, outputs = self.labels[rows], outputs[rows]
+        if self.known is not None:
+            labels, outputs = labels & self.known[rows], outputs & self.known[rows]
+        return compute_challenge_metric(table.weights, labels, outputs, table.normal_index)
+
+    def source_mean(self, outputs: np.ndarray) -> float:
+        """The mean over sources of each source's :meth:`metric`: every hospital counts the same."""
+        return float(np.mean([self.metric(outputs, self.sources == s) for s in np.unique(self.sources)]))
+
+    def cross_fitted(self, probabilities: np.ndarray, by_criteria: np.ndarray, fold_of: np.ndarray):
+        """Binary outputs (N, C), each fold's records thresholded as chosen on the other folds' records."""
+        outputs = np.zeros(probabilities.shape, dtype=bool)
+        for fold in np.unique(fold_of):
+            part = fold_of == fold
+            outputs[part] = probabilities[part] >= self.thresholds(probabilities, by_criteria, ~part)
+        return outputs
+
+    def fallback(self, network, criteria, by_criteria, fold_of) -> np.ndarray:
+        """Which classes (C,) are decided by their criterion: ``by_criteria``, and each class in turn whose
+        criterion raises the mean over sources of the cross-fitted metric (:meth:`cross_fitted`: each
+        threshold chosen on other hospitals than those it is scored on) above its network's."""
+        chosen = np.asarray(by_criteria, dtype=bool).copy()
+        best = self.source_mean(self.cross_fitted(np.where(chosen, criteria, network), chosen, fold_of))
+        for k in np.flatnonzero(~chosen):
+            trial = chosen.copy()
+            trial[k] = True
+            score = self.source_mean(self.cross_fitted(np.where(trial, criteria, network), trial, fold_of))
+            if score > best + TOLERANCE:
+                chosen, best = trial, score
+        return chosen
 
 
 def criteria_record_probabilities(cache, lead_set: str, records, prevalence) -> np.ndarray:
@@ -245,11 +406,16 @@ def fit_lead_set(
     strategy = tf.distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
     batch, seed = config.batch_size * replicas, config.seed
+    evidence = Evidence.of(cache, config)
     augmentation = {"gain_jitter": config.gain_jitter, "noise_mv": config.noise_mv}
     steps = {"max_batches": config.steps_per_epoch, "full_batches": replicas > 1}
+    if evidence.in_loss:
+        steps["targets"] = evidence.targets(cache.labels)
     training = batches(cache, lead_set, train_records, batch, seed, True, **augmentation, **steps)
     stats = feature_statistics(cache, lead_set, train_records)
     prevalence = cache.labels[train_records].mean(axis=0)
+    known = evidence.known[train_records] if evidence.in_loss else np.ones(prevalence.shape, bool)
+    known_prevalence = (cache.labels[train_records] * known).sum(axis=0) / np.maximum(known.sum(axis=0), 1)
     shape = {"stats": stats, "settings": settings, "prevalence": prevalence}
     shape["residual_l2"] = residual_penalty(len(train_records), config.residual_prior_sd)
     if state:
@@ -259,11 +425,12 @@ def fit_lead_set(
     else:
         with precision(config.mixed_precision):
             network = build_model(leads, table.names, config.network, **shape, unroll=False)
-        network.compile(keras.optimizers.Adam(config.learning_rate), make_loss(config.loss, prevalence))
+        network.compile(keras.optimizers.Adam(config.learning_rate), make_loss(config.loss, known_prevalence))
     prepare(network, strategy)
     validation = batches(cache, lead_set, validation_records, batch, seed, False)
     labels = cache.labels[validation_records] > 0
-    monitor = ChallengeMonitor(validation, labels, table, config, checkpoint, state)
+    validation_known = evidence.for_thresholds(validation_records)
+    monitor = ChallengeMonitor(validation, labels, table, config, checkpoint, state, validation_known)
     stopped = bool(state) and state["wait"] >= config.patience_epochs  # early, before a restart
     if config.epochs > (state["epoch"] + 1 if state else 0) and not stopped:
         network.fit(
@@ -278,7 +445,7 @@ def fit_lead_set(
     if (checkpoint / "best.weights.h5").is_file():
         network.load_weights(checkpoint / "best.weights.h5")
         probabilities = predict_records(network, validation)
-        thresholds, metric = tuned_metric(labels, probabilities, table)
+        thresholds, metric = tuned_metric(labels, probabilities, table, validation_known)
     else:
         thresholds, metric = None, float("nan")
     inference_network = build_model(leads, table.names, config.network, **shape)
@@ -345,10 +512,15 @@ def _train_lead_set(cache, lead_set, records, config, settings, root):
     return fitted.metric
 
 
-def tuned_metric(labels: np.ndarray, probabilities: np.ndarray, table) -> tuple[np.ndarray, float]:
-    """Per-class thresholds chosen for the Challenge metric on these records, and the metric they reach."""
-    thresholds = choose_thresholds(labels, probabilities, table.weights, table.normal_index)
+def tuned_metric(
+    labels: np.ndarray, probabilities: np.ndarray, table, known=None
+) -> tuple[np.ndarray, float]:
+    """Per-class thresholds chosen for the Challenge metric on these records, and the metric they reach;
+    ``known`` (N, C), where given, leaves the labels that are no evidence out of both."""
+    thresholds = choose_thresholds(labels, probabilities, table.weights, table.normal_index, known=known)
     outputs = apply_thresholds(probabilities, thresholds)
+    if known is not None:
+        labels, outputs = labels & known, outputs & known
     return thresholds, compute_challenge_metric(table.weights, labels, outputs, table.normal_index)
 
 
@@ -380,9 +552,12 @@ class ChallengeMonitor(keras.callbacks.Callback):
     ``best_epoch`` is the epoch of the best weights (0: the start, scored before the first epoch).
     """
 
-    def __init__(self, validation, labels, table, config: TrainingConfig, checkpoint: Path, state=None):
+    def __init__(
+        self, validation, labels, table, config: TrainingConfig, checkpoint: Path, state=None, known=None
+    ):
         super().__init__()
         self.validation, self.labels, self.table, self.config = validation, labels, table, config
+        self.known = known
         self.checkpoint = checkpoint
         checkpoint.mkdir(parents=True, exist_ok=True)
         state = state or {"epoch": -1, "best": -np.inf, "wait": 0, "history": [], "best_epoch": 0}
@@ -393,7 +568,9 @@ class ChallengeMonitor(keras.callbacks.Callback):
         if not self.model.optimizer.built:  # so that every saved weights file has the same variables
             self.model.optimizer.build(self.model.trainable_variables)
         if not self.history:  # a fresh start: score the start as epoch 0
-            _, metric = tuned_metric(self.labels, predict_records(self.model, self.validation), self.table)
+            _, metric = tuned_metric(
+                self.labels, predict_records(self.model, self.validation), self.table, self.known
+            )
             self.best, self.best_epoch = metric, 0
             _save_atomically(self.model.save_weights, self.checkpoint / "best.weights.h5")
             log.info("epoch 0: validation challenge metric %.3f", metric)
@@ -405,7 +582,9 @@ class ChallengeMonitor(keras.callbacks.Callback):
         _write_state(self.checkpoint, state | {"best_epoch": self.best_epoch})
 
     def _validate(self, epoch: int, logs: dict) -> None:
-        _, metric = tuned_metric(self.labels, predict_records(self.model, self.validation), self.table)
+        _, metric = tuned_metric(
+            self.labels, predict_records(self.model, self.validation), self.table, self.known
+        )
         logs["val_challenge_metric"] = metric  # in place: the progress bar after this callback shows it
         self.history.append({key: float(value) for key, value in logs.items()})
         if metric > self.best:

@@ -42,6 +42,21 @@ class TrainingConfig:
     validation_fraction : float
         Share of the records held out (multilabel-stratified) for early stopping and thresholds when
         ``threshold_folds`` is 0.
+    threshold_grouping : str
+        How the threshold folds are made: ``"sources"`` (each source's records in one fold, so every
+        threshold is tuned on predictions for hospitals the fold network did not see; stratified folds
+        where the records come from fewer sources than folds) or ``"stratified"`` (multilabel-stratified
+        folds over the records).
+    unknown_labels : str
+        Where a label the record's source cannot give (:func:`ecgcrnn.data.sources.label_known`) is left
+        out: ``"loss"``, ``"thresholds"`` (the threshold choice, early stopping and the choice between network
+        and criterion), ``"both"`` or ``"none"`` (every label read as given, absent ones as negative).
+    max_share_ratio : float
+        No class is stated on more than this multiple of the largest share of records that any training
+        source labels with it (checked on each source's out-of-fold predictions; 0: no limit).
+    criteria_fallback : bool
+        A class whose network decision scores below its criterion on out-of-fold predictions of held-out
+        folds (thresholds tuned on the other folds) is decided by its criterion.
     min_positives : int
         A class with fewer positive training records than this is decided by its criterion (grade 0.5 or
         more), not by a threshold learnt from so few (with ``threshold_folds`` above 0).
@@ -78,6 +93,10 @@ class TrainingConfig:
     patience_epochs: int = 6
     threshold_folds: int = 2
     validation_fraction: float = 0.15
+    threshold_grouping: str = "sources"
+    unknown_labels: str = "both"
+    max_share_ratio: float = 2.0
+    criteria_fallback: bool = True
     min_positives: int = 10
     residual_prior_sd: float = 0.1
     loss: str = "weighted_bce"
@@ -101,6 +120,16 @@ class TrainingConfig:
             raise ValueError(f"loss {self.loss!r}: expected 'weighted_bce' or 'focal'")
         if self.mixed_precision not in ("auto", "on", "off"):
             raise ValueError(f"mixed_precision {self.mixed_precision!r}: expected 'auto', 'on' or 'off'")
+        if self.threshold_grouping not in ("sources", "stratified"):
+            raise ValueError(
+                f"threshold_grouping {self.threshold_grouping!r}: expected 'sources' or 'stratified'"
+            )
+        if self.unknown_labels not in ("none", "loss", "thresholds", "both"):
+            raise ValueError(
+                f"unknown_labels {self.unknown_labels!r}: expected 'none', 'loss', 'thresholds' or 'both'"
+            )
+        if self.max_share_ratio < 0:
+            raise ValueError(f"max_share_ratio {self.max_share_ratio}: expected 0 or more")
         if self.threshold_folds < 0 or self.threshold_folds == 1:
             raise ValueError(f"threshold_folds {self.threshold_folds}: expected 0 or at least 2")
         if self.residual_prior_sd <= 0:
@@ -152,7 +181,7 @@ def _parse(text: str, name: str):
     try:
         return json.loads(text)
     except ValueError:
-        if name in ("loss", "cache_directory", "mixed_precision"):
+        if name in ("loss", "cache_directory", "mixed_precision", "threshold_grouping", "unknown_labels"):
             return text
         if name == "lead_sets":
             return [part.strip() for part in text.split(",") if part.strip()]

@@ -19,6 +19,7 @@ import numpy as np
 from ecgcrnn.scoring.metrics import inactive_outputs, normalise_score, raw_score, reward_matrix
 
 NEVER = 1.0  # the highest threshold: predicts a class only for recordings whose probability is exactly 1
+UNKNOWN = -1.0  # stands for the probability of an unknown label: below every threshold, never predicted
 TOLERANCE = 1e-12  # a move must raise the metric by more than this
 
 
@@ -31,6 +32,8 @@ def choose_thresholds(
     passes: int = 5,
     default=0.5,
     fixed=None,
+    known=None,
+    floor=None,
 ) -> np.ndarray:
     """Per-class thresholds that maximise the challenge metric of ``probabilities >= thresholds``.
 
@@ -54,6 +57,11 @@ def choose_thresholds(
     fixed : array_like of float, shape (C,), optional
         Thresholds that are given, not chosen: a class whose entry is not NaN keeps it (the others are
         chosen with these in place).
+    known : array_like of bool, shape (N, C), optional
+        False where a label is no evidence (:func:`ecgcrnn.data.sources.label_known`): that entry is left
+        out of the metric, as if the class were neither labelled nor predicted there. Default: all known.
+    floor : array_like of float, shape (C,), optional
+        The lowest threshold each class may take (a given threshold is raised to it too).
 
     Returns
     -------
@@ -68,19 +76,26 @@ def choose_thresholds(
         When the shapes disagree, a probability is NaN or outside [0, 1], or an argument is out of range.
     """
     labels, probabilities = _check_inputs(labels, probabilities)
-    weights = _check_weights(weights, labels.shape[1])
-    _check_options(labels.shape[1], normal_index, candidates, passes, default)
+    classes = labels.shape[1]
+    weights = _check_weights(weights, classes)
+    _check_options(classes, normal_index, candidates, passes, default)
+    fixed, floor = (
+        _per_class(values, classes, name) for values, name in ((fixed, "fixed"), (floor, "floor"))
+    )
+    floor = np.nan_to_num(floor, nan=0.0)
+    if known is not None:
+        known = np.asarray(known, dtype=bool)
+        if known.shape != labels.shape:
+            raise ValueError(f"known of shape {known.shape} does not match labels of shape {labels.shape}")
+        labels, probabilities = labels & known, np.where(known, probabilities, UNKNOWN)
     metric = IncrementalMetric(labels, probabilities, weights, normal_index)
-    fixed = np.full(labels.shape[1], np.nan) if fixed is None else np.asarray(fixed, dtype=float)
-    if fixed.shape != (labels.shape[1],):
-        raise ValueError(f"fixed thresholds of shape {fixed.shape} do not match {labels.shape[1]} classes")
     given = np.isfinite(fixed)
     grids = [
-        grid[:0] if given[k] else grid
+        grid[:0] if given[k] else np.union1d(grid[grid >= floor[k]], floor[k])
         for k, grid in enumerate(candidate_thresholds(probabilities, candidates))
     ]
-    starts = (best_f_measure_thresholds(labels, probabilities, candidates), np.full(labels.shape[1], default))
-    starts = tuple(np.where(given, fixed, start) for start in starts)
+    starts = (_f_measure_thresholds(labels, probabilities, candidates), np.full(classes, default))
+    starts = tuple(np.maximum(np.where(given, fixed, start), floor) for start in starts)
     results = [_ascend(metric, start, grids, passes) for start in starts]
     scores = [metric.score(apply_thresholds(probabilities, t)) for t in results]
     return results[1] if scores[1] > scores[0] + TOLERANCE else results[0]
@@ -120,7 +135,7 @@ def candidate_thresholds(probabilities: np.ndarray, candidates: int) -> list[np.
     list of C numpy.ndarray of float, each of at most 2 (candidates + 1) values in [0, 1]
     """
     levels = np.linspace(0.0, 1.0, candidates + 1)
-    quantiles = np.quantile(probabilities, levels, axis=0)  # (candidates + 1, C)
+    quantiles = np.clip(np.quantile(probabilities, levels, axis=0), 0.0, 1.0)  # (candidates + 1, C)
     return [np.unique(np.concatenate((levels, column))) for column in quantiles.T]
 
 
@@ -144,6 +159,40 @@ def best_f_measure_thresholds(labels, probabilities, candidates: int = 100) -> n
     """
     labels, probabilities = _check_inputs(labels, probabilities)
     _check_options(labels.shape[1], 0, candidates, 0, 0.0)
+    return _f_measure_thresholds(labels, probabilities, candidates)
+
+
+def share_floor(probabilities, groups, limits) -> np.ndarray:
+    """Per class, the lowest threshold at which no group has more than its limit's share predicted.
+
+    Parameters
+    ----------
+    probabilities : array_like of float, shape (N, C)
+        Each record's probabilities (for a group's records, from a network that did not see the group).
+    groups : array_like, shape (N,)
+        Each record's group (its source).
+    limits : array_like of float, shape (C,)
+        The largest share of a group's records that may be predicted positive, per class (1: no limit).
+
+    Returns
+    -------
+    numpy.ndarray of float, shape (C,)
+        Thresholds in [0, 1] (0 where no group binds); a group of n records may have floor(limit n) of
+        them predicted, the others fall below the threshold (ties included).
+    """
+    probabilities = np.asarray(probabilities, dtype=float)
+    groups, limits = np.asarray(groups), np.asarray(limits, dtype=float)
+    floor = np.zeros(probabilities.shape[1])
+    for group in np.unique(groups):
+        descending = -np.sort(-probabilities[groups == group], axis=0)
+        allowed = np.floor(limits * len(descending) + 1e-9).astype(int)
+        for k in np.flatnonzero(allowed < len(descending)):
+            floor[k] = max(floor[k], min(np.nextafter(descending[allowed[k], k], np.inf), NEVER))
+    return floor
+
+
+def _f_measure_thresholds(labels: np.ndarray, probabilities: np.ndarray, candidates: int) -> np.ndarray:
+    """:func:`best_f_measure_thresholds` of checked inputs (probabilities may hold :data:`UNKNOWN`)."""
     ascending = np.sort(probabilities, axis=0)
     thresholds = np.full(labels.shape[1], NEVER)
     for k, grid in enumerate(candidate_thresholds(probabilities, candidates)):
@@ -244,6 +293,14 @@ def _middle_of_best(values: np.ndarray, scores: np.ndarray) -> float:
     start = int(np.argmax(best))
     length = int(np.argmin(best[start:])) if not best[start:].all() else len(best) - start
     return float(values[start + (length - 1) // 2])
+
+
+def _per_class(values, classes: int, name: str) -> np.ndarray:
+    """Per-class values (C,), all NaN where ``values`` is None."""
+    values = np.full(classes, np.nan) if values is None else np.asarray(values, dtype=float)
+    if values.shape != (classes,):
+        raise ValueError(f"{name} thresholds of shape {values.shape} do not match {classes} classes")
+    return values
 
 
 def _check_inputs(labels, probabilities) -> tuple[np.ndarray, np.ndarray]:
