@@ -1,11 +1,11 @@
-"""Quality: k-fold cross-validation of the CRNN against three references, for every lead set.
+"""Quality: the CRNN against three references, for every lead set, across random folds or across sources.
 
-Usage: python bench/quality.py DATA_DIR [DATA_DIR ...] [--folds 5] [--epochs 15] [--seed 2021]
-                               [--lead-sets twelve two] [--masked] [--protocol {kfold,sources}]
-                               [--references-only] [--threshold-folds 3] [--old-rule]
+Usage: python bench/quality.py DATA_DIR [DATA_DIR ...] [--protocol {kfold,sources}] [--folds 5]
+                               [--epochs 15] [--seed 2021] [--lead-sets twelve two] [--masked]
+                               [--references-only] [--threshold-folds 2] [--cache FOLDER]
+                               [--seeds S [S ...]] [--variant NAME KEY=VALUE [KEY=VALUE ...]] [--json FILE]
 
-The records are split into k multilabel-stratified folds. For each fold and lead set, the classifiers
-learn from the other folds and are scored on the fold with the Challenge's metrics:
+The classifiers, each trained on some records and scored on others with the Challenge's metrics:
 - the CRNN (ecgcrnn.training.loop.fit_with_thresholds, the same code as train_model.py, quick settings:
   the network starts from the criteria, its thresholds are chosen on out-of-fold predictions of all its
   training records, ``--threshold-folds`` folds (0: the earlier rule, thresholds and early stopping on a
@@ -16,31 +16,56 @@ learn from the other folds and are scored on the fold with the Challenge's metri
   and sex), one per class, with thresholds tuned on a multilabel-stratified validation share;
 - criteria: the published diagnostic criteria (ecgcrnn.features.criteria) graded on each record's global
   measurements in the lead set's leads, a class predicted where its grade is 0.5 or more (the grade is the
-  probability, NaN counting as 0; no class is added when none is met), the same on every fold. The
-  measurements come from ecgcrnn.pipeline.prepare_record run on the cache's records with the cache's
-  settings, the same calls that made the other classifiers' inputs (the cache keeps features, not
-  measurements).
-Prints the Challenge metric, AUROC, AUPRC and F-measure per lead set as mean ± SD over the folds.
+  probability, NaN counting as 0; no class is added when none is met), the same on every fold and seed.
+  The measurements come from ecgcrnn.pipeline.prepare_record run on the cache's records with the cache's
+  settings, the same calls that made the other classifiers' inputs, combined over each record's windows
+  (the cache keeps each window's measurements, not the record's combined ones that are graded here).
+Several DATA_DIRs are read as one data set; a ``--cache`` folder is reused by a later run on the same
+records with the same settings (for several DATA_DIRs it keeps links to them in its ``records`` folder).
+``--references-only`` leaves the CRNN out (under a minute instead of an hour).
 
-With ``--protocol sources`` the folds are the sources instead (leave one source out): the source of a record
-is its name's prefix (:data:`SOURCES`: A CPSC, Q CPSC-Extra, I St Petersburg, S PTB, HR PTB-XL, E Georgia,
-JS Chapman-Shaoxing and Ningbo, L LUDB); every classifier learns from all other sources and predicts the
-held-out one, and the out-of-source predictions of all sources are pooled and scored once (and per source).
-Several DATA_DIRs are read as one data set. ``--references-only`` leaves the CRNN out (minutes instead of an
-hour). This is the protocol the Challenge's hidden test imposes: its records come from hospitals the
-training data do not.
+``--protocol kfold`` (the default): the records are split into ``--folds`` multilabel-stratified folds;
+each classifier learns from the other folds and is scored on each fold. Prints the Challenge metric,
+AUROC, AUPRC and F-measure per lead set as mean ± SD over the folds. With ``--masked`` a fifth classifier
+is trained on each fold: one twelve-lead network that serves every lead set, trained with the leads of a
+lead set drawn at random for each batch (the others' signals zeroed, their features imputed and masked,
+the record features those the lead set gives), with thresholds chosen per lead set; it is the alternative
+to one network per lead set that the README weighs.
 
-With ``--masked`` a fourth classifier is trained on each fold: one twelve-lead network that serves every lead
-set, trained with the leads of a lead set drawn at random for each batch (the others' signals zeroed, their
-features imputed and masked, the record features those the lead set gives), with thresholds chosen per lead
-set. It is the alternative to one network per lead set that the README weighs.
+``--protocol sources``: leave one source out, the protocol the Challenge's hidden test imposes (its
+records come from hospitals the training data do not hold). A record's source comes from its name
+(ecgcrnn.data.sources.source_of: A CPSC, Q CPSC-Extra, I St Petersburg, S PTB, HR PTB-XL, E Georgia,
+JS00001-JS10646 Chapman-Shaoxing, later JS Ningbo, L LUDB, anything else "other"); each source is held
+out in turn, every classifier learns from all the others and predicts it. The whole run is repeated for
+each of ``--seeds`` (the cache and the criteria grades are made once; the CRNN and the logistic
+regression's validation share depend on the seed). ``--variant NAME KEY=VALUE ...`` (repeatable) adds a
+row "CRNN NAME": the CRNN trained with those fields of ecgcrnn.training.settings.TrainingConfig
+overridden (values read as JSON, else as text), e.g. ``--variant stratified threshold_grouping=stratified
+--variant nomask unknown_labels=none``. It prints, every figure as mean ± SD (population) over the seeds:
+- per lead set and classifier, the Challenge metric three ways: the mean over the held-out sources of each
+  source's own metric (every hospital counts the same: the main figure), that mean over the Challenge's
+  sources alone (LUDB and "other" left out), and the metric of all out-of-source predictions pooled
+  (which the largest source dominates: LUDB is 200 of the 371 records at hand);
+- per seed, the mean over sources of the CRNN rows and the logistic regression (the rows a seed changes);
+- each held-out source's Challenge metric (mean over the seeds);
+- the pooled AUROC, AUPRC and F-measure;
+- per seed, lead set, held-out source, and CRNN row or the criteria (once: they do not depend on the
+  seed), each class called or labelled on that source as ``calls/true calls/labelled``, with ``!`` after a
+  storm: a class called on a larger share of the held-out records than STORM_RATIO times the largest
+  share of records that any training source labels with it; then the number of storms per lead set,
+  classifier and seed.
+``--json FILE`` writes all of it (per seed, lead set, classifier and source: the Challenge metric and each
+class's calls, true calls and labels; the pooled scores; the settings) as one JSON file.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import logging
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -49,54 +74,36 @@ import numpy as np
 
 from ecgcrnn.data.batches import WindowBatches
 from ecgcrnn.data.cache import build_cache
+from ecgcrnn.data.sources import CHALLENGE_SOURCES, LUDB, OTHER, sources_of
 from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
 from ecgcrnn.features.beats import beat_feature_names, record_feature_names
 from ecgcrnn.pipeline import PipelineSettings
-from ecgcrnn.scoring.metrics import compute_scores
+from ecgcrnn.scoring.metrics import compute_challenge_metric, compute_scores
 from ecgcrnn.training.settings import TrainingConfig, config_from_dict
 from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds
 
+log = logging.getLogger("quality")
+
 METRICS = ("challenge_metric", "auroc", "auprc", "f_measure")
-SOURCES = {"A": "CPSC", "Q": "CPSC-Extra", "I": "St Petersburg", "S": "PTB", "HR": "PTB-XL", "E": "Georgia",
-           "JS": "Chapman-Shaoxing/Ningbo", "L": "LUDB"}  # fmt: skip
-"""Record-name prefix of each source (the Challenge's naming; LUDB's records as ludb_challenge names them)."""
 CLASSIFIERS = ("CRNN", "always normal", "logistic regression", "criteria")
+CRNN = "CRNN"
 ONE_SPLIT = "CRNN, one split"
 MASKED = "CRNN, one masked net"
+SOURCE_ORDER = (*CHALLENGE_SOURCES, LUDB, OTHER)
+"""The order in which sources are listed."""
+FIGURES = ("mean over sources", "mean over Challenge sources", "pooled")
+"""The three Challenge metrics of the sources protocol's main table, the main one first."""
+STORM_RATIO = 2.0
+"""A class called on more than this multiple of its largest labelled share in a training source storms."""
+RUN_OWN = ("seed", "lead_sets")
+"""TrainingConfig fields that ``--seeds`` and ``--lead-sets`` set for every row, never a variant."""
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data_directories", nargs="+", type=Path, metavar="DATA_DIR")
-    parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--epochs", type=int, default=15)
-    parser.add_argument("--seed", type=int, default=2021)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--patience", type=int, default=5, help="early stopping: epochs without progress")
-    parser.add_argument("--loss", default=TrainingConfig().loss, choices=("weighted_bce", "focal"))
-    parser.add_argument("--dropout", type=float, default=TrainingConfig().dropout, help="of the dense layers")
-    parser.add_argument("--learning-rate", type=float, default=TrainingConfig().learning_rate)
-    parser.add_argument(
-        "--validation-fraction",
-        type=float,
-        default=TrainingConfig().validation_fraction,
-        help="share of each fold's training records held out for early stopping and thresholds",
-    )
-    parser.add_argument("--lead-sets", nargs="+", default=list(LEAD_SETS), choices=list(LEAD_SETS))
-    parser.add_argument("--cache", type=Path, default=None, help="cache folder (default: a temporary one)")
-    parser.add_argument("--masked", action="store_true", help="also train one lead-masked network per fold")
-    parser.add_argument(
-        "--protocol", choices=("kfold", "sources"), default="kfold", help="folds: random or sources"
-    )
-    parser.add_argument("--references-only", action="store_true", help="leave the CRNN out")
-    parser.add_argument(
-        "--threshold-folds",
-        type=int,
-        default=TrainingConfig().threshold_folds,
-        help="the CRNN's thresholds from out-of-fold predictions of this many folds of its training records",
-    )
+    parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    log.setLevel(logging.INFO)
     config = config_from_dict(
         {
             "epochs": args.epochs,
@@ -111,102 +118,382 @@ def main(argv=None) -> None:
             "threshold_folds": args.threshold_folds,
         }
     )
+    configs = crnn_configs(parser, args, config)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
-        data = one_folder(args.data_directories, Path(scratch, "data"))
+        data = one_folder(args.data_directories, Path(scratch, "data"), args.cache)
         lead_sets = list(LEAD_SETS) if args.masked else args.lead_sets
         cache = build_cache(data, args.cache or Path(scratch, "cache"), lead_sets=lead_sets)
         grades = criteria_grades(data, cache, config.lead_sets)
         if args.protocol == "sources":
-            pooled, per_source = leave_one_source_out(
-                cache, config, Path(scratch), grades, args.references_only
-            )
-            print_sources(pooled, per_source, args, len(cache.usable), time.perf_counter() - started)
+            seeds = args.seeds or [args.seed]
+            report = leave_one_source_out(cache, configs, seeds, grades, Path(scratch), args.references_only)
+            report["settings"] = run_settings(args, configs, seeds, time.perf_counter() - started)
+            print_sources(report)
+            if args.json:
+                args.json.write_text(json.dumps(_plain(report), indent=1, allow_nan=False) + "\n")
             return
         scores = cross_validate(cache, config, args.folds, Path(scratch), args.masked, grades)
     print_table(scores, args, len(cache.usable))
 
 
-def one_folder(folders: list[Path], scratch: Path) -> Path:
-    """The folder itself, or for several a folder of links to them (the record finder follows them)."""
+def build_parser() -> argparse.ArgumentParser:
+    """The command line (see the module docstring)."""
+    defaults = TrainingConfig()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("data_directories", nargs="+", type=Path, metavar="DATA_DIR")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--epochs", type=int, default=15)
+    parser.add_argument("--seed", type=int, default=2021)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--patience", type=int, default=5, help="early stopping: epochs without progress")
+    parser.add_argument("--loss", default=defaults.loss, choices=("weighted_bce", "focal"))
+    parser.add_argument("--dropout", type=float, default=defaults.dropout, help="of the dense layers")
+    parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
+    parser.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=defaults.validation_fraction,
+        help="share of each fold's training records held out for early stopping and thresholds",
+    )
+    parser.add_argument("--lead-sets", nargs="+", default=list(LEAD_SETS), choices=list(LEAD_SETS))
+    parser.add_argument("--cache", type=Path, default=None, help="cache folder (default: a temporary one)")
+    parser.add_argument("--masked", action="store_true", help="also train one lead-masked network per fold")
+    parser.add_argument(
+        "--protocol", choices=("kfold", "sources"), default="kfold", help="folds: random or sources"
+    )
+    parser.add_argument("--references-only", action="store_true", help="leave the CRNN out")
+    parser.add_argument(
+        "--threshold-folds",
+        type=int,
+        default=defaults.threshold_folds,
+        help="the CRNN's thresholds from out-of-fold predictions of this many folds of its training records",
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", help="sources: one run per seed (default: --seed)")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        nargs="+",
+        metavar=("NAME", "KEY=VALUE"),
+        help="sources: a row 'CRNN NAME' trained with these TrainingConfig fields overridden (repeatable)",
+    )
+    parser.add_argument("--json", type=Path, help="sources: write everything measured to this JSON file")
+    return parser
+
+
+def crnn_configs(parser, args, config: TrainingConfig) -> dict[str, TrainingConfig]:
+    """The configuration of each CRNN row: :data:`CRNN` the base one, ``CRNN NAME`` each ``--variant``'s
+    (the base one with the variant's fields overridden, values read as JSON, else as text)."""
+    if args.protocol != "sources" and (args.seeds or args.variant or args.json):
+        parser.error("--seeds, --variant and --json serve --protocol sources")
+    if args.seeds and len(set(args.seeds)) < len(args.seeds):
+        parser.error(f"--seeds {' '.join(map(str, args.seeds))}: each seed once")
+    fields = {f.name: f.default for f in dataclasses.fields(TrainingConfig)}
+    configs = {CRNN: config}
+    for name, *pairs in args.variant or []:
+        row = f"{CRNN} {name}"
+        if not pairs or row in configs:
+            parser.error(f"--variant {name}: expected a new name, then KEY=VALUE at least once")
+        overrides = {}
+        for pair in pairs:
+            key, equals, text = pair.partition("=")
+            if not equals or key not in fields or key in RUN_OWN:
+                known = ", ".join(field for field in fields if field not in RUN_OWN)
+                parser.error(f"--variant {name} {pair}: expected KEY=VALUE, KEY one of {known}")
+            overrides[key] = _json_or_text(text)
+            if not _fits(overrides[key], fields[key]):
+                expected = type(fields[key]).__name__
+                parser.error(f"--variant {name} {pair}: {key} takes a {expected}, written as JSON")
+        try:
+            configs[row] = config_from_dict({**config.to_json(), **overrides})
+        except ValueError as error:
+            parser.error(f"--variant {name}: {error}")
+    return configs
+
+
+def one_folder(folders: list[Path], scratch: Path, cache: Path | None = None) -> Path:
+    """The folder itself, or for several a folder of links to them (the record finder follows them): the
+    ``records`` folder of ``cache`` where one is given (the same paths every run, so the cache's key holds),
+    else ``scratch``."""
     if len(folders) == 1:
         return folders[0]
-    scratch.mkdir(parents=True)
+    links = cache.resolve() / "records" if cache else scratch
+    links.mkdir(parents=True, exist_ok=True)
+    for entry in links.iterdir():
+        if entry.is_symlink():
+            entry.unlink()
     for index, folder in enumerate(folders):
-        (scratch / f"{index}_{folder.resolve().name}").symlink_to(folder.resolve(), target_is_directory=True)
-    return scratch
+        (links / f"{index}_{folder.resolve().name}").symlink_to(folder.resolve(), target_is_directory=True)
+    return links
 
 
-def source_of(record_id: str) -> str:
-    """The source of a record from its name's prefix (the longest of :data:`SOURCES` that matches)."""
-    prefixes = sorted((prefix for prefix in SOURCES if record_id.startswith(prefix)), key=len, reverse=True)
-    return SOURCES[prefixes[0]] if prefixes else "other"
+def leave_one_source_out(cache, configs, seeds, grades, scratch: Path, references_only: bool = False) -> dict:
+    """Every classifier's out-of-source predictions, measured, once per seed.
 
+    Parameters
+    ----------
+    cache : ecgcrnn.data.cache.Cache
+        The records; each usable one is predicted with its source (:func:`ecgcrnn.data.sources.source_of`)
+        held out.
+    configs : dict of str to TrainingConfig
+        :func:`crnn_configs`: each CRNN row's settings, :data:`CRNN` the base one, which also gives the lead
+        sets and the logistic regression's validation share; every seed replaces their ``seed``.
+    seeds : list of int
+        One whole leave-one-source-out run per seed.
+    grades : dict of str to numpy.ndarray
+        :func:`criteria_grades`.
+    scratch : Path
+        Where the CRNN rows keep their checkpoints (one folder per seed, source, lead set and row).
+    references_only : bool, default False
+        Leave the CRNN rows out.
 
-def leave_one_source_out(cache, config, scratch: Path, grades, references_only: bool = False):
-    """Out-of-source predictions of every classifier, pooled over the held-out sources.
-
-    Returns ``pooled[lead_set][classifier]`` (scores of all out-of-source predictions together) and
-    ``per_source[lead_set][classifier][source]`` (each source's own scores).
+    Returns
+    -------
+    dict
+        ``classes`` (the C abbreviations), ``records`` (per source), ``largest_training_share`` (per held-out
+        source, each class's largest share of records labelled with it in any other source, C floats) and
+        ``seeds[str(seed)][lead_set][classifier]``, :func:`measure`'s entries.
     """
+    usable = cache.usable
+    sources = sources_of([cache.record_ids[i] for i in usable])
+    order = [source for source in SOURCE_ORDER if source in set(sources)]
+    if len(order) < 2:
+        raise ValueError(f"{cache.directory}: records of {order} only, no source to leave out")
+    labels = cache.labels[usable] > 0
+    shares = {source: labels[sources == source].mean(axis=0) for source in order}
+    largest = {held: np.max([shares[s] for s in order if s != held], axis=0) for held in order}
+    report = {
+        "classes": list(default_class_table().abbreviations),
+        "records": {source: int(np.sum(sources == source)) for source in order},
+        "largest_training_share": {source: largest[source].tolist() for source in order},
+        "seeds": {},
+    }
+    for seed in seeds:
+        seeded = {row: dataclasses.replace(config, seed=seed) for row, config in configs.items()}
+        outputs = out_of_source_outputs(
+            cache, seeded, grades, (sources, order), scratch / f"seed{seed}", references_only
+        )
+        report["seeds"][str(seed)] = {
+            lead_set: {
+                classifier: measure(labels, binary[usable], scalar[usable], sources, largest)
+                for classifier, (binary, scalar) in by_classifier.items()
+            }
+            for lead_set, by_classifier in outputs.items()
+        }
+    return report
+
+
+def out_of_source_outputs(cache, configs, grades, sources, scratch: Path, references_only: bool) -> dict:
+    """``outputs[lead_set][classifier]``: binary and scalar outputs, shape (records of the cache, C), of
+    every usable record predicted with its source held out (``sources``: each usable record's source and
+    the sources in order); the CRNN rows are ``configs``' (none for references only), then
+    :data:`ONE_SPLIT`, always normal, the logistic regression and the criteria."""
     from ecgcrnn.training.loop import split_records
 
-    usable = cache.usable
-    sources = np.array([source_of(cache.record_ids[i]) for i in usable])
-    classifiers = [c for c in CLASSIFIERS if not (references_only and c == "CRNN")]
-    classifiers += [ONE_SPLIT] if config.threshold_folds and not references_only else []
+    (record_sources, order), base, usable = sources, configs[CRNN], cache.usable
     shape = (len(cache.record_ids), len(default_class_table()))
-    outputs = {
-        s: {c: (np.zeros(shape, bool), np.zeros(shape)) for c in classifiers} for s in config.lead_sets
-    }
-    per_source = {s: {c: {} for c in classifiers} for s in config.lead_sets}
-    for held_out in sorted(set(sources)):
-        test_records = usable[sources == held_out]
-        train_records, validation_records = split_records(cache.labels, usable[sources != held_out], config)
-        split = (train_records, validation_records, test_records)
-        labels = cache.labels[test_records] > 0
-        for lead_set in config.lead_sets:
-            results = {
-                "always normal": always_normal(len(test_records)),
-                "logistic regression": logistic_regression(cache, lead_set, split, config.seed),
-                "criteria": criteria_classifier(grades[lead_set][test_records]),
-            }
+    outputs: dict = {}
+    for held_out in order:
+        started = time.perf_counter()
+        test_records = usable[record_sources == held_out]
+        learn = usable[record_sources != held_out]
+        split = (*split_records(cache.labels, learn, base), test_records)
+        for lead_set in base.lead_sets:
+            results = {}
             if not references_only:
-                checkpoint = scratch / f"source_{held_out.replace('/', '_')}" / lead_set
-                results.update(crnn_results(cache, lead_set, split, config, checkpoint))
+                results = crnn_rows(cache, lead_set, split, configs, scratch / _slug(held_out) / lead_set)
+            results["always normal"] = always_normal(len(test_records))
+            results["logistic regression"] = logistic_regression(cache, lead_set, split, base.seed)
+            results["criteria"] = criteria_classifier(grades[lead_set][test_records])
             for classifier, (binary, scalar) in results.items():
-                outputs[lead_set][classifier][0][test_records] = binary
-                outputs[lead_set][classifier][1][test_records] = scalar
-                per_source[lead_set][classifier][held_out] = compute_scores(labels, binary, scalar)
-        print(f"held out {held_out}: {len(test_records)} records", flush=True)
-    labels = cache.labels[usable] > 0
-    pooled = {
-        lead_set: {c: compute_scores(labels, b[usable], v[usable]) for c, (b, v) in by_classifier.items()}
-        for lead_set, by_classifier in outputs.items()
-    }
-    return pooled, per_source
-
-
-def print_sources(pooled, per_source, args, records: int, seconds: float) -> None:
-    """The pooled out-of-source scores, then each source's Challenge metric."""
-    crnn = "references only"
-    if not args.references_only:
-        crnn = (
-            f"CRNN {args.epochs} epochs at most (patience {args.patience}), "
-            f"{args.threshold_folds} threshold folds"
+                empty = (np.zeros(shape, bool), np.zeros(shape))
+                held = outputs.setdefault(lead_set, {}).setdefault(classifier, empty)
+                held[0][test_records], held[1][test_records] = binary, scalar
+        minutes = (time.perf_counter() - started) / 60
+        log.info(
+            "seed %d, %s held out: %d records, %.1f minutes", base.seed, held_out, len(test_records), minutes
         )
+    return outputs
+
+
+def crnn_rows(cache, lead_set, split, configs, folder: Path) -> dict:
+    """Every CRNN row's binary and scalar outputs on the split's test records (:func:`crnn_results`, each
+    row in its own checkpoint folder under ``folder``), then the base row's :data:`ONE_SPLIT` if it has
+    one."""
+    results, one_split = {}, {}
+    for row, config in configs.items():
+        outputs = crnn_results(cache, lead_set, split, config, folder / _slug(row))
+        results[row] = outputs[CRNN]
+        if row == CRNN and ONE_SPLIT in outputs:
+            one_split[ONE_SPLIT] = outputs[ONE_SPLIT]
+    return {**results, **one_split}
+
+
+def measure(labels, binary, scalar, sources, largest) -> dict:
+    """One classifier's out-of-source outputs measured.
+
+    Parameters
+    ----------
+    labels, binary : numpy.ndarray of bool, shape (N, C)
+        The usable records' labels and the classifier's calls.
+    scalar : numpy.ndarray of float, shape (N, C)
+        Its scalar outputs.
+    sources : numpy.ndarray of str, shape (N,)
+        Each record's source.
+    largest : dict of str to numpy.ndarray
+        Per held-out source, each class's largest labelled share in a training source, shape (C,).
+
+    Returns
+    -------
+    dict
+        ``sources[source]`` (:func:`source_measures`, in ``largest``'s order), ``pooled`` (every metric of
+        :data:`METRICS` on all records together), ``mean_over_sources`` and ``mean_over_challenge_sources``
+        (the mean of the sources' Challenge metrics, of all and of :data:`CHALLENGE_SOURCES`' only; NaN
+        where there are none).
+    """
+    pooled = compute_scores(labels, binary, scalar)
+    by_source = {
+        source: source_measures(labels[sources == source], binary[sources == source], share)
+        for source, share in largest.items()
+    }
+    metrics = {source: measured["challenge_metric"] for source, measured in by_source.items()}
+    challenge = [metric for source, metric in metrics.items() if source in CHALLENGE_SOURCES]
+    return {
+        "mean_over_sources": float(np.mean(list(metrics.values()))),
+        "mean_over_challenge_sources": float(np.mean(challenge)) if challenge else float("nan"),
+        "pooled": {metric: float(getattr(pooled, metric)) for metric in METRICS},
+        "sources": by_source,
+    }
+
+
+def source_measures(labels, binary, largest) -> dict:
+    """One held-out source's Challenge metric and, per class (C lists), its ``calls``, ``true`` calls and
+    ``labelled`` records; ``storms`` names the classes called on a larger share of the records than
+    :data:`STORM_RATIO` times ``largest``, the class's largest labelled share in a training source (C,)."""
+    table = default_class_table()
+    calls, true, labelled = binary.sum(axis=0), (binary & labels).sum(axis=0), labels.sum(axis=0)
+    storms = calls / len(labels) > STORM_RATIO * np.asarray(largest)
+    return {
+        "records": len(labels),
+        "challenge_metric": compute_challenge_metric(table.weights, labels, binary, table.normal_index),
+        "calls": calls.tolist(),
+        "true": true.tolist(),
+        "labelled": labelled.tolist(),
+        "storms": [name for name, storm in zip(table.abbreviations, storms, strict=True) if storm],
+    }
+
+
+def run_settings(args, configs, seeds, seconds: float) -> dict:
+    """What a sources run was asked for: the data, lead sets, seeds, the base CRNN configuration and each
+    variant's fields that differ from it, the CPU cores and the minutes taken."""
+    base = configs[CRNN].to_json()
+    variants = {
+        row: {name: value for name, value in config.to_json().items() if value != base[name]}
+        for row, config in configs.items()
+        if row != CRNN and not args.references_only
+    }
+    return {
+        "protocol": "sources",
+        "data_directories": [str(folder) for folder in args.data_directories],
+        "lead_sets": list(args.lead_sets),
+        "seeds": list(seeds),
+        "references_only": args.references_only,
+        "storm_ratio": STORM_RATIO,
+        "config": base,
+        "variants": variants,
+        "cpu_count": os.cpu_count(),
+        "minutes": seconds / 60,
+    }
+
+
+def print_sources(report: dict) -> None:
+    """The sources protocol's tables (see the module docstring) from :func:`leave_one_source_out`'s report
+    and :func:`run_settings`' ``settings``."""
+    settings, seeds = report["settings"], list(report["seeds"])
+    crnn = "references only" if settings["references_only"] else _crnn_settings(settings["config"])
     print(
-        f"\n{records} records, leave one source out, out-of-source predictions pooled; {crnn}; "
-        f"seed {args.seed}; {os.cpu_count()} CPU cores; {seconds / 60:.1f} minutes"
+        f"\n{sum(report['records'].values())} records, leave one source out; {crnn}; "
+        f"seeds {', '.join(seeds)}; {settings['cpu_count']} CPU cores; {settings['minutes']:.1f} minutes"
     )
-    print_metrics(pooled, lambda result, metric: f"{getattr(result, metric):>18.3f}")
-    sources = sorted(next(iter(next(iter(per_source.values())).values())))
-    print("\nChallenge metric of each held-out source")
-    print(f"{'lead set':<8} {'classifier':<20}" + "".join(f"{source[:14]:>16}" for source in sources))
-    for lead_set, by_classifier in per_source.items():
-        for classifier, by_source in by_classifier.items():
-            cells = "".join(f"{by_source[source].challenge_metric:>16.3f}" for source in sources)
-            print(f"{lead_set:<8} {classifier:<20}{cells}")
+    print("records per source: " + ", ".join(f"{source} {n}" for source, n in report["records"].items()))
+    for row, fields in settings["variants"].items():
+        print(
+            f"{row}: "
+            + (", ".join(f"{name}={json.dumps(value)}" for name, value in fields.items()) or "base")
+        )
+    rows = [
+        (lead_set, c) for lead_set, by_classifier in report["seeds"][seeds[0]].items() for c in by_classifier
+    ]
+    width = max(20, *(len(classifier) + 1 for _, classifier in rows))
+    labels = ("mean over sources", "mean, Challenge sources", "pooled")
+    print(f"\nChallenge metric out of source, mean ± SD over {len(seeds)} seed(s)")
+    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{label:>26}" for label in labels))
+    for lead_set, classifier in rows:
+        entries = _entries(report, lead_set, classifier)
+        figures = (
+            [entry["mean_over_sources"] for entry in entries],
+            [entry["mean_over_challenge_sources"] for entry in entries],
+            [entry["pooled"]["challenge_metric"] for entry in entries],
+        )
+        print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{_mean_sd(f):>26}" for f in figures))
+    print_seed_table(report, rows, width)
+    print_source_table(report, rows, width)
+    print(f"\nPooled out-of-source scores, mean ± SD over {len(seeds)} seed(s)")
+    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{metric:>18}" for metric in METRICS))
+    for lead_set, classifier in rows:
+        entries = _entries(report, lead_set, classifier)
+        cells = (_mean_sd([entry["pooled"][metric] for entry in entries]) for metric in METRICS)
+        print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{cell:>18}" for cell in cells))
+    print_calls(report, width)
+
+
+def print_seed_table(report: dict, rows, width: int) -> None:
+    """Each seed's mean over sources of the rows a seed changes: the CRNN rows and the logistic regression."""
+    seeds = list(report["seeds"])
+    print("\nMean over sources of the Challenge metric, per seed")
+    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{seed:>10}" for seed in seeds))
+    for lead_set, classifier in rows:
+        if classifier.startswith(CRNN) or classifier == "logistic regression":
+            values = (entry["mean_over_sources"] for entry in _entries(report, lead_set, classifier))
+            print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{value:>10.3f}" for value in values))
+
+
+def print_source_table(report: dict, rows, width: int) -> None:
+    """Each held-out source's Challenge metric, mean over the seeds."""
+    sources = list(report["records"])
+    print(f"\nChallenge metric of each held-out source, mean over {len(report['seeds'])} seed(s)")
+    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{source[:14]:>16}" for source in sources))
+    for lead_set, classifier in rows:
+        entries = _entries(report, lead_set, classifier)
+        values = (
+            np.mean([entry["sources"][source]["challenge_metric"] for entry in entries]) for source in sources
+        )
+        print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{value:>16.3f}" for value in values))
+
+
+def print_calls(report: dict, width: int) -> None:
+    """Per seed, lead set, CRNN row (the criteria once, the same for every seed) and held-out source, the
+    classes called or labelled there, ``calls/true calls/labelled``, ``!`` after a storm; then the storms'
+    count per lead set and classifier (every classifier), one column per seed."""
+    seeds, classes = list(report["seeds"]), report["classes"]
+    print(
+        f"\nCalls on each held-out source, per class: calls/true calls/labelled; ! a storm (called on more "
+        f"than {STORM_RATIO:g} times the largest share of records any training source labels with it)"
+    )
+    for seed, by_lead_set in report["seeds"].items():
+        for lead_set, by_classifier in by_lead_set.items():
+            for classifier, entry in by_classifier.items():
+                if classifier.startswith(CRNN) or (classifier == "criteria" and seed == seeds[0]):
+                    label = "any seed" if classifier == "criteria" else f"seed {seed}"
+                    for source, measured in entry["sources"].items():
+                        head = f"{label:<10} {lead_set:<8} {classifier:<{width}} {source[:16]:<17}"
+                        print(head + _class_calls(measured, classes))
+    print("\nStorms (classes summed over the held-out sources), per seed")
+    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{seed:>10}" for seed in seeds))
+    for lead_set, by_classifier in report["seeds"][seeds[0]].items():
+        for classifier in by_classifier:
+            counts = [_storm_count(entry) for entry in _entries(report, lead_set, classifier)]
+            print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{count:>10}" for count in counts))
 
 
 def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = False, grades=None) -> dict:
@@ -498,6 +785,78 @@ def print_metrics(table: dict, cell) -> None:
     for lead_set, by_classifier in table.items():
         for classifier, entry in by_classifier.items():
             print(f"{lead_set:<8} {classifier:<20}" + "".join(cell(entry, m) for m in METRICS))
+
+
+def _crnn_settings(config: dict) -> str:
+    """The CRNN's settings in the sources protocol's header line, from :meth:`TrainingConfig.to_json`."""
+    fallback = "on" if config["criteria_fallback"] else "off"
+    return (
+        f"CRNN {config['epochs']} epochs at most (patience {config['patience_epochs']}, batch "
+        f"{config['batch_size']}), {config['threshold_folds']} threshold folds grouped by "
+        f"{config['threshold_grouping']}, unknown labels left out of {config['unknown_labels']}, max share "
+        f"ratio {config['max_share_ratio']:g}, criteria fallback {fallback}"
+    )
+
+
+def _entries(report: dict, lead_set: str, classifier: str) -> list[dict]:
+    """A lead set's and classifier's :func:`measure` entries, one per seed."""
+    return [by_lead_set[lead_set][classifier] for by_lead_set in report["seeds"].values()]
+
+
+def _mean_sd(values) -> str:
+    return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
+
+
+def _class_calls(measured: dict, classes) -> str:
+    """``AF 3/2/4!, IAVB 1/1/2``: each class called or labelled, a storm marked ``!``."""
+    cells = [
+        f"{name} {calls}/{true}/{labelled}" + ("!" if name in measured["storms"] else "")
+        for name, calls, true, labelled in zip(
+            classes, measured["calls"], measured["true"], measured["labelled"], strict=True
+        )
+        if calls or labelled
+    ]
+    return ", ".join(cells) or "nothing called or labelled"
+
+
+def _storm_count(entry: dict) -> int:
+    return sum(len(measured["storms"]) for measured in entry["sources"].values())
+
+
+def _json_or_text(text: str):
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _fits(value, default) -> bool:
+    """Whether a value read from the command line may stand for a TrainingConfig field of this default."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, tuple):
+        return isinstance(value, list)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def _slug(name: str) -> str:
+    """A folder name for a source or a row (``St Petersburg`` -> ``St_Petersburg``)."""
+    return re.sub(r"[^A-Za-z0-9.-]+", "_", name).strip("_")
+
+
+def _plain(value):
+    """``value`` with numpy numbers as Python's, tuples as lists and NaN as None, ready for strict JSON."""
+    if isinstance(value, dict):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 if __name__ == "__main__":

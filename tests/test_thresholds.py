@@ -13,6 +13,7 @@ from ecgcrnn.training.thresholds import (
     best_f_measure_thresholds,
     candidate_thresholds,
     choose_thresholds,
+    share_floor,
 )
 
 REPOSITORY = Path(__file__).resolve().parents[1]
@@ -263,3 +264,60 @@ def test_no_fixed_threshold_is_the_same_choice_as_all_nan():
 def test_fixed_thresholds_not_one_per_class_raise_value_error(fixed):
     with pytest.raises(ValueError, match="fixed thresholds of shape .* do not match 3 classes"):
         choose_thresholds([[True, False, False]], [[0.5, 0.5, 0.5]], WEIGHTS, NORMAL, fixed=fixed)
+
+
+def test_probabilities_of_unknown_labels_do_not_change_the_choice():
+    table, labels, probabilities = random_case(300, seed=5)
+    known = np.random.default_rng(6).random(labels.shape) < 0.7
+    other = np.where(known, probabilities, np.random.default_rng(7).random(labels.shape))
+
+    masked = choose_thresholds(labels & known, probabilities, table.weights, table.normal_index, known=known)
+    changed = choose_thresholds(labels & known, other, table.weights, table.normal_index, known=known)
+
+    np.testing.assert_array_equal(masked, changed)
+
+
+def test_unknown_labels_are_left_out_of_the_metric_the_thresholds_maximise():
+    table, labels, probabilities = random_case(300, seed=8)
+    known = np.random.default_rng(9).random(labels.shape) < 0.7
+
+    chosen = choose_thresholds(labels, probabilities, table.weights, table.normal_index, known=known)
+    unmasked = choose_thresholds(labels, probabilities, table.weights, table.normal_index)
+
+    def masked_metric(thresholds):
+        outputs = apply_thresholds(probabilities, thresholds) & known
+        return compute_challenge_metric(table.weights, labels & known, outputs, table.normal_index)
+
+    assert masked_metric(chosen) >= masked_metric(unmasked)
+
+
+def test_no_threshold_is_chosen_below_its_floor():
+    table, labels, probabilities = random_case(200, seed=10)
+    floor = np.linspace(0.2, 0.9, labels.shape[1])
+    fixed = np.full(labels.shape[1], np.nan)
+    fixed[0] = 0.1
+
+    chosen = choose_thresholds(
+        labels, probabilities, table.weights, table.normal_index, fixed=fixed, floor=floor
+    )
+
+    assert np.all(chosen >= floor)
+    assert chosen[0] == floor[0]  # a given threshold below the floor is raised to it
+
+
+def test_share_floor_is_the_lowest_threshold_that_keeps_every_group_within_its_limit():
+    probabilities = np.array([[0.9], [0.8], [0.7], [0.6], [0.95], [0.1], [0.2], [0.3]])
+    groups = np.array(["a", "a", "a", "a", "b", "b", "b", "b"])
+
+    floor = share_floor(probabilities, groups, [0.5])[0]
+
+    shares = [np.mean(probabilities[groups == g, 0] >= floor) for g in ("a", "b")]
+    assert max(shares) <= 0.5
+    assert floor == np.nextafter(0.7, 1)  # group a may have two of its four predicted: 0.9 and 0.8
+    assert np.mean(probabilities[groups == "a", 0] >= 0.7) > 0.5
+
+
+def test_share_floor_of_a_limit_of_one_is_zero():
+    probabilities = np.random.default_rng(1).random((20, 3))
+
+    np.testing.assert_array_equal(share_floor(probabilities, np.zeros(20), np.ones(3)), 0.0)

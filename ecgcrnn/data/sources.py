@@ -28,8 +28,11 @@ GEORGIA, CHAPMAN, NINGBO, LUDB, OTHER = "Georgia", "Chapman-Shaoxing", "Ningbo",
 CHALLENGE_SOURCES = (CPSC, CPSC_EXTRA, ST_PETERSBURG, PTB, PTB_XL, GEORGIA, CHAPMAN, NINGBO)
 """The Challenge 2021's eight sources of training data (Chapman-Shaoxing and Ningbo share the prefix JS)."""
 
-_PREFIXES = {"A": CPSC, "Q": CPSC_EXTRA, "I": ST_PETERSBURG, "S": PTB, "HR": PTB_XL, "E": GEORGIA, "L": LUDB}
-_NAME = re.compile(r"([A-Za-z]+)(\d+)$")
+_PREFIXES = {  # prefix: (source, digits of the record number)
+    "A": (CPSC, 4), "Q": (CPSC_EXTRA, 4), "I": (ST_PETERSBURG, 2), "S": (PTB, 4), "HR": (PTB_XL, 5),
+    "E": (GEORGIA, 5), "JS": (CHAPMAN, 5), "L": (LUDB, 4),
+}  # fmt: skip
+_NAME = re.compile(r"([A-Z]+)(\d+)$")
 _LAST_CHAPMAN = 10646  # JS00001-JS10646 are Chapman-Shaoxing's, the higher numbers Ningbo's
 
 LABELLED: dict[str, frozenset[str]] = {
@@ -59,14 +62,15 @@ AMPLITUDE_CLASSES = frozenset({"LAD", "RAD", "LQRSV", "PRWP"})
 
 
 def source_of(record_id: str) -> str:
-    """The source of a record from its Challenge name (``A0001`` -> ``"CPSC"``), else :data:`OTHER`."""
+    """The source of a record from its Challenge name, prefix and number of digits (``A0001`` ->
+    ``"CPSC"``, ``JS20001`` -> ``"Ningbo"``), else :data:`OTHER` (``S00001``, ``A1``, ``patient7``)."""
     match = _NAME.match(str(record_id).strip())
-    if not match:
+    if not match or match.group(1) not in _PREFIXES:
         return OTHER
-    prefix, number = match.group(1).upper(), int(match.group(2))
-    if prefix == "JS":
-        return CHAPMAN if number <= _LAST_CHAPMAN else NINGBO
-    return _PREFIXES.get(prefix, OTHER)
+    (source, digits), number = _PREFIXES[match.group(1)], match.group(2)
+    if len(number) != digits:
+        return OTHER
+    return NINGBO if source == CHAPMAN and int(number) > _LAST_CHAPMAN else source
 
 
 def sources_of(record_ids) -> np.ndarray:

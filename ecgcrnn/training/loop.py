@@ -141,7 +141,6 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
     records = np.sort(np.asarray(records))
     labels = cache.labels[records] > 0
     prevalence = labels.mean(axis=0)
-    evidence = Evidence.of(cache, config)
     if config.threshold_folds == 0:
         train_records, validation_records = split_records(cache.labels, records, config)
         fitted = fit_lead_set(
@@ -149,6 +148,7 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
         )
         fitted.decided_by = (NETWORK,) * len(table)
         return fitted
+    evidence = Evidence.of(cache, config)
     few = labels.sum(axis=0) < config.min_positives
     oof, networks, best_epochs, history = np.zeros(labels.shape), [], [], []
     fold_of = np.zeros(len(records), dtype=int)
