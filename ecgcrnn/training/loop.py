@@ -3,11 +3,19 @@
 Each lead set's network trains on one random window per record per epoch, from the criteria's start (see
 :mod:`ecgcrnn.model.network`). The decision thresholds are chosen for the Challenge metric on out-of-fold
 predictions of every training record (:attr:`TrainingConfig.threshold_folds
-<ecgcrnn.training.settings.TrainingConfig>` multilabel-stratified folds): a network learns from all folds
-but one, early-stopped on the one left out (its epochs scored over all their windows, the thresholds tuned
-on them; the start itself, epoch 0, competes), and predicts it. The model kept is the fold networks'
-average (:func:`ecgcrnn.model.network.average_networks`), so the thresholds apply to the networks they were
-tuned on; a class with fewer than ``min_positives`` positive records is decided by its criterion. Every
+<ecgcrnn.training.settings.TrainingConfig>` folds, each source's records in one fold, so that every
+prediction is one for a hospital its network did not see): a network learns from all folds but one,
+early-stopped on the one left out (its epochs scored over all their windows, the thresholds tuned on them;
+the start itself, epoch 0, competes), and predicts it. The model kept is the fold networks' average
+(:func:`ecgcrnn.model.network.average_networks`), so the thresholds apply to the networks they were tuned
+on.
+
+A label the record's source never gives, or cannot read from its signals, is no evidence
+(:class:`Evidence`): it is left out of the loss and of every choice below. A class with fewer than
+``min_positives`` positive records is decided by its criterion, and so is a class whose criterion scores
+better than its network across held-out folds (:meth:`DecisionRule.fallback`). No class is stated, on any
+source's out-of-fold predictions, on more than ``max_share_ratio`` times the largest share of records any
+training source labels with it (:func:`share_limits`). Every
 epoch leaves a checkpoint (model with optimizer state, and a JSON state) and every finished fold its
 network and predictions, so a run that is interrupted resumes where it stopped when started again with the
 same arguments; a lead set whose model is already saved is skipped.
@@ -128,10 +136,11 @@ class FittedModel:
 def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, batches=None) -> FittedModel:
     """One lead set's model from ``records``, with thresholds chosen by ``config``'s rule.
 
-    With ``config.threshold_folds`` k >= 2: k fold networks give out-of-fold probabilities of every record,
-    on which the thresholds are chosen (a class with fewer than ``config.min_positives`` positives is left
-    to its criterion: its probability is the criteria path's, its threshold 0.5); the network kept is the
-    fold networks' average, and ``best_epoch`` the median of their best epochs. ``checkpoint`` holds the
+    With ``config.threshold_folds`` k >= 2: k fold networks (:func:`fold_records`) give out-of-fold
+    probabilities of every record, on which :class:`DecisionRule` chooses what decides each class and the
+    thresholds (a class left to its criterion takes the criteria path's probability and the threshold 0.5,
+    or its share limit's floor); the network kept is the fold networks' average, and ``best_epoch`` the
+    median of their best epochs. ``checkpoint`` holds the
     folds' checkpoints; each finished fold leaves its network and its predictions there (``network.keras``,
     ``out_of_fold.npz``), from which an interrupted run resumes. With k = 0: :func:`fit_lead_set` on a
     ``config.validation_fraction`` split, thresholds tuned on the validation records, every class decided by
