@@ -22,26 +22,26 @@ The classifiers, each trained on some records and scored on others with the Chal
   (the cache keeps each window's measurements, not the record's combined ones that are graded here).
 Several DATA_DIRs are read as one data set; a ``--cache`` folder is reused by a later run on the same
 records with the same settings (for several DATA_DIRs it keeps links to them in its ``records`` folder).
-``--references-only`` leaves the CRNN out (under a minute instead of an hour).
 
 ``--protocol kfold`` (the default): the records are split into ``--folds`` multilabel-stratified folds;
 each classifier learns from the other folds and is scored on each fold. Prints the Challenge metric,
-AUROC, AUPRC and F-measure per lead set as mean ± SD over the folds. With ``--masked`` a fifth classifier
+AUROC, AUPRC and F-measure per lead set as mean ± SD over the folds. With ``--masked`` one more classifier
 is trained on each fold: one twelve-lead network that serves every lead set, trained with the leads of a
 lead set drawn at random for each batch (the others' signals zeroed, their features imputed and masked,
 the record features those the lead set gives), with thresholds chosen per lead set; it is the alternative
 to one network per lead set that the README weighs.
 
-``--protocol sources``: leave one source out, the protocol the Challenge's hidden test imposes (its
-records come from hospitals the training data do not hold). A record's source comes from its name
-(ecgcrnn.data.sources.source_of: A CPSC, Q CPSC-Extra, I St Petersburg, S PTB, HR PTB-XL, E Georgia,
-JS00001-JS10646 Chapman-Shaoxing, later JS Ningbo, L LUDB, anything else "other"); each source is held
-out in turn, every classifier learns from all the others and predicts it. The whole run is repeated for
-each of ``--seeds`` (the cache and the criteria grades are made once; the CRNN and the logistic
-regression's validation share depend on the seed). ``--variant NAME KEY=VALUE ...`` (repeatable) adds a
-row "CRNN NAME": the CRNN trained with those fields of ecgcrnn.training.settings.TrainingConfig
-overridden (values read as JSON, else as text), e.g. ``--variant stratified threshold_grouping=stratified
---variant nomask unknown_labels=none``. It prints, every figure as mean ± SD (population) over the seeds:
+``--protocol sources``: leave one source out, the protocol closest to the Challenge's hidden test (which
+holds a hospital that the training data do not, and weighs its sources otherwise). A record's source comes
+from its name (ecgcrnn.data.sources.source_of: A CPSC, Q CPSC-Extra, I St Petersburg, S PTB, HR PTB-XL, E
+Georgia, JS00001-JS10646 Chapman-Shaoxing, later JS Ningbo, L LUDB, anything else "other"); each source is
+held out in turn, every classifier learns from all the others and predicts it. The whole run is repeated for
+each of ``--seeds`` (the cache and the criteria grades are made once; the CRNN and the logistic regression's
+validation share depend on the seed). ``--variant NAME KEY=VALUE ...`` (repeatable) adds a row "CRNN NAME":
+the CRNN trained with those fields of ecgcrnn.training.settings.TrainingConfig overridden (values read as
+JSON, else as text), e.g. ``--variant stratified threshold_grouping=stratified --variant nomask
+unknown_labels=none``; ``--references-only`` leaves the CRNN rows out (under a minute instead of an hour).
+It prints, every figure as mean ± SD (population) over the seeds:
 - per lead set and classifier, the Challenge metric three ways: the mean over the held-out sources of each
   source's own metric (every hospital counts the same: the main figure), that mean over the Challenge's
   sources alone (LUDB and "other" left out), and the metric of all out-of-source predictions pooled
@@ -51,7 +51,7 @@ overridden (values read as JSON, else as text), e.g. ``--variant stratified thre
 - the pooled AUROC, AUPRC and F-measure;
 - per seed, lead set, held-out source, and CRNN row or the criteria (once: they do not depend on the
   seed), each class called or labelled on that source as ``calls/true calls/labelled``, with ``!`` after a
-  storm: a class called on a larger share of the held-out records than STORM_RATIO times the largest
+  storm: a class called on a larger share of the held-out records than STORM_RATIO (2) times the largest
   share of records that any training source labels with it; then the number of storms per lead set,
   classifier and seed.
 ``--json FILE`` writes all of it (per seed, lead set, classifier and source: the Challenge metric and each
@@ -162,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--protocol", choices=("kfold", "sources"), default="kfold", help="folds: random or sources"
     )
-    parser.add_argument("--references-only", action="store_true", help="leave the CRNN out")
+    parser.add_argument("--references-only", action="store_true", help="sources: leave the CRNN out")
     parser.add_argument(
         "--threshold-folds",
         type=int,
@@ -419,14 +419,24 @@ def print_sources(report: dict) -> None:
     for row, fields in settings["variants"].items():
         print(
             f"{row}: "
-            + (", ".join(f"{name}={json.dumps(value)}" for name, value in fields.items()) or "base")
+            + (", ".join(f"{name}={json.dumps(value)}" for name, value in fields.items()) or "as CRNN")
         )
     rows = [
         (lead_set, c) for lead_set, by_classifier in report["seeds"][seeds[0]].items() for c in by_classifier
     ]
     width = max(20, *(len(classifier) + 1 for _, classifier in rows))
+    print_figure_table(report, rows, width)
+    print_seed_table(report, rows, width)
+    print_source_table(report, rows, width)
+    print_pooled_table(report, rows, width)
+    print_calls(report, width)
+
+
+def print_figure_table(report: dict, rows, width: int) -> None:
+    """The main table: per lead set and classifier, the Challenge metric's mean over the held-out sources, its
+    mean over the Challenge's sources and the pooled metric, each as mean ± SD over the seeds."""
     labels = ("mean over sources", "mean, Challenge sources", "pooled")
-    print(f"\nChallenge metric out of source, mean ± SD over {len(seeds)} seed(s)")
+    print(f"\nChallenge metric out of source, mean ± SD over {len(report['seeds'])} seed(s)")
     print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{label:>26}" for label in labels))
     for lead_set, classifier in rows:
         entries = _entries(report, lead_set, classifier)
@@ -436,15 +446,6 @@ def print_sources(report: dict) -> None:
             [entry["pooled"]["challenge_metric"] for entry in entries],
         )
         print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{_mean_sd(f):>26}" for f in figures))
-    print_seed_table(report, rows, width)
-    print_source_table(report, rows, width)
-    print(f"\nPooled out-of-source scores, mean ± SD over {len(seeds)} seed(s)")
-    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{metric:>18}" for metric in METRICS))
-    for lead_set, classifier in rows:
-        entries = _entries(report, lead_set, classifier)
-        cells = (_mean_sd([entry["pooled"][metric] for entry in entries]) for metric in METRICS)
-        print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{cell:>18}" for cell in cells))
-    print_calls(report, width)
 
 
 def print_seed_table(report: dict, rows, width: int) -> None:
@@ -469,6 +470,16 @@ def print_source_table(report: dict, rows, width: int) -> None:
             np.mean([entry["sources"][source]["challenge_metric"] for entry in entries]) for source in sources
         )
         print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{value:>16.3f}" for value in values))
+
+
+def print_pooled_table(report: dict, rows, width: int) -> None:
+    """The pooled out-of-source :data:`METRICS`, mean ± SD over the seeds."""
+    print(f"\nPooled out-of-source scores, mean ± SD over {len(report['seeds'])} seed(s)")
+    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{metric:>18}" for metric in METRICS))
+    for lead_set, classifier in rows:
+        entries = _entries(report, lead_set, classifier)
+        cells = (_mean_sd([entry["pooled"][metric] for entry in entries]) for metric in METRICS)
+        print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{cell:>18}" for cell in cells))
 
 
 def print_calls(report: dict, width: int) -> None:
@@ -793,7 +804,7 @@ def _crnn_settings(config: dict) -> str:
     return (
         f"CRNN {config['epochs']} epochs at most (patience {config['patience_epochs']}, batch "
         f"{config['batch_size']}), {config['threshold_folds']} threshold folds grouped by "
-        f"{config['threshold_grouping']}, unknown labels left out of {config['unknown_labels']}, max share "
+        f"{config['threshold_grouping']}, unknown labels left out: {config['unknown_labels']}, max share "
         f"ratio {config['max_share_ratio']:g}, criteria fallback {fallback}"
     )
 

@@ -133,3 +133,17 @@ def test_evidence_leaves_unknown_labels_out_where_the_setting_says(mode, in_loss
     assert targets[0, lad] == (UNKNOWN if in_loss else 0.0)  # CPSC states no axis
     assert targets[0, AF] == 1.0 and np.all(targets[1] >= 0)  # a record of an unknown source: all known
     assert (evidence.for_thresholds([0]) is not None) == bool(in_thresholds)
+
+
+@pytest.mark.parametrize("mode", ["none", "loss", "thresholds", "both"])
+def test_loss_prevalence_is_a_share_of_the_labels_the_loss_reads(mode):
+    cache, evidence = _evidence(mode)
+
+    prevalence = evidence.loss_prevalence(cache.labels, [0, 1])
+
+    lad = TABLE.abbreviations.index("LAD")
+    assert np.all((prevalence >= 0) & (prevalence <= 1))
+    assert (
+        prevalence[AF] == 0.5
+    )  # AF is evidence on both records: CPSC states it, the other source is unknown
+    assert prevalence[lad] == 0.0

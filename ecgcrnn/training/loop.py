@@ -290,6 +290,12 @@ class Evidence:
         targets = (np.asarray(labels) > 0).astype(np.float32)
         return np.where(self.known | (not self.in_loss), targets, np.float32(UNKNOWN))
 
+    def loss_prevalence(self, labels: np.ndarray, records) -> np.ndarray:
+        """Each class's share (C,) of positives among ``records`` whose label the loss reads."""
+        labels = np.asarray(labels)[records] > 0
+        read = self.known[records] if self.in_loss else np.ones(labels.shape, bool)
+        return (labels & read).sum(axis=0) / np.maximum(read.sum(axis=0), 1)
+
     def for_thresholds(self, records) -> np.ndarray | None:
         """The known mask of ``records`` for the threshold choice, or None where every label counts."""
         return self.known[records] if self.in_thresholds else None
@@ -423,8 +429,6 @@ def fit_lead_set(
     training = batches(cache, lead_set, train_records, batch, seed, True, **augmentation, **steps)
     stats = feature_statistics(cache, lead_set, train_records)
     prevalence = cache.labels[train_records].mean(axis=0)
-    known = evidence.known[train_records] if evidence.in_loss else np.ones(prevalence.shape, bool)
-    known_prevalence = (cache.labels[train_records] * known).sum(axis=0) / np.maximum(known.sum(axis=0), 1)
     shape = {"stats": stats, "settings": settings, "prevalence": prevalence}
     shape["residual_l2"] = residual_penalty(len(train_records), config.residual_prior_sd)
     if state:
@@ -434,7 +438,10 @@ def fit_lead_set(
     else:
         with precision(config.mixed_precision):
             network = build_model(leads, table.names, config.network, **shape, unroll=False)
-        network.compile(keras.optimizers.Adam(config.learning_rate), make_loss(config.loss, known_prevalence))
+        network.compile(
+            keras.optimizers.Adam(config.learning_rate),
+            make_loss(config.loss, evidence.loss_prevalence(cache.labels, train_records)),
+        )
     prepare(network, strategy)
     validation = batches(cache, lead_set, validation_records, batch, seed, False)
     labels = cache.labels[validation_records] > 0
