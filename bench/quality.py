@@ -62,6 +62,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import hashlib
 import json
 import logging
 import os
@@ -98,6 +99,9 @@ STORM_RATIO = 2.0
 RUN_OWN = ("seed", "lead_sets")
 """TrainingConfig fields that ``--seeds`` and ``--lead-sets`` set for every row, never a variant."""
 
+DECISION_FIELDS = ("max_share_ratio", "criteria_fallback")
+"""Settings applied after the fold networks are trained: rows that differ only in these share networks."""
+
 
 def main(argv=None) -> None:
     parser = build_parser()
@@ -127,7 +131,8 @@ def main(argv=None) -> None:
         grades = criteria_grades(data, cache, config.lead_sets)
         if args.protocol == "sources":
             seeds = args.seeds or [args.seed]
-            report = leave_one_source_out(cache, configs, seeds, grades, Path(scratch), args.references_only)
+            work = args.workdir or Path(scratch)
+            report = leave_one_source_out(cache, configs, seeds, grades, work, args.references_only)
             report["settings"] = run_settings(args, configs, seeds, time.perf_counter() - started)
             print_sources(report)
             if args.json:
@@ -178,6 +183,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="sources: a row 'CRNN NAME' trained with these TrainingConfig fields overridden (repeatable)",
     )
     parser.add_argument("--json", type=Path, help="sources: write everything measured to this JSON file")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        help="sources: keep the CRNN's fold networks here (default: a temporary folder); a rerun of the same "
+        "code reuses every network already trained under the same training settings",
+    )
     return parser
 
 
@@ -317,16 +328,23 @@ def out_of_source_outputs(cache, configs, grades, sources, scratch: Path, refere
 
 
 def crnn_rows(cache, lead_set, split, configs, folder: Path) -> dict:
-    """Every CRNN row's binary and scalar outputs on the split's test records (:func:`crnn_results`, each
-    row in its own checkpoint folder under ``folder``), then the base row's :data:`ONE_SPLIT` if it has
-    one."""
+    """Every CRNN row's binary and scalar outputs on the split's test records (:func:`crnn_results`), then
+    the base row's :data:`ONE_SPLIT` if it has one. Rows whose settings differ only in how decisions are
+    made from the fold networks (:data:`DECISION_FIELDS`) share one checkpoint folder under ``folder``, so
+    their networks are trained once."""
     results, one_split = {}, {}
     for row, config in configs.items():
-        outputs = crnn_results(cache, lead_set, split, config, folder / _slug(row))
+        outputs = crnn_results(cache, lead_set, split, config, folder / training_key(config))
         results[row] = outputs[CRNN]
         if row == CRNN and ONE_SPLIT in outputs:
             one_split[ONE_SPLIT] = outputs[ONE_SPLIT]
     return {**results, **one_split}
+
+
+def training_key(config: TrainingConfig) -> str:
+    """A name for the settings that shape the fold networks (all but :data:`DECISION_FIELDS`)."""
+    shaping = {k: v for k, v in config.to_json().items() if k not in DECISION_FIELDS}
+    return "networks_" + hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:12]
 
 
 def measure(labels, binary, scalar, sources, largest) -> dict:
