@@ -140,11 +140,10 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
     probabilities of every record, on which :class:`DecisionRule` chooses what decides each class and the
     thresholds (a class left to its criterion takes the criteria path's probability and the threshold 0.5,
     or its share limit's floor); the network kept is the fold networks' average, and ``best_epoch`` the
-    median of their best epochs. ``checkpoint`` holds the
-    folds' checkpoints; each finished fold leaves its network and its predictions there (``network.keras``,
-    ``out_of_fold.npz``), from which an interrupted run resumes. With k = 0: :func:`fit_lead_set` on a
-    ``config.validation_fraction`` split, thresholds tuned on the validation records, every class decided by
-    the network.
+    median of their best epochs. ``checkpoint`` holds the folds' checkpoints; each finished fold leaves its
+    network and its predictions there (``network.keras``, ``out_of_fold.npz``), from which an interrupted
+    run resumes. With k = 0: :func:`fit_lead_set` on a ``config.validation_fraction`` split, thresholds
+    tuned on the validation records, every class decided by the network.
     """
     table = default_class_table()
     records = np.sort(np.asarray(records))
@@ -158,10 +157,43 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
         fitted.decided_by = (NETWORK,) * len(table)
         return fitted
     evidence = Evidence.of(cache, config)
+    folds = fold_records(cache.labels, records, config, evidence.sources)
+    oof, fold_of, networks, best_epochs, history = _fold_networks(
+        cache, lead_set, records, folds, config, settings, checkpoint, batches
+    )
+    rule = DecisionRule(
+        labels,
+        evidence.for_thresholds(records),
+        evidence.sources[records],
+        share_limits(labels & evidence.known[records], evidence.sources[records], config.max_share_ratio),
+    )
+    criteria = criteria_record_probabilities(cache, lead_set, records, prevalence)
     few = labels.sum(axis=0) < config.min_positives
-    oof, networks, best_epochs, history = np.zeros(labels.shape), [], [], []
-    fold_of = np.zeros(len(records), dtype=int)
-    for fold, (learn, held_out) in enumerate(fold_records(cache.labels, records, config, evidence.sources)):
+    by_criteria = rule.fallback(oof, criteria, few, fold_of) if config.criteria_fallback else few
+    decided_by = tuple(CRITERIA if flag else NETWORK for flag in by_criteria)
+    oof = np.where(by_criteria, criteria, oof)
+    thresholds = rule.thresholds(oof, by_criteria)
+    metric = rule.metric(apply_thresholds(oof, thresholds))
+    log.info(
+        "%s leads: out-of-fold challenge metric %.3f; the fold networks' best epochs %s; decided by the "
+        "criteria: %d classes",
+        lead_set,
+        metric,
+        best_epochs,
+        int(by_criteria.sum()),
+    )
+    network = average_networks(networks, f"crnn_{len(LEAD_SETS[lead_set])}_leads")
+    epochs = int(np.median(best_epochs))
+    return FittedModel(network, thresholds, metric, history, decided_by, prevalence, epochs)
+
+
+def _fold_networks(cache, lead_set, records, folds, config, settings, checkpoint, batches):
+    """Each fold's network trained (or, finished before an interruption, loaded) and its predictions of the
+    records it held out: (out-of-fold probabilities (N, C), each record's fold (N,), the networks, their best
+    epochs, the history of the folds trained now)."""
+    oof, fold_of = np.zeros((len(records), len(default_class_table()))), np.zeros(len(records), dtype=int)
+    networks, best_epochs, history = [], [], []
+    for fold, (learn, held_out) in enumerate(folds):
         folder = checkpoint / f"fold{fold + 1}"
         done = folder / "out_of_fold.npz"
         if done.is_file():  # finished before an interruption
@@ -180,29 +212,7 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
         best_epochs.append(best)
         history += [{"fold": fold + 1, **epoch} for epoch in fold_history]
         log.info("%s leads: fold %d of %d, best epoch %d", lead_set, fold + 1, config.threshold_folds, best)
-    rule = DecisionRule(
-        labels,
-        evidence.for_thresholds(records),
-        evidence.sources[records],
-        share_limits(labels & evidence.known[records], evidence.sources[records], config.max_share_ratio),
-    )
-    criteria = criteria_record_probabilities(cache, lead_set, records, prevalence)
-    by_criteria = rule.fallback(oof, criteria, few, fold_of) if config.criteria_fallback else few
-    decided_by = tuple(CRITERIA if flag else NETWORK for flag in by_criteria)
-    oof = np.where(by_criteria, criteria, oof)
-    thresholds = rule.thresholds(oof, by_criteria)
-    metric = rule.metric(apply_thresholds(oof, thresholds))
-    log.info(
-        "%s leads: out-of-fold challenge metric %.3f; the fold networks' best epochs %s; decided by the "
-        "criteria: %d classes",
-        lead_set,
-        metric,
-        best_epochs,
-        int(by_criteria.sum()),
-    )
-    network = average_networks(networks, f"crnn_{len(LEAD_SETS[lead_set])}_leads")
-    epochs = int(np.median(best_epochs))
-    return FittedModel(network, thresholds, metric, history, decided_by, prevalence, epochs)
+    return oof, fold_of, networks, best_epochs, history
 
 
 def fold_records(labels: np.ndarray, records: np.ndarray, config: TrainingConfig, sources=None):
