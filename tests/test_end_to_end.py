@@ -73,7 +73,7 @@ def test_every_recording_of_a_lead_sets_test_set_is_scored_with_finite_scores(tr
     assert all(math.isfinite(float(value)) for value in values.split(","))
 
 
-def test_trained_models_leave_the_classes_with_few_positives_to_their_criteria(
+def test_trained_models_leave_at_least_the_classes_with_few_positives_to_their_criteria(
     trained_model, synthetic_training_set
 ):
     table = default_class_table()
@@ -89,8 +89,9 @@ def test_trained_models_leave_the_classes_with_few_positives_to_their_criteria(
             and rare.any()
             and not rare.all()
         )
-        assert meta["decided_by"] == ["criteria" if r else "network" for r in rare], lead_set
-        np.testing.assert_array_equal(np.asarray(meta["thresholds"])[rare], 0.5)
+        by_criteria = np.array([decider == "criteria" for decider in meta["decided_by"]])
+        assert set(meta["decided_by"]) <= {"criteria", "network"} and by_criteria[rare].all(), lead_set
+        assert np.all(np.asarray(meta["thresholds"])[by_criteria] >= 0.5)  # 0.5, or a share limit's floor
         np.testing.assert_allclose(meta["prevalence"], positives / len(headers))
         assert meta["config"]["threshold_folds"] == TINY_NETWORK["threshold_folds"]
         assert math.isfinite(meta["out_of_fold_challenge_metric"])
