@@ -81,7 +81,7 @@ from ecgcrnn.features.beats import beat_feature_names, record_feature_names
 from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import compute_challenge_metric, compute_scores
 from ecgcrnn.training.settings import TrainingConfig, config_from_dict
-from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds
+from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds, share_limits
 
 log = logging.getLogger("quality")
 
@@ -271,8 +271,7 @@ def leave_one_source_out(cache, configs, seeds, grades, scratch: Path, reference
     if len(order) < 2:
         raise ValueError(f"{cache.directory}: records of {order} only, no source to leave out")
     labels = cache.labels[usable] > 0
-    shares = {source: labels[sources == source].mean(axis=0) for source in order}
-    largest = {held: np.max([shares[s] for s in order if s != held], axis=0) for held in order}
+    largest = {held: share_limits(labels[sources != held], sources[sources != held], 1.0) for held in order}
     report = {
         "classes": list(default_class_table().abbreviations),
         "records": {source: int(np.sum(sources == source)) for source in order},

@@ -9,7 +9,8 @@ from helpers import tiny_config
 
 from ecgcrnn.domain import default_class_table
 from ecgcrnn.model.losses import UNKNOWN
-from ecgcrnn.training.loop import DecisionRule, Evidence, fold_records, group_folds, share_limits
+from ecgcrnn.training.loop import DecisionRule, Evidence, fold_records, group_folds
+from ecgcrnn.training.thresholds import share_limits
 
 TABLE = default_class_table()
 NSR, AF = TABLE.abbreviations.index("NSR"), TABLE.abbreviations.index("AF")

@@ -5,9 +5,10 @@ with the model's leads and settings, picklable, so it can run in another process
 :meth:`LoadedModel.finish` (one call of the traced network on all windows, mean, thresholds), or
 :meth:`LoadedModel.finish_many` for several prepared records in one call.
 
-A class that training left to its criterion (too few positive records to learn a threshold from, or a
-criterion that did better than the network on hospitals held out in training) takes the criteria path's
-probability and is stated where it reaches its threshold: 0.5, or higher where a share limit raised it.
+A class that training left to its criterion (too few positive records to learn a threshold from, or, with
+the ``criteria_fallback`` setting, a criterion that beat the network on hospitals held out in training)
+takes the criteria path's probability and is stated where it reaches its threshold: 0.5, or higher where a
+share limit raised it.
 A recording in which no window could be measured (a flat line, pure noise, a lead off) gets no diagnosis:
 every label 0 and each class's training prevalence as its probability, with a warning in the log.
 """

@@ -12,10 +12,11 @@ on.
 
 A label the record's source never gives, or cannot read from its signals, is no evidence
 (:class:`Evidence`): it is left out of the loss and of every choice below. A class with fewer than
-``min_positives`` positive records is decided by its criterion, and so is a class whose criterion scores
-better than its network across held-out folds (:meth:`DecisionRule.fallback`). No class is stated, on any
+``min_positives`` positive records is decided by its criterion; with ``criteria_fallback`` (off by
+default), so is a class whose criterion scores better than its network across held-out folds
+(:meth:`DecisionRule.fallback`). No class is stated, on any
 source's out-of-fold predictions, on more than ``max_share_ratio`` times the largest share of records any
-training source labels with it (:func:`share_limits`). Every
+training source labels with it (:func:`ecgcrnn.training.thresholds.share_limits`). Every
 epoch leaves a checkpoint (model with optimizer state, and a JSON state) and every finished fold its
 network and predictions, so a run that is interrupted resumes where it stopped when started again with the
 same arguments; a lead set whose model is already saved is skipped.
@@ -43,7 +44,13 @@ from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import compute_challenge_metric
 from ecgcrnn.training.distribute import current_strategy, is_chief, precision, prepare, worker_folder
 from ecgcrnn.training.settings import TrainingConfig, load_config
-from ecgcrnn.training.thresholds import TOLERANCE, apply_thresholds, choose_thresholds, share_floor
+from ecgcrnn.training.thresholds import (
+    TOLERANCE,
+    apply_thresholds,
+    choose_thresholds,
+    share_floor,
+    share_limits,
+)
 
 log = logging.getLogger(__name__)
 
@@ -256,17 +263,6 @@ def group_folds(groups, folds: int) -> np.ndarray:
     return np.array([fold_of_group[group] for group in groups], dtype=int)
 
 
-def share_limits(evidence_labels: np.ndarray, sources, ratio: float) -> np.ndarray:
-    """Per class (C,), the largest share of a source's records that may be stated: ``ratio`` times the
-    largest share of records any source labels with it (``evidence_labels``, (N, C) bool, the positive
-    labels that are evidence); 1 (no limit) with ratio 0."""
-    if ratio == 0:
-        return np.ones(evidence_labels.shape[1])
-    sources = np.asarray(sources)
-    shares = [evidence_labels[sources == source].mean(axis=0) for source in np.unique(sources)]
-    return np.minimum(ratio * np.max(shares, axis=0), 1.0)
-
-
 @dataclass(frozen=True)
 class Evidence:
     """Which of the cache's labels are evidence (:func:`ecgcrnn.data.sources.label_known`), and where
@@ -318,8 +314,8 @@ class DecisionRule:
     Each class is stated where its probability reaches its threshold, chosen for the Challenge metric
     (:func:`ecgcrnn.training.thresholds.choose_thresholds`) with unknown labels left out (``known``), never
     below the threshold at which some source would have more than its share limit stated
-    (:func:`share_limits`, :func:`ecgcrnn.training.thresholds.share_floor`); a class decided by its
-    criterion keeps 0.5 (or that floor).
+    (:func:`~ecgcrnn.training.thresholds.share_limits`, :func:`~ecgcrnn.training.thresholds.share_floor`);
+    a class decided by its criterion keeps 0.5 (or that floor).
 
     Attributes
     ----------
@@ -352,11 +348,8 @@ class DecisionRule:
 
     def metric(self, outputs: np.ndarray, rows=slice(None)) -> float:
         """The Challenge metric of binary ``outputs`` (N, C) on the records ``rows``, unknown labels out."""
-        table = default_class_table()
-        labels, outputs = self.labels[rows], outputs[rows]
-        if self.known is not None:
-            labels, outputs = labels & self.known[rows], outputs & self.known[rows]
-        return compute_challenge_metric(table.weights, labels, outputs, table.normal_index)
+        known = None if self.known is None else self.known[rows]
+        return evidence_metric(self.labels[rows], outputs[rows], known)
 
     def source_mean(self, outputs: np.ndarray) -> float:
         """The mean over sources of each source's :meth:`metric`: every hospital counts the same."""
@@ -544,10 +537,16 @@ def tuned_metric(
     """Per-class thresholds chosen for the Challenge metric on these records, and the metric they reach;
     ``known`` (N, C), where given, leaves the labels that are no evidence out of both."""
     thresholds = choose_thresholds(labels, probabilities, table.weights, table.normal_index, known=known)
-    outputs = apply_thresholds(probabilities, thresholds)
+    return thresholds, evidence_metric(labels, apply_thresholds(probabilities, thresholds), known)
+
+
+def evidence_metric(labels: np.ndarray, outputs: np.ndarray, known=None) -> float:
+    """The Challenge metric of binary ``outputs`` (N, C) against ``labels`` (N, C), the entries ``known``
+    (N, C) marks False (labels that are no evidence) left out of both; all count without ``known``."""
+    table = default_class_table()
     if known is not None:
         labels, outputs = labels & known, outputs & known
-    return thresholds, compute_challenge_metric(table.weights, labels, outputs, table.normal_index)
+    return compute_challenge_metric(table.weights, labels, outputs, table.normal_index)
 
 
 def _load_network(path: Path):

@@ -191,6 +191,17 @@ def share_floor(probabilities, groups, limits) -> np.ndarray:
     return floor
 
 
+def share_limits(evidence_labels: np.ndarray, sources, ratio: float) -> np.ndarray:
+    """Per class (C,), the largest share of a source's records that may be stated: ``ratio`` times the
+    largest share of records any source labels with it (``evidence_labels``, (N, C) bool, the positive
+    labels that are evidence); 1 (no limit) with ratio 0."""
+    if ratio == 0:
+        return np.ones(evidence_labels.shape[1])
+    sources = np.asarray(sources)
+    shares = [evidence_labels[sources == source].mean(axis=0) for source in np.unique(sources)]
+    return np.minimum(ratio * np.max(shares, axis=0), 1.0)
+
+
 def _f_measure_thresholds(labels: np.ndarray, probabilities: np.ndarray, candidates: int) -> np.ndarray:
     """:func:`best_f_measure_thresholds` of checked inputs (probabilities may hold :data:`UNKNOWN`)."""
     ascending = np.sort(probabilities, axis=0)
