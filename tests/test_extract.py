@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import wfdb
+from helpers import CACHE_RECORDS
 
 from ecgcrnn.domain import LEAD_SETS
 from ecgcrnn.io.extract import extract_leads
@@ -93,6 +94,34 @@ def test_extract_accepts_lead_names_in_any_case(record_folder, tmp_path):
 def test_extract_unknown_lead_names_record_and_its_leads(record_folder, tmp_path):
     with pytest.raises(RecordError, match=r"C1_15s\.hea: lead 'V7' not in I, II, III, aVR, aVL, aVF, V1"):
         extract_leads(record_folder, tmp_path / "out", ("I", "V7"))
+
+
+@pytest.mark.parametrize("signal_file", ["../x.mat", "{outside}/x.mat"])
+def test_extract_names_the_files_from_the_header_file_never_from_a_path_inside_it(
+    record_folder, tmp_path, signal_file
+):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    signal_file = signal_file.format(outside=outside)
+    header_file = record_folder / "C2_10s.hea"
+    lines = header_file.read_text().splitlines()
+    lines[0] = lines[0].replace("C2_10s", "../x", 1)
+    lines[1:13] = [f"{signal_file} {line.split(maxsplit=1)[1]}" for line in lines[1:13]]
+    header_file.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "nested" / "out"
+
+    extract_leads(record_folder, out, ("I", "II"))
+
+    assert list(outside.iterdir()) == [] and list(out.parent.iterdir()) == [out]
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        f"{name}{suffix}" for name in CACHE_RECORDS for suffix in (".hea", ".mat")
+    )
+    new = parse_header(load_header(out / "C2_10s.hea"))
+    assert new.record_line.split()[0] == "C2_10s"
+    assert [s.file_name for s in new.signals] == ["C2_10s.mat", "C2_10s.mat"]
+    source = parse_header(header_file.read_text())
+    expected = load_recording(record_folder / "C2_10s.mat", source, ("I", "II"))
+    np.testing.assert_array_equal(load_recording(out / "C2_10s.mat", new), expected)
 
 
 def test_extract_refuses_output_equal_to_input(record_folder):

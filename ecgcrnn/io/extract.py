@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
 
-from ecgcrnn.io.records import find_challenge_files, load_recording, parse_header, write_record
+from ecgcrnn.io.records import Header, find_challenge_files, load_recording, parse_header, write_record
 
 log = logging.getLogger(__name__)
 
@@ -16,7 +17,10 @@ def extract_leads(input_directory, output_directory, leads) -> int:
     """Write every record under ``input_directory`` again with only ``leads``, in that order.
 
     Headers keep their comments and the kept leads' fields; the lead count, initial values and checksums
-    follow the new data. Sub-folders are mirrored. Returns the number of records written.
+    follow the new data. Sub-folders are mirrored. Every file is written inside ``output_directory`` and
+    named after its header file (``<id>.hea`` gives ``<id>.hea`` and ``<id>.mat``), never after a path the
+    header names: its record line and signal lines are rewritten to name that record. Returns the number of
+    records written.
 
     Raises
     ------
@@ -34,6 +38,7 @@ def extract_leads(input_directory, output_directory, leads) -> int:
         list(zip(header_files, recording_files, strict=True)), desc="extracting", unit="record", disable=None
     ):
         header = parse_header(Path(header_file).read_text(encoding="utf-8", errors="replace"), header_file)
+        header = _named_after(header, Path(header_file).stem)
         header.lead_indices(leads)  # names the record and its leads when one is missing
         recording = load_recording(recording_file, header)
         folder = target / Path(header_file).parent.relative_to(source)
@@ -41,3 +46,18 @@ def extract_leads(input_directory, output_directory, leads) -> int:
         write_record(folder, header, recording, leads)
     log.info("wrote %d records with leads %s to %s", len(header_files), ", ".join(leads), target)
     return len(header_files)
+
+
+def _named_after(header: Header, record: str) -> Header:
+    """``header`` with every signal line naming ``<record>.mat``, and the record line ``record`` when it names
+    another record: whatever paths the header held (``../x.mat``, ``/abs/x.mat``), the files written are
+    named after the header file."""
+    mat_name = f"{record}.mat"
+    signals = tuple(
+        replace(signal, file_name=mat_name, line=f"{mat_name} {signal.line.split(maxsplit=1)[1]}")
+        for signal in header.signals
+    )
+    record_tokens = header.record_line.split()
+    if header.record_name != record:
+        record_tokens[0] = record
+    return replace(header, signals=signals, record_line=" ".join(record_tokens))
