@@ -120,6 +120,26 @@ def test_an_unreadable_header_fails_only_that_recording(test_set, tmp_path):
     assert load_outputs(tmp_path / "out" / "C5_38s_1000Hz.csv")[0] == "C5_38s_1000Hz"
 
 
+@pytest.mark.parametrize("recording", ["missing", "a dangling link"])
+def test_a_header_without_its_recording_is_logged_and_gets_an_all_negative_output(
+    recording, test_set, tmp_path, caplog
+):
+    (test_set / "C2_10s.mat").unlink()
+    if recording == "a dangling link":
+        (test_set / "C2_10s.mat").symlink_to(tmp_path / "gone.mat")
+    entry = FakeEntry()
+
+    with caplog.at_level(logging.WARNING):
+        total, failed = run_test_set(tmp_path, test_set, tmp_path / "out", entry.load_model, entry.run_model)
+
+    assert (total, failed) == (3, 1)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(str(test_set / "C2_10s.mat") in message for message in warnings)
+    recording_id, classes, labels, probabilities = load_outputs(tmp_path / "out" / "C2_10s.csv")
+    assert recording_id == "C2_10s" and len(classes) == 26
+    assert set(labels) == {"0"} and set(probabilities) == {0.0}
+
+
 def test_a_lead_set_whose_model_fails_to_load_fails_the_run_after_writing_its_outputs(test_set, tmp_path):
     entry = FakeEntry(fail_leads=[LEAD_SETS["twelve"]])
     with pytest.raises(ModelLoadError, match="all-negative outputs for 3 recordings with leads I, II, "):
@@ -156,7 +176,7 @@ def test_cli_ends_with_a_summary_line(test_set, tmp_path, fake_team_code, capsys
     (test_set / "C1_15s.mat").unlink()
     (test_set / "C2_10s.mat").write_bytes(b"")
     assert test_model.main([str(tmp_path), str(test_set), str(tmp_path / "out"), "-q"]) == 0
-    assert capsys.readouterr().out.splitlines()[-1] == "2 recordings, 1 failed"
+    assert capsys.readouterr().out.splitlines()[-1] == "3 recordings, 2 failed"
 
 
 def test_cli_missing_folder_is_a_one_line_error(tmp_path, fake_team_code, capsys):

@@ -3,7 +3,8 @@
 The recordings are grouped by lead set (sorted into the standard order); ``load_model`` is called once per
 lead set and ``run_model(model, header, recording)`` once per recording, with the header's text and the
 matrix as stored in the .mat file (leads in file order, ADC units). A recording that cannot be read or
-run is logged with the reason and gets a valid all-negative output file; the run carries on. An output that
+run, or is missing beside its header (the evaluator expects an output for every header), is logged with the
+reason and gets a valid all-negative output file; the run carries on. An output that
 cannot be written (a read-only folder, a full disk) stops the run; a lead set whose model does not load
 fails the run once every recording has its output.
 
@@ -33,7 +34,13 @@ from tqdm import tqdm
 from ecgcrnn.domain import default_class_table, sort_leads
 from ecgcrnn.io.atomic import write_text
 from ecgcrnn.io.outputs import format_outputs, save_outputs
-from ecgcrnn.io.records import find_challenge_files, load_header, load_recording, parse_header
+from ecgcrnn.io.records import (
+    find_challenge_files,
+    find_header_files,
+    load_header,
+    load_recording,
+    parse_header,
+)
 
 log = logging.getLogger(__name__)
 WORKERS_VARIABLE = "ECGCRNN_WORKERS"
@@ -53,7 +60,7 @@ def run_test_set(
     run_model: Callable,
     workers: int | None = None,
 ) -> tuple[int, int]:
-    """Write one output file per recording of ``data_directory`` into ``output_directory``.
+    """Write one output file per header of ``data_directory`` into ``output_directory``.
 
     ``workers`` is the number of processes that prepare recordings for a two-stage model (default: the
     environment's ``ECGCRNN_WORKERS``, else the usable cores); 1 runs every recording in this process.
@@ -61,6 +68,7 @@ def run_test_set(
     Returns
     -------
     (recordings, failed) : tuple of int
+        The headers, and those given an all-negative output (unreadable, missing or failed recordings).
 
     Raises
     ------
@@ -74,14 +82,19 @@ def run_test_set(
     """
     if not Path(model_directory).is_dir():
         raise FileNotFoundError(f"{model_directory}: no such model folder: train one with train_model.py")
-    header_files, recording_files = find_challenge_files(data_directory, required=True)
+    recordings = dict(zip(*find_challenge_files(data_directory, required=True), strict=True))
+    header_files = find_header_files(data_directory)  # the evaluator expects an output for each
     output_directory = Path(output_directory)
     output_directory.mkdir(parents=True, exist_ok=True)
 
     groups: dict[tuple[str, ...], list[tuple[str, str, str]]] = {}
     failed = 0
-    for header_file, recording_file in zip(header_files, recording_files, strict=True):
+    for header_file in header_files:
         output_file = output_directory / (Path(header_file).stem + ".csv")
+        recording_file = recordings.get(header_file)
+        if recording_file is None:
+            failed += _no_recording(output_file, header_file)
+            continue
         try:
             header = load_header(header_file)
         except (OSError, ValueError) as error:
@@ -240,6 +253,19 @@ def _default_workers() -> int:
         except ValueError:
             raise ValueError(f"{WORKERS_VARIABLE}={text!r}: expected a whole number of processes") from None
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _no_recording(output_file: Path, header_file: str) -> int:
+    """Log a header whose recording is missing (or a link to nothing), give it an all-negative output; 1."""
+    recording_file = Path(header_file).with_suffix(".mat")
+    if recording_file.is_symlink() and not recording_file.exists():
+        reason = "a link to a missing file"
+    else:
+        reason = "not a file" if recording_file.exists() else "no such file"
+    log.warning(
+        "%s: %s (the recording of %s); writing an all-negative output", recording_file, reason, header_file
+    )
+    return _fail(output_file, recording_file.stem, FileNotFoundError(reason), quiet=True)
 
 
 def _fail(output_file: Path, record_name: str, error: Exception, quiet: bool = False) -> int:
