@@ -386,17 +386,21 @@ def measure(labels, binary, scalar, sources, largest) -> dict:
 def source_measures(labels, binary, largest) -> dict:
     """One held-out source's Challenge metric and, per class (C lists), its ``calls``, ``true`` calls and
     ``labelled`` records; ``storms`` names the classes called on a larger share of the records than
-    :data:`STORM_RATIO` times ``largest``, the class's largest labelled share in a training source (C,)."""
+    :data:`STORM_RATIO` times ``largest``, the class's largest labelled share in a training source (C,);
+    ``false_storms`` those whose false calls alone exceed that share (a storm of true calls is a source
+    where the class is common, not a threshold that fires on everything)."""
     table = default_class_table()
     calls, true, labelled = binary.sum(axis=0), (binary & labels).sum(axis=0), labels.sum(axis=0)
-    storms = calls / len(labels) > STORM_RATIO * np.asarray(largest)
+    limit = STORM_RATIO * np.asarray(largest)
+    storms, false_storms = calls / len(labels) > limit, (calls - true) / len(labels) > limit
     return {
         "records": len(labels),
         "challenge_metric": compute_challenge_metric(table.weights, labels, binary, table.normal_index),
         "calls": calls.tolist(),
         "true": true.tolist(),
         "labelled": labelled.tolist(),
-        "storms": [name for name, storm in zip(table.abbreviations, storms, strict=True) if storm],
+        "storms": _named(table.abbreviations, storms),
+        "false_storms": _named(table.abbreviations, false_storms),
     }
 
 
@@ -516,11 +520,14 @@ def print_calls(report: dict, width: int) -> None:
                     for source, measured in entry["sources"].items():
                         head = f"{label:<10} {lead_set:<8} {classifier:<{width}} {source[:16]:<17}"
                         print(head + _class_calls(measured, classes))
-    print("\nStorms (classes summed over the held-out sources), per seed")
+    print("\nStorms (classes summed over the held-out sources), per seed: all storms / storms of false calls")
     print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{seed:>10}" for seed in seeds))
     for lead_set, by_classifier in report["seeds"][seeds[0]].items():
         for classifier in by_classifier:
-            counts = [_storm_count(entry) for entry in _entries(report, lead_set, classifier)]
+            counts = [
+                f"{_storm_count(entry, 'storms')}/{_storm_count(entry, 'false_storms')}"
+                for entry in _entries(report, lead_set, classifier)
+            ]
             print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{count:>10}" for count in counts))
 
 
@@ -847,8 +854,12 @@ def _class_calls(measured: dict, classes) -> str:
     return ", ".join(cells) or "nothing called or labelled"
 
 
-def _storm_count(entry: dict) -> int:
-    return sum(len(measured["storms"]) for measured in entry["sources"].values())
+def _named(names, chosen) -> list[str]:
+    return [name for name, pick in zip(names, chosen, strict=True) if pick]
+
+
+def _storm_count(entry: dict, kind: str = "storms") -> int:
+    return sum(len(measured.get(kind, ())) for measured in entry["sources"].values())
 
 
 def _json_or_text(text: str):
