@@ -41,6 +41,17 @@ def test_every_shared_record_loads_with_plausible_values(challenge_dir):
 
 
 @pytest.mark.real_data
+def test_every_ludb_challenge_record_loads_as_finite_millivolts(ludb_challenge_dir):
+    header_files, recording_files = find_challenge_files(ludb_challenge_dir)
+    assert len(header_files) == 200
+    for header_file, recording_file in zip(header_files, recording_files, strict=True):
+        header = parse_header(load_header(header_file))
+        mv = to_millivolts(header, load_recording(recording_file, header))
+        assert header.leads == STANDARD_LEADS and header.fs_hz == 500.0, header_file
+        assert mv.shape == (12, header.num_samples) and np.isfinite(mv).all(), header_file
+
+
+@pytest.mark.real_data
 def test_millivolts_equal_wfdb_physical_signal_on_every_record_wfdb_reads(challenge_dir):
     compared = 0
     for header_file, recording_file in zip(*find_challenge_files(challenge_dir), strict=True):
@@ -229,6 +240,21 @@ def test_corrupt_header_names_the_file(copy_record, edit, message):
     header_file = copy_record("A0001", edit)
     with pytest.raises(RecordError, match=f"{header_file.name}: .*{message}"):
         load_header(header_file)
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("fs", ["0.001", "1", "49.9", "10000.5", "20000"])
+def test_sampling_rate_no_ecg_has_is_refused_naming_the_file(copy_record, fs):
+    header_file = copy_record("A0001", lambda text: text.replace("A0001 12 500 7500", f"A0001 12 {fs} 7500"))
+    with pytest.raises(RecordError, match=rf"{header_file.name}: sampling rate {fs} Hz .*50 to 10000 Hz"):
+        load_header(header_file)
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("fs", ["50", "257", "10000"])
+def test_sampling_rates_at_and_inside_the_ecg_range_are_read(copy_record, fs):
+    header_file = copy_record("A0001", lambda text: text.replace("A0001 12 500 7500", f"A0001 12 {fs} 7500"))
+    assert parse_header(load_header(header_file)).fs_hz == float(fs)
 
 
 @pytest.mark.real_data

@@ -29,6 +29,12 @@ from ecgcrnn.io.matfile import RecordError, read_mat, write_mat
 
 DEFAULT_GAIN = 200.0  # WFDB: a missing or zero gain means 200 ADC units per physical unit
 INVALID_ADC = -32768  # WFDB: the value of an invalid (missing) sample in 16-bit formats
+# The sampling rates an ECG can have. Below 50 Hz the QRS complex, with most of its energy at 5-40 Hz, is lost
+# (Nyquist 25 Hz); the Challenge's sources record at 257 to 1000 Hz and high-resolution electrocardiographs at
+# a few kHz. A rate outside is a corrupt header, and resampling it to the pipeline's rate would ask for
+# absurd memory (112 GiB for a 10 s record announced at 0.001 Hz).
+MIN_FS_HZ = 50.0
+MAX_FS_HZ = 10_000.0
 _UNITS_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "v": 1e3}
 
 log = logging.getLogger(__name__)
@@ -178,7 +184,10 @@ def as_header(header: str | Header) -> Header:
 
 @functools.lru_cache(maxsize=256)
 def parse_header(text: str, source: str | None = None) -> Header:
-    """Parse a WFDB header's text; RecordError naming ``source`` (or the record) and what was expected."""
+    """Parse a WFDB header's text; RecordError naming ``source`` (or the record) and what was expected.
+
+    Besides malformed lines, a sampling rate outside :data:`MIN_FS_HZ` to :data:`MAX_FS_HZ` is refused.
+    """
     lines = [line.strip() for line in text.splitlines()]
     comments = tuple(line[1:] for line in lines if line.startswith("#"))
     body = [line for line in lines if line and not line.startswith("#")]
@@ -309,6 +318,11 @@ def _parse_record_line(line: str, where: str) -> tuple[str, int, float, int]:
         ) from None
     if num_leads < 1 or not fs_hz > 0 or not math.isfinite(fs_hz) or num_samples < 0:
         raise RecordError(f"{where}: bad record line {line!r}, expected positive leads, fs and samples")
+    if not MIN_FS_HZ <= fs_hz <= MAX_FS_HZ:
+        raise RecordError(
+            f"{where}: sampling rate {fs_hz:g} Hz on the record line, expected an ECG's "
+            f"{MIN_FS_HZ:g} to {MAX_FS_HZ:g} Hz"
+        )
     for suffix in (".mat", ".hea"):
         name = name.removesuffix(suffix)
     return name, num_leads, fs_hz, num_samples
