@@ -254,6 +254,23 @@ def test_extract_of_a_truncated_record_names_it_and_says_to_fix_or_remove_it(rec
     assert _hidden(out) == []
 
 
+def test_extract_skips_a_link_that_loops_in_its_input_folder_with_a_warning(records, tmp_path, caplog):
+    (records / "loop").symlink_to("loop")
+    out = tmp_path / "out"
+    assert extract_leads_wfdb.main(["-i", str(records), "-o", str(out), "-l", "I", "II"]) == 0
+    assert f"{records / 'loop'}: Too many levels of symbolic links; skipped" in caplog.text
+    assert sorted(path.name for path in out.iterdir()) == sorted(
+        f"{r}{s}" for r in RECORDS for s in (".hea", ".mat")
+    )
+
+
+def test_extract_into_a_link_that_loops_names_it_in_one_line(records, tmp_path, capsys):
+    (tmp_path / "out").symlink_to("out")
+    assert extract_leads_wfdb.main(["-i", str(records), "-o", str(tmp_path / "out"), "-l", "I"]) == 1
+    expected = f"{tmp_path / 'out'}: Too many levels of symbolic links: check OUTPUT_DIR"
+    assert _error_line(capsys) == f"extract_leads_wfdb.py: error: {expected}"
+
+
 def test_extract_into_a_read_only_output_folder_asks_for_a_writable_one(records, tmp_path):
     out = tmp_path / "out"
     with _read_only(out):

@@ -77,6 +77,18 @@ def test_a_symlink_loop_terminates_and_finds_each_record_once(tmp_path):
     assert find_challenge_files(tmp_path)[0] == [str(tmp_path / "A1.hea"), str(tmp_path / "self/B2.hea")]
 
 
+def test_links_that_loop_on_themselves_are_skipped_with_a_warning_naming_them(tmp_path, caplog):
+    make_records(tmp_path, "A1", "sub/B2")
+    (tmp_path / "self").symlink_to("self")
+    (tmp_path / "sub" / "ping.hea").symlink_to("pong.hea")
+    (tmp_path / "sub" / "pong.hea").symlink_to("ping.hea")
+    expected = [str(tmp_path / "A1.hea"), str(tmp_path / "sub/B2.hea")]
+    assert find_challenge_files(tmp_path)[0] == expected
+    assert find_header_files(tmp_path) == expected
+    for link in (tmp_path / "self", tmp_path / "sub" / "ping.hea", tmp_path / "sub" / "pong.hea"):
+        assert f"{link}: Too many levels of symbolic links; skipped" in caplog.text
+
+
 def test_a_broken_symlink_is_ignored(tmp_path):
     make_records(tmp_path, "A1")
     (tmp_path / "B2.hea").symlink_to(tmp_path / "missing.hea")
@@ -195,6 +207,16 @@ def test_evaluate_model_cli_on_a_folder_of_sub_folders(tmp_path, capsys):
     labels, outputs = tmp_path / "labels", tmp_path / "outputs"
     write_label(labels / "x" / "A1.hea", "164889003")
     write_output(outputs, "A1", "1,0", "0.9,0.1")
+    assert evaluate_model.main([str(labels), str(outputs)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].endswith(",1.000,1.000,1.000")
+
+
+def test_evaluate_model_cli_skips_links_that_loop_in_either_folder(tmp_path, capsys):
+    labels, outputs = tmp_path / "labels", tmp_path / "outputs"
+    write_label(labels / "x" / "A1.hea", "164889003")
+    write_output(outputs, "A1", "1,0", "0.9,0.1")
+    for folder in (labels, outputs):
+        (folder / "loop").symlink_to("loop")
     assert evaluate_model.main([str(labels), str(outputs)]) == 0
     assert capsys.readouterr().out.splitlines()[1].endswith(",1.000,1.000,1.000")
 

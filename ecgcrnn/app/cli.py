@@ -137,10 +137,14 @@ def writable_folder(path, role: str) -> Path:
     """Create the folder ``path`` if need be and check that a file can be written there.
 
     Raises the :class:`OSError` that :func:`describe` tells as ``... is not writable: choose a writable
-    <role>`` (with ``role`` among :func:`run`'s ``writes``).
+    <role>`` (with ``role`` among :func:`run`'s ``writes``); for a link that loops, the error naming it.
     """
     folder = Path(path)
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        os.stat(folder)  # a link that loops or leads nowhere raises naming it and why
+        raise
     with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
         pass
     return folder
@@ -148,10 +152,11 @@ def writable_folder(path, role: str) -> Path:
 
 def _holder(path: Path, folders) -> str | None:
     """The name of the folder among ``folders`` (name -> folder) that is ``path``, holds it, or is to be
-    created inside it, else None."""
-    absolute = path.resolve()
+    created inside it, else None. Links are resolved as far as they go (``os.path.realpath``, which, unlike
+    ``Path.resolve``, stops at a link that loops rather than raising)."""
+    absolute = Path(os.path.realpath(path))
     for name, folder in folders.items():
-        folder = Path(folder).resolve()
+        folder = Path(os.path.realpath(folder))
         if absolute == folder or folder in absolute.parents or absolute in folder.parents:
             return name
     return None

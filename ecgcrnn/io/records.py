@@ -140,7 +140,8 @@ def find_header_files(data_directory) -> list[str]:
     Sub-folders are searched too, so the Challenge's per-source folders can be used as downloaded; hidden
     files and folders (names starting with ``.``) are skipped; symbolic links to folders are followed, each
     folder searched once however many links lead to it (so a link loop ends). A sub-folder that cannot be
-    read is skipped with a warning. Files are sorted by file name (then by path, for equal names).
+    read, and a link that cannot be followed (one that points to itself), are skipped with a warning naming
+    them. Files are sorted by file name (then by path, for equal names).
 
     Raises
     ------
@@ -397,7 +398,8 @@ def _walk_files(data_directory):
 
     ``prefix`` is the folder's path with a separator after it; ``names`` is the set of the folder's files
     (links to files included) that are not hidden. Folders are told apart by (device, inode), so a folder
-    reached again through a symbolic link is not searched twice.
+    reached again through a symbolic link is not searched twice; a link that cannot be followed (one that
+    points to itself, or to a link back to it) is skipped with a warning naming it.
     """
     top = os.fspath(Path(data_directory))
     if not os.path.isdir(top):
@@ -421,9 +423,12 @@ def _walk_files(data_directory):
         names = set()
         subfolders = []
         for entry in entries:
-            if entry.is_dir():
-                subfolders.append(entry.path)
-            elif entry.is_file():
-                names.add(entry.name)
+            try:
+                if entry.is_dir():
+                    subfolders.append(entry.path)
+                elif entry.is_file():
+                    names.add(entry.name)
+            except OSError as error:  # a link that cannot be followed: one that loops (ELOOP)
+                log.warning("%s: %s; skipped", entry.path, error.strerror or error)
         stack.extend(sorted(subfolders, reverse=True))
         yield os.path.join(folder, ""), names

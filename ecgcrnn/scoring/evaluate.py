@@ -100,7 +100,7 @@ def find_output_files(label_files, output_directory) -> list[str]:
                 )
             first[name] = label_file
     with os.scandir(directory) as scan:
-        present = {entry.name for entry in scan if entry.is_file()}
+        present = {entry.name for entry in scan if _is_file(entry)}
     for label_file, name in zip(label_files, names, strict=True):
         if name not in present and not os.path.isfile(prefix + name):
             raise FileNotFoundError(f"{prefix + name}: output file missing for label file {label_file}")
@@ -166,6 +166,14 @@ def load_classifier_outputs(output_files, table: ClassTable) -> tuple[np.ndarray
     binary[cell_of[positive[entry_at]]] = True
     scalar = np.divide(total, entries_in_cell, out=np.zeros_like(total), where=entries_in_cell > 0)
     return binary.reshape(shape), scalar.reshape(shape)
+
+
+def _is_file(entry: os.DirEntry) -> bool:
+    """Whether a folder entry is a file or a link to one; False for a link that loops on itself."""
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _read_bytes(path) -> bytes:
