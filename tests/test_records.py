@@ -150,6 +150,26 @@ def test_microvolt_units_are_scaled_to_millivolts(copy_record):
 
 
 @pytest.mark.real_data
+@pytest.mark.parametrize(
+    "gain, first_mv",
+    [("1000", 0.028), ("1/uV", 0.028), ("1/\u00b5V", 0.028), ("1/\u03bcV", 0.028), ("1000000/V", 0.028)],
+)
+def test_units_without_a_name_or_in_volts_are_scaled_to_millivolts(copy_record, gain, first_mv):
+    header_file = copy_record("A0001", lambda text: text.replace("1000/mV 16 0 28", f"{gain} 16 0 28"))
+    header = parse_header(load_header(header_file))
+    recording = load_recording(header_file.with_suffix(".mat"), header)
+    assert to_millivolts(header, recording, ["I"])[0, 0] == pytest.approx(first_mv)
+
+
+@pytest.mark.real_data
+@pytest.mark.parametrize("units", ["furlong", "mmHg", "degC", "bpm"])
+def test_unknown_units_are_refused_naming_the_file(copy_record, units):
+    header_file = copy_record("A0001", lambda text: text.replace("1000/mV 16 0 28", f"1000/{units} 16 0 28"))
+    with pytest.raises(RecordError, match=rf"{header_file.name}: lead I's units '{units}' are not a voltage"):
+        load_header(header_file)
+
+
+@pytest.mark.real_data
 def test_crlf_line_endings(copy_record):
     header_file = copy_record("A0001", lambda text: text.replace("\n", "\r\n"))
     assert b"\r\n" in header_file.read_bytes()

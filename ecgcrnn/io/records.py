@@ -35,7 +35,8 @@ INVALID_ADC = -32768  # WFDB: the value of an invalid (missing) sample in 16-bit
 # absurd memory (112 GiB for a 10 s record announced at 0.001 Hz).
 MIN_FS_HZ = 50.0
 MAX_FS_HZ = 10_000.0
-_UNITS_TO_MV = {"mv": 1.0, "uv": 1e-3, "µv": 1e-3, "v": 1e3}
+# Millivolts per physical unit, by the unit's name in lower case (micro as u, the micro sign or the Greek mu).
+_UNITS_TO_MV = {"mv": 1.0, "uv": 1e-3, "\u00b5v": 1e-3, "\u03bcv": 1e-3, "nv": 1e-6, "v": 1e3}
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +238,7 @@ def to_millivolts(header: str | Header, recording: np.ndarray, leads=None) -> np
         )
     rows = header.lead_indices(leads) if leads is not None else list(range(header.num_leads))
     signals = [header.signals[i] for i in rows]
-    gain = np.array([s.gain / _UNITS_TO_MV.get(s.units.lower(), 1.0) for s in signals], np.float64)
+    gain = np.array([s.gain / _UNITS_TO_MV[s.units.lower()] for s in signals], np.float64)
     baseline = np.array([s.baseline for s in signals], np.float64)
     raw = recording[rows]
     mv = ((raw - baseline[:, None]) / gain[:, None]).astype(np.float32)
@@ -339,7 +340,7 @@ def _parse_signal_line(line: str, where: str) -> Signal:
     try:
         adc_zero = int(tokens[4])
         gain, baseline, units = _parse_gain(tokens[2], adc_zero)
-        return Signal(
+        signal = Signal(
             file_name=tokens[0],
             fmt=tokens[1],
             gain=gain,
@@ -355,6 +356,11 @@ def _parse_signal_line(line: str, where: str) -> Signal:
         )
     except ValueError:
         raise RecordError(f"{where}: bad signal line {line!r}, a numeric field is not a number") from None
+    if signal.units.lower() not in _UNITS_TO_MV:
+        raise RecordError(
+            f"{where}: lead {signal.name}'s units {signal.units!r} are not a voltage, expected mV, uV or V"
+        )
+    return signal
 
 
 def _parse_gain(token: str, adc_zero: int) -> tuple[float, int, str]:
