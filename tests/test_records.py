@@ -3,6 +3,7 @@ import math
 import numpy as np
 import pytest
 import scipy.io
+import scipy.sparse
 import wfdb
 
 from ecgcrnn.domain import STANDARD_LEADS
@@ -304,6 +305,66 @@ def test_garbage_mat_is_rejected(tmp_path):
     garbage.write_bytes(b"\xff" * 200)
     with pytest.raises(RecordError, match=r"x\.mat: not a MATLAB"):
         read_mat(garbage)
+
+
+@pytest.mark.parametrize("file_format", ["4", "5"])
+def test_complex_matrix_is_refused_naming_the_file(tmp_path, file_format):
+    scipy.io.savemat(tmp_path / "c.mat", {"val": np.array([[1 + 2j, 3, 4]])}, format=file_format)
+    with pytest.raises(RecordError, match=r"c\.mat: matrix 'val' is complex, expected real ADC values"):
+        read_mat(tmp_path / "c.mat")
+
+
+def test_complex_matrix_beside_val_is_skipped(tmp_path):
+    matrix = np.arange(6, dtype=np.int16).reshape(2, 3)
+    scipy.io.savemat(tmp_path / "v4.mat", {"other": np.array([[1j]]), "val": matrix}, format="4")
+    np.testing.assert_array_equal(read_mat(tmp_path / "v4.mat"), matrix)
+
+
+@pytest.mark.parametrize(
+    "value, kind",
+    [
+        ("text", "text"),
+        (np.array([[np.ones(2)], [np.ones(3)]], dtype=object), "cell"),
+        (scipy.sparse.csc_matrix(np.eye(2)), "sparse"),
+    ],
+)
+def test_level5_matrix_that_is_not_numbers_is_refused_naming_the_file(tmp_path, value, kind):
+    scipy.io.savemat(tmp_path / f"{kind}.mat", {"val": value})
+    with pytest.raises(RecordError, match=rf"{kind}\.mat: matrix 'val' holds .*, expected real ADC values"):
+        read_mat(tmp_path / f"{kind}.mat")
+
+
+def _one_lead_header(gain: str = "1000/mV") -> str:
+    return f"r 1 500 3\nr.mat 16+24 {gain} 16 0 0 0 0 I\n"
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize(
+    "gain, values",
+    [
+        ("1e-30/mV", np.array([[2_000_000_000, 0, 1]], np.int32)),
+        ("1e-300/mV", np.array([[30_000, 0, 1]], np.int16)),
+        ("1000/mV", np.array([[1e300, 0.0, 1.0]])),
+        ("1/V", np.array([[1e36, 0.0, 1.0]])),
+    ],
+)
+def test_values_beyond_float32_after_scaling_are_refused_without_numpy_warnings(gain, values):
+    header = parse_header(_one_lead_header(gain), source="r.hea")
+    with pytest.raises(RecordError, match=r"r\.hea: lead I sample 0 .* mV, beyond float32"):
+        to_millivolts(header, values)
+
+
+@pytest.mark.filterwarnings("error")
+def test_non_finite_float_values_become_nan_without_numpy_warnings():
+    header = parse_header(_one_lead_header(), source="r.hea")
+    mv = to_millivolts(header, np.array([[np.inf, -np.inf, np.nan]]))
+    assert mv.dtype == np.float32 and np.isnan(mv).all()
+
+
+def test_recording_of_complex_values_is_refused_by_to_millivolts():
+    header = parse_header(_one_lead_header(), source="r.hea")
+    with pytest.raises(RecordError, match=r"r\.hea: recording of complex128 values, expected real ADC"):
+        to_millivolts(header, np.array([[1j, 2, 3]]))
 
 
 def test_level5_mat_files_are_read(tmp_path):

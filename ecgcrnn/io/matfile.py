@@ -17,6 +17,8 @@ from ecgcrnn.io.atomic import write_bytes
 # The P digit of the type field: the stored element type.
 _TYPES = {0: "f8", 1: "f4", 2: "i4", 3: "i2", 4: "u2", 5: "u1"}
 _CODES = {np.dtype(code).str[1:]: digit for digit, code in _TYPES.items()}
+# What scipy's reader gives for a level 5 variable that is not a numeric matrix, by numpy's dtype kind.
+_KINDS = {"U": "text", "S": "text", "V": "a structure", "O": "cells or a sparse matrix"}
 
 
 class RecordError(ValueError):
@@ -34,8 +36,10 @@ def read_mat(path, key: str = "val") -> np.ndarray:
         return _read_level5(path, key)
     offset, names = 0, []
     while offset < len(content):
-        name, matrix, offset = _read_level4_matrix(path, content, offset)
+        name, matrix, complex_, offset = _read_level4_matrix(path, content, offset)
         if name == key:
+            if complex_:
+                raise RecordError(f"{path}: matrix {key!r} is complex, expected real ADC values")
             return matrix
         names.append(name)
     found = ", ".join(repr(name) for name in names) or "no variables"
@@ -57,7 +61,8 @@ def write_mat(path, key: str, matrix: np.ndarray) -> None:
     write_bytes(path, header + name + data)
 
 
-def _read_level4_matrix(path: Path, content: bytes, offset: int) -> tuple[str, np.ndarray, int]:
+def _read_level4_matrix(path: Path, content: bytes, offset: int) -> tuple[str, np.ndarray, bool, int]:
+    """The matrix at ``offset`` as (name, real part, whether it has an imaginary part, offset of the next)."""
     if len(content) - offset < 20:
         raise RecordError(f"{path}: truncated MATLAB file, expected a 20-byte matrix header at byte {offset}")
     kind, rows, columns, imaginary, name_length = np.frombuffer(content, "<i4", 5, offset).tolist()
@@ -81,7 +86,7 @@ def _read_level4_matrix(path: Path, content: bytes, offset: int) -> tuple[str, n
             f"{end - start} bytes of data, found {max(len(content) - start, 0)}"
         )
     matrix = np.frombuffer(content, dtype, count, start).reshape(columns, rows).T
-    return name, np.ascontiguousarray(matrix, dtype=dtype.newbyteorder("=")), end
+    return name, np.ascontiguousarray(matrix, dtype=dtype.newbyteorder("=")), imaginary != 0, end
 
 
 def _read_level5(path: Path, key: str) -> np.ndarray:
@@ -94,6 +99,11 @@ def _read_level5(path: Path, key: str) -> np.ndarray:
     if key not in variables:
         raise RecordError(f"{path}: no variable {key!r} in this MATLAB file")
     matrix = np.atleast_2d(variables[key])
+    if matrix.dtype.kind == "c":
+        raise RecordError(f"{path}: matrix {key!r} is complex, expected real ADC values")
+    if matrix.dtype.kind not in "iuf":
+        what = _KINDS.get(matrix.dtype.kind, matrix.dtype.name)
+        raise RecordError(f"{path}: matrix {key!r} holds {what}, expected real ADC values")
     if matrix.ndim != 2:
         raise RecordError(f"{path}: variable {key!r} has shape {matrix.shape}, expected leads x samples")
     return np.ascontiguousarray(matrix)

@@ -38,6 +38,8 @@ MAX_FS_HZ = 10_000.0
 # Millivolts per physical unit, by the unit's name in lower case (micro as u, the micro sign or the Greek mu).
 _UNITS_TO_MV = {"mv": 1.0, "uv": 1e-3, "\u00b5v": 1e-3, "\u03bcv": 1e-3, "nv": 1e-6, "v": 1e3}
 
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+
 log = logging.getLogger(__name__)
 
 
@@ -227,7 +229,8 @@ def to_millivolts(header: str | Header, recording: np.ndarray, leads=None) -> np
     """A recording (leads in file order, ADC units) as float32 millivolts, shape (len(leads), samples).
 
     ``leads`` picks and orders the rows (any case); all leads in file order when None. Invalid samples
-    (WFDB's -32768 in 16-bit formats) and non-finite values become NaN.
+    (WFDB's -32768 in 16-bit formats) and non-finite values become NaN. A recording that is not real numbers,
+    or a sample whose millivolts are beyond float32 (a gain or unit wrong for the data), is a RecordError.
     """
     header = as_header(header)
     recording = np.asarray(recording)
@@ -241,12 +244,20 @@ def to_millivolts(header: str | Header, recording: np.ndarray, leads=None) -> np
     gain = np.array([s.gain / _UNITS_TO_MV[s.units.lower()] for s in signals], np.float64)
     baseline = np.array([s.baseline for s in signals], np.float64)
     raw = recording[rows]
-    mv = ((raw - baseline[:, None]) / gain[:, None]).astype(np.float32)
-    if raw.dtype == np.int16:
-        mv[raw == INVALID_ADC] = np.nan
-    elif not np.issubdtype(raw.dtype, np.integer):
-        mv[~np.isfinite(mv)] = np.nan
-    return mv
+    if raw.dtype.kind not in "iuf":
+        raise RecordError(f"{header.source}: recording of {raw.dtype} values, expected real ADC values")
+    with np.errstate(over="ignore", invalid="ignore"):
+        mv = (raw - baseline[:, None]) / gain[:, None]
+    invalid = raw == INVALID_ADC if raw.dtype == np.int16 else ~np.isfinite(raw)
+    overflow = ~(np.abs(mv) <= _FLOAT32_MAX) & ~invalid
+    if overflow.any():
+        row, column = np.argwhere(overflow)[0]
+        raise RecordError(
+            f"{header.source}: lead {signals[row].name} sample {column} is {raw[row, column]} ADC units, "
+            f"{mv[row, column]:.3g} mV, beyond float32; expected an ECG (are its gain and units right?)"
+        )
+    mv[invalid] = np.nan
+    return mv.astype(np.float32)
 
 
 def get_labels(header: str | Header) -> list[str]:
