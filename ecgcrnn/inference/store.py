@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 MODEL_FILE, META_FILE = "model.keras", "model.json"
 FORMAT_VERSION = 3  # 3: measurements and criteria among the inputs, "decided_by" and "prevalence"
 _RETRAIN = "train this lead set again with train_model.py"
+_REQUIRED = (
+    "format", "lead_set", "leads", "classes", "thresholds", "decided_by", "prevalence", "settings", "sha256",
+)  # fmt: skip
 
 
 class ModelError(ValueError):
@@ -117,6 +120,7 @@ def load_model(model_directory, leads) -> LoadedModel:
     folder = Path(model_directory) / name
     try:
         meta = _read_meta(folder)
+        _check_meta(meta, folder / META_FILE, name)
         digest = _sha256(folder / MODEL_FILE)
     except OSError as error:  # found but not readable
         where = error.filename or folder
@@ -177,14 +181,13 @@ def _read_meta(folder: Path) -> dict:
         ) from None
     except ValueError as error:
         raise ModelError(f"{folder / META_FILE}: not valid JSON ({error}): {_RETRAIN}") from None
-    required = {"format", "leads", "classes", "thresholds", "settings", "sha256", "decided_by", "prevalence"}
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
         found = meta.get("format") if isinstance(meta, dict) else None
         raise ModelError(
             f"{folder / META_FILE}: format {found}, this version reads {FORMAT_VERSION}: {_RETRAIN}"
         )
-    if not required <= set(meta):
-        keys = ", ".join(sorted(required))
+    if not set(_REQUIRED) <= set(meta):
+        keys = ", ".join(sorted(_REQUIRED))
         raise ModelError(f"{folder / META_FILE}: expected the keys {keys}: {_RETRAIN}")
     for key in ("thresholds", "decided_by", "prevalence"):
         if len(meta[key]) != len(meta["classes"]):
@@ -192,6 +195,28 @@ def _read_meta(folder: Path) -> dict:
     if not (folder / MODEL_FILE).is_file():
         raise ModelError(f"{folder}: {MODEL_FILE} is missing: {_RETRAIN}")
     return meta
+
+
+def _check_meta(meta: dict, file: Path, name: str) -> None:
+    """Raise a :class:`ModelError` naming ``file`` unless ``meta`` describes a model of the lead set ``name``
+    (its folder's name) with that lead set's leads in their standard order."""
+    if meta["lead_set"] != name:
+        raise ModelError(
+            f"{file}: lead set {_shown(meta['lead_set'])}, expected {_shown(name)} as the folder's name "
+            f"says: give this folder the {name}-lead model, or train it with train_model.py"
+        )
+    expected = list(LEAD_SETS[name])
+    if meta["leads"] != expected:
+        raise ModelError(
+            f"{file}: leads {_shown(meta['leads'])}, expected the {name}-lead set's leads {_shown(expected)} "
+            f"in this order: {_RETRAIN}"
+        )
+
+
+def _shown(value, limit: int = 120) -> str:
+    """``value`` as JSON on one line (a newline in it escaped), cut to ``limit`` characters."""
+    text = json.dumps(value, ensure_ascii=True)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _replace_folder(new: Path, target: Path, old: Path) -> None:
