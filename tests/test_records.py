@@ -1,3 +1,4 @@
+import logging
 import math
 
 import numpy as np
@@ -6,11 +7,12 @@ import scipy.io
 import scipy.sparse
 import wfdb
 
-from ecgcrnn.domain import STANDARD_LEADS
+from ecgcrnn.domain import STANDARD_LEADS, default_class_table
 from ecgcrnn.io.matfile import read_mat, write_mat
 from ecgcrnn.io.records import (
     RecordError,
     checksum,
+    dx_codes,
     find_challenge_files,
     get_age,
     get_labels,
@@ -20,6 +22,7 @@ from ecgcrnn.io.records import (
     parse_header,
     to_millivolts,
 )
+from ecgcrnn.scoring.evaluate import load_labels
 
 
 @pytest.mark.real_data
@@ -185,6 +188,40 @@ def test_empty_code_between_commas_is_dropped(copy_record):
         "A0001", lambda text: text.replace("#Dx: 59118001", "#Dx: 427084000,,427172004")
     )
     assert get_labels(load_header(header_file)) == ["427084000", "427172004"]
+
+
+TWO_DX_LINES = "r 1 500 3\nr.mat 16+24 1000/mV 16 0 0 0 0 I\n#Dx: 164889003,59118001\n#Dx: 426783006\n"
+
+
+def test_every_dx_line_is_read_as_the_challenge_reads_them():
+    expected = ["164889003", "59118001", "426783006"]
+    assert dx_codes(TWO_DX_LINES) == expected
+    assert get_labels(TWO_DX_LINES) == expected
+    assert get_labels(parse_header(TWO_DX_LINES, source="r.hea")) == expected
+
+
+def test_evaluator_labels_of_two_dx_lines_are_their_union(tmp_path):
+    (tmp_path / "r.hea").write_text(TWO_DX_LINES)
+    table = default_class_table()
+    labels = load_labels([tmp_path / "r.hea"], table)
+    assert np.flatnonzero(labels[0]).tolist() == sorted(
+        table.code_index[code] for code in ("164889003", "59118001", "426783006")
+    )
+
+
+@pytest.mark.parametrize("entry", ["713427006 | 59118001", "713427006|59118001"])
+def test_dx_entry_with_a_pipe_counts_as_no_class_with_a_warning_naming_the_file(tmp_path, caplog, entry):
+    (tmp_path / "r.hea").write_text(f"r 1 500 3\nr.mat 16+24 1000/mV 16 0 0 0 0 I\n#Dx: {entry},164889003\n")
+    table = default_class_table()
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn"):
+        labels = load_labels([tmp_path / "r.hea"], table)
+    assert np.flatnonzero(labels[0]).tolist() == [table.code_index["164889003"]]
+    assert f"{tmp_path / 'r.hea'}: Dx entry '{entry}' is not one code" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn"):
+        assert get_labels(load_header(tmp_path / "r.hea")) == [entry, "164889003"]
+        get_labels(parse_header(load_header(tmp_path / "r.hea"), source="r.hea"))
+    assert "r.hea: Dx entry" in caplog.text
 
 
 @pytest.mark.real_data

@@ -156,22 +156,21 @@ def find_header_files(data_directory) -> list[str]:
     return _find_headers(data_directory, with_recording=False)
 
 
-def dx_codes(text: str) -> list[str]:
-    """The SNOMED CT codes of a header's first ``#Dx:`` line (also ``# Dx:``, any case), read from its text.
+def dx_codes(text: str, source: str | None = None) -> list[str]:
+    """The SNOMED CT codes of every ``#Dx:`` line (also ``# Dx:``, any case) of a header, read from its text.
 
-    Only the comment lines are looked at, so a label file with no signal lines (or malformed ones) gives
-    its codes too. Codes are split on commas and stripped, empty ones dropped; [] without a Dx line.
+    Codes are read as the Challenge's helper reads them: those of every Dx line in turn, split on commas and
+    stripped (empty ones dropped here); [] without a Dx line. Only the comment lines are looked at, so a label
+    file with no signal lines (or malformed ones) gives its codes too. An entry holding ``|`` (``a | b``) is
+    kept as it is, so it names no class, as in the Challenge's evaluator, with a warning naming ``source``
+    (or the record).
     """
     first = text.find("#")
     if first < 0:
         return []
-    for line in text[text.rfind("\n", 0, first) + 1 :].splitlines():
-        line = line.strip()
-        if line.startswith("#"):
-            name, sep, value = line[1:].partition(":")
-            if sep and name.strip().lower() == "dx":
-                return _split_codes(value)
-    return []
+    lines = (line.strip() for line in text[text.rfind("\n", 0, first) + 1 :].splitlines())
+    comments = [line[1:] for line in lines if line.startswith("#")]
+    return _dx_codes(comments, source or _record_name(text))
 
 
 def load_header(header_file) -> str:
@@ -261,13 +260,13 @@ def to_millivolts(header: str | Header, recording: np.ndarray, leads=None) -> np
 
 
 def get_labels(header: str | Header) -> list[str]:
-    """The SNOMED CT codes on the ``#Dx:`` (or ``# Dx:``) line, empty entries dropped; [] when absent.
+    """The SNOMED CT codes on every ``#Dx:`` (or ``# Dx:``) line, empty entries dropped; [] when absent.
 
-    Given a header's text, only its comment lines are read (see :func:`dx_codes`).
+    Given a header's text, only its comment lines are read (see :func:`dx_codes`, which also says how an
+    entry ``a | b`` is read).
     """
     if isinstance(header, Header):
-        value = header.comment("Dx")
-        return _split_codes(value) if value else []
+        return _dx_codes(header.comments, header.source)
     return dx_codes(header)
 
 
@@ -396,6 +395,33 @@ def _rewrite_signal_line(line: str, values: np.ndarray) -> str:
 
 def _split_codes(value: str) -> list[str]:
     return [code.strip() for code in value.split(",") if code.strip()]
+
+
+def _dx_codes(comments, source: str) -> list[str]:
+    """The codes of every Dx line among ``comments`` (lines without their '#'), in order."""
+    codes = []
+    for comment in comments:
+        name, sep, value = comment.partition(":")
+        if sep and name.strip().lower() == "dx":
+            codes += _split_codes(value)
+    for code in codes:
+        if "|" in code:
+            log.warning(
+                "%s: Dx entry %r is not one code, so it names no class (as in the Challenge's evaluator); "
+                "separate codes with commas",
+                source,
+                code,
+            )
+    return codes
+
+
+def _record_name(text: str) -> str:
+    """The first word of a header's first line that is not a comment, for messages; 'header' if none."""
+    for line in text.splitlines():
+        words = line.split()
+        if words and not words[0].startswith("#"):
+            return words[0]
+    return "header"
 
 
 def _find_headers(data_directory, with_recording: bool) -> list[str]:

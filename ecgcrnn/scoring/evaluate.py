@@ -108,11 +108,15 @@ def find_output_files(label_files, output_directory) -> list[str]:
 
 
 def load_labels(label_files, table: ClassTable) -> np.ndarray:
-    """Label matrix (N, C) of bool from the ``Dx`` lines of N header files (the rest is not read)."""
+    """Label matrix (N, C) of bool from the ``Dx`` lines of N header files (the rest is not read).
+
+    Every Dx line counts, as in the Challenge's evaluator; an entry ``a | b`` names no class, as there, with
+    a warning naming the file (see :func:`ecgcrnn.io.records.dx_codes`).
+    """
     code_index = table.code_index
     rows, columns = [], []
     for i, label_file in enumerate(label_files):
-        for code in dx_codes(_read_bytes(label_file).decode("utf-8", "replace")):
+        for code in dx_codes(_read_bytes(label_file).decode("utf-8", "replace"), str(label_file)):
             j = code_index.get(code)
             if j is not None:
                 rows.append(i)
