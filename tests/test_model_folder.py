@@ -9,9 +9,12 @@ import json
 import shutil
 
 import pytest
+from helpers import copy_records
 
+import test_model
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.inference.store import META_FILE, ModelError, load_model
+from ecgcrnn.io.extract import extract_leads
 
 CLASSES = default_class_table().names
 RETRAIN = "train this lead set again with train_model.py"
@@ -22,6 +25,15 @@ def models(untrained_models, tmp_path):
     """A model folder holding a copy of the untrained two-lead model, free to be edited."""
     shutil.copytree(untrained_models / "two", tmp_path / "models" / "two")
     return tmp_path / "models"
+
+
+@pytest.fixture(scope="module")
+def two_lead_records(synthetic_records, tmp_path_factory):
+    """Two synthetic records with only the leads I and II, in a folder of their own (read-only)."""
+    root = tmp_path_factory.mktemp("two_lead_records")
+    copy_records(synthetic_records, root / "twelve", ("C2_10s", "C3_10s"))
+    extract_leads(root / "twelve", root / "two", LEAD_SETS["two"])
+    return root / "two"
 
 
 def _edit(folder, change) -> None:
@@ -38,6 +50,15 @@ def _refusal(models, leads=LEAD_SETS["two"]) -> str:
     message = str(refused.value)
     assert "\n" not in message and "\r" not in message
     return message
+
+
+def _test_model(models, records, output, capsys) -> str:
+    """Run test_model.py's main in this process (one worker); the last line on stderr, checked to be the
+    error line of exit status 1."""
+    assert test_model.main([str(models), str(records), str(output)]) == 1
+    line = capsys.readouterr().err.strip().splitlines()[-1]
+    assert line.startswith("test_model.py: error: ")
+    return line
 
 
 # Bound to its lead set and its leads
@@ -69,3 +90,50 @@ def test_a_model_json_naming_another_lead_set_is_refused(models):
     _edit(models / "two", lambda meta: meta.update(lead_set="three"))
 
     assert _refusal(models).startswith(f'{models / "two" / META_FILE}: lead set "three", expected "two"')
+
+
+# The package's scored classes
+
+
+def _class(index: int, name):
+    def change(meta):
+        meta["classes"][index] = name
+
+    return change
+
+
+@pytest.mark.parametrize("name", [CLASSES[2] + "\n#INJECTED,999", "999999999", CLASSES[3], "", 6374002, None])
+def test_a_class_other_than_the_scored_one_in_its_place_is_refused_on_one_line(models, name):
+    _edit(models / "two", _class(2, name))
+
+    message = _refusal(models)
+
+    assert message.startswith(f"{models / 'two' / META_FILE}: classes are not the 26 scored classes")
+    assert f"class 3 is {json.dumps(name)}, expected {json.dumps(CLASSES[2])}" in message
+    assert message.endswith(RETRAIN)
+
+
+def test_a_missing_class_is_refused(models):
+    def drop_last(meta):
+        for key in ("classes", "thresholds", "decided_by", "prevalence"):
+            meta[key] = meta[key][:-1]
+
+    _edit(models / "two", drop_last)
+
+    assert "classes are not the 26 scored classes" in _refusal(models)
+
+
+def test_test_model_with_a_forged_class_writes_no_forged_line_and_ends_with_one_line(
+    models, two_lead_records, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("ECGCRNN_WORKERS", "1")
+    _edit(models / "two", _class(2, CLASSES[2] + "\n#INJECTED,999"))
+
+    line = _test_model(models, two_lead_records, tmp_path / "out", capsys)
+
+    start = "test_model.py: error: all-negative outputs for 2 recordings with leads I, II: "
+    assert line.startswith(f"{start}{models / 'two' / META_FILE}: classes are not the 26 scored classes")
+    assert f'(class 3 is "{CLASSES[2]}\\n#INJECTED,999", expected "{CLASSES[2]}")' in line
+    assert line.endswith(RETRAIN)
+    for output in (tmp_path / "out").iterdir():
+        assert len(output.read_text().splitlines()) == 4 and "INJECTED" not in output.read_text()

@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ecgcrnn import __version__
-from ecgcrnn.domain import LEAD_SETS, lead_set_name, sort_leads
+from ecgcrnn.domain import LEAD_SETS, default_class_table, lead_set_name, sort_leads
 from ecgcrnn.inference.predict import (
     CRITERIA,
     NETWORK,
@@ -199,7 +199,8 @@ def _read_meta(folder: Path) -> dict:
 
 def _check_meta(meta: dict, file: Path, name: str) -> None:
     """Raise a :class:`ModelError` naming ``file`` unless ``meta`` describes a model of the lead set ``name``
-    (its folder's name) with that lead set's leads in their standard order."""
+    (its folder's name) with that lead set's leads in their standard order, for the package's scored classes
+    in their order (:func:`ecgcrnn.domain.default_class_table`)."""
     if meta["lead_set"] != name:
         raise ModelError(
             f"{file}: lead set {_shown(meta['lead_set'])}, expected {_shown(name)} as the folder's name "
@@ -210,6 +211,18 @@ def _check_meta(meta: dict, file: Path, name: str) -> None:
         raise ModelError(
             f"{file}: leads {_shown(meta['leads'])}, expected the {name}-lead set's leads {_shown(expected)} "
             f"in this order: {_RETRAIN}"
+        )
+    found, names = meta["classes"], list(default_class_table().names)
+    if found != names:
+        found = found if isinstance(found, list) else [found]
+        k = next((k for k in range(min(len(found), len(names))) if found[k] != names[k]), None)
+        if k is not None:
+            differs = f"class {k + 1} is {_shown(found[k])}, expected {_shown(names[k])}"
+        else:
+            differs = f"{len(found)} classes, expected {len(names)}"
+        raise ModelError(
+            f"{file}: classes are not the {len(names)} scored classes of the package's weights.csv in their "
+            f"order ({differs}): {_RETRAIN}"
         )
 
 
