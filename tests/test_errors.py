@@ -154,6 +154,31 @@ def test_test_model_on_a_folder_without_records_asks_for_a_folder_of_records(mod
     assert _error_line(capsys).endswith("found: give a folder of Challenge records as TEST_DIR")
 
 
+def test_test_model_on_one_record_name_in_two_folders_names_both_before_writing_anything(
+    model_folder, records, tmp_path, capsys
+):
+    copy_records(records, records / "sub", ["C2_10s"])
+    out = tmp_path / "out"
+    assert test_model.main([str(model_folder), str(records), str(out)]) == 1
+    both = f"{records / 'C2_10s.hea'} and {records / 'sub' / 'C2_10s.hea'}"
+    expected = (
+        f"{both}: two records named C2_10s, but a record's name must be unique: rename one, or remove it"
+    )
+    assert _error_line(capsys) == f"test_model.py: error: {expected}"
+    assert not out.exists()
+
+
+def test_train_model_on_one_record_name_in_two_folders_names_both_before_writing_anything(
+    records, tmp_path, capsys
+):
+    copy_records(records, records / "sub", ["C3_10s"])
+    assert train_model.main([str(records), str(tmp_path / "model")]) == 1
+    assert _error_line(capsys).endswith(
+        ": two records named C3_10s, but a record's name must be unique: rename one, or remove it"
+    )
+    assert not (tmp_path / "model").exists()
+
+
 def test_test_model_without_a_model_for_a_lead_set_writes_every_output_then_says_to_train_it(
     model_folder, records, tmp_path, one_worker, capsys
 ):
@@ -269,6 +294,21 @@ def test_extract_into_a_link_that_loops_names_it_in_one_line(records, tmp_path, 
     assert extract_leads_wfdb.main(["-i", str(records), "-o", str(tmp_path / "out"), "-l", "I"]) == 1
     expected = f"{tmp_path / 'out'}: Too many levels of symbolic links: check OUTPUT_DIR"
     assert _error_line(capsys) == f"extract_leads_wfdb.py: error: {expected}"
+
+
+def test_extract_of_one_record_name_in_two_folders_names_both_before_writing_anything(
+    records, tmp_path, capsys
+):
+    copy_records(records, records / "a", ["C1_15s"])
+    copy_records(records, records / "b", ["C1_15s"])
+    out = tmp_path / "out"
+    assert extract_leads_wfdb.main(["-i", str(records), "-o", str(out), "-l", "I", "II"]) == 1
+    both = f"{records / 'C1_15s.hea'} and {records / 'a' / 'C1_15s.hea'}"
+    expected = (
+        f"{both}: two records named C1_15s, but a record's name must be unique: rename one, or remove it"
+    )
+    assert _error_line(capsys) == f"extract_leads_wfdb.py: error: {expected}"
+    assert not out.exists()
 
 
 def test_extract_into_a_read_only_output_folder_asks_for_a_writable_one(records, tmp_path):

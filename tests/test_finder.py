@@ -10,6 +10,7 @@ import pytest
 import evaluate_model
 from ecgcrnn.app import cli
 from ecgcrnn.io.records import (
+    DuplicateRecordError,
     NoRecordsError,
     dx_codes,
     find_challenge_files,
@@ -22,6 +23,7 @@ from ecgcrnn.scoring.evaluate import evaluate_model as score_folders
 from ecgcrnn.scoring.evaluate import find_label_files, find_output_files
 
 NO_RECORDS = "no records (.hea with a .mat beside it) found"
+TWO_RECORDS = "two records named A1, but a record's name must be unique: rename one, or remove it"
 
 
 def make_records(folder: Path, *paths: str, recording: bool = True) -> None:
@@ -41,9 +43,22 @@ def test_records_in_nested_sub_folders_are_found_sorted_by_file_name(tmp_path):
     assert recordings == [h[:-4] + ".mat" for h in headers]
 
 
-def test_equal_file_names_in_two_folders_are_ordered_by_path(tmp_path):
-    make_records(tmp_path, "b/A1", "a/A1")
-    assert find_challenge_files(tmp_path)[0] == [str(tmp_path / "a/A1.hea"), str(tmp_path / "b/A1.hea")]
+def test_one_record_name_in_two_folders_is_an_error_naming_both_files(tmp_path):
+    make_records(tmp_path, "b/A1", "a/A1", "B2")
+    expected = f"{tmp_path / 'a/A1.hea'} and {tmp_path / 'b/A1.hea'}: {TWO_RECORDS}"
+    for find in (lambda folder: find_challenge_files(folder)[0], find_header_files, find_label_files):
+        with pytest.raises(DuplicateRecordError) as raised:
+            find(tmp_path)
+        assert str(raised.value) == expected
+        assert isinstance(raised.value, ValueError)
+
+
+def test_a_header_without_recording_clashes_only_among_label_files(tmp_path):
+    make_records(tmp_path, "a/A1")
+    make_records(tmp_path, "b/A1", recording=False)
+    assert find_challenge_files(tmp_path)[0] == [str(tmp_path / "a/A1.hea")]
+    with pytest.raises(DuplicateRecordError):
+        find_header_files(tmp_path)
 
 
 def test_hidden_files_and_everything_in_hidden_folders_are_skipped(tmp_path):
@@ -199,8 +214,10 @@ def test_two_label_files_of_one_name_are_an_error_naming_both(tmp_path):
     write_label(labels / "a" / "A1.hea", "164889003")
     write_label(labels / "b" / "A1.hea", "164889003")
     write_output(outputs, "A1", "1,0", "0.9,0.1")
-    with pytest.raises(ValueError, match=r"a/A1\.hea and .*b/A1\.hea: two label files of the same name"):
+    with pytest.raises(DuplicateRecordError, match=rf"a/A1\.hea and .*b/A1\.hea: {TWO_RECORDS}"):
         score_folders(labels, outputs)
+    with pytest.raises(DuplicateRecordError, match=rf"a/A1\.hea and .*b/A1\.hea: {TWO_RECORDS}"):
+        find_output_files([labels / "a" / "A1.hea", labels / "b" / "A1.hea"], outputs)
 
 
 def test_evaluate_model_cli_on_a_folder_of_sub_folders(tmp_path, capsys):

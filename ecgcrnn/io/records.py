@@ -9,7 +9,8 @@ anything it cannot read with a :class:`RecordError` that names the file and what
 Every stage finds records the same way, :func:`find_challenge_files` (training, testing, extraction) and
 :func:`find_header_files` (the evaluator's label files, which need no recording): sub-folders searched,
 hidden entries skipped, folder links followed once each. A folder that must hold records and holds none
-raises the one :class:`NoRecordsError`.
+raises the one :class:`NoRecordsError`; two records of one name in different sub-folders, whose outputs
+would be one file, raise :class:`DuplicateRecordError` naming both.
 """
 
 from __future__ import annotations
@@ -105,6 +106,10 @@ class NoRecordsError(ValueError):
     """A folder that should hold Challenge records holds none (no ``.hea`` with a ``.mat`` beside it)."""
 
 
+class DuplicateRecordError(ValueError):
+    """Two records of one name in different sub-folders, whose outputs (named by the record) would be one."""
+
+
 def find_challenge_files(data_directory, required: bool = False) -> tuple[list[str], list[str]]:
     """Header and recording files under ``data_directory``, sorted by file name.
 
@@ -130,6 +135,8 @@ def find_challenge_files(data_directory, required: bool = False) -> tuple[list[s
     NoRecordsError
         With ``required``, when no record is found: ``<folder>: no records (.hea with a .mat beside it)
         found``.
+    DuplicateRecordError
+        When two records share a name (see :func:`require_unique_names`).
     """
     header_files = _find_headers(data_directory, with_recording=True)
     if required and not header_files:
@@ -152,8 +159,29 @@ def find_header_files(data_directory) -> list[str]:
         When ``data_directory`` is not a folder.
     PermissionError
         When ``data_directory`` itself cannot be read (naming it).
+    DuplicateRecordError
+        When two header files share a name (see :func:`require_unique_names`).
     """
     return _find_headers(data_directory, with_recording=False)
+
+
+def require_unique_names(header_files) -> None:
+    """Raise :class:`DuplicateRecordError` unless every one of ``header_files`` has a file name of its own.
+
+    Outputs are named by the record alone (``<output folder>/<id>.csv``), so ``a/A1.hea`` and ``b/A1.hea``
+    would write one file, the second run's over the first's. The error names the first two files of one name:
+    ``a/A1.hea and b/A1.hea: two records named A1, but a record's name must be unique: rename one, or remove
+    it``.
+    """
+    first = {}
+    for header_file in map(os.fspath, header_files):
+        name = os.path.basename(header_file)
+        if name in first:
+            raise DuplicateRecordError(
+                f"{first[name]} and {header_file}: two records named {name.removesuffix('.hea')}, but a "
+                "record's name must be unique: rename one, or remove it"
+            )
+        first[name] = header_file
 
 
 def dx_codes(text: str, source: str | None = None) -> list[str]:
@@ -433,7 +461,9 @@ def _find_headers(data_directory, with_recording: bool) -> list[str]:
         for name in names
         if name.endswith(".hea") and (not with_recording or name[:-4] + ".mat" in names)
     )
-    return [path for _, path in pairs]
+    header_files = [path for _, path in pairs]
+    require_unique_names(header_files)
+    return header_files
 
 
 def _walk_files(data_directory):

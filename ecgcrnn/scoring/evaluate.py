@@ -22,7 +22,7 @@ import numpy as np
 
 from ecgcrnn.domain import ClassTable, default_class_table
 from ecgcrnn.io.outputs import is_finite_number, output_lines
-from ecgcrnn.io.records import dx_codes, find_header_files
+from ecgcrnn.io.records import dx_codes, find_header_files, require_unique_names
 from ecgcrnn.scoring.metrics import Scores, compute_scores
 
 logger = logging.getLogger(__name__)
@@ -63,7 +63,8 @@ def find_label_files(label_directory) -> list[str]:
     """Every ``*.hea`` file under ``label_directory`` (recordings not needed), sorted by file name.
 
     The folder is searched as :func:`ecgcrnn.io.records.find_header_files` searches a folder of records:
-    sub-folders too, hidden files and folders skipped, links to folders followed once.
+    sub-folders too, hidden files and folders skipped, links to folders followed once; two label files of one
+    name raise :class:`ecgcrnn.io.records.DuplicateRecordError` naming both.
     """
     if not os.path.isdir(label_directory):
         raise FileNotFoundError(f"{Path(label_directory)}: label folder not found")
@@ -81,24 +82,16 @@ def find_output_files(label_files, output_directory) -> list[str]:
     ------
     FileNotFoundError
         When the folder or an output file is missing (naming the label file too).
-    ValueError
-        When two label files (in different sub-folders) share a name, and so an output file.
+    DuplicateRecordError
+        When two label files (in different sub-folders) share a name, and so an output file (a ValueError).
     """
     directory = os.fspath(Path(output_directory))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"{directory}: output folder not found")
     label_files = [os.fspath(f) for f in label_files]
+    require_unique_names(label_files)
     names = [os.path.basename(f).removesuffix(".hea") + ".csv" for f in label_files]
     prefix = os.path.join(directory, "")
-    if len(set(names)) < len(names):
-        first = {}
-        for label_file, name in zip(label_files, names, strict=True):
-            if name in first:
-                raise ValueError(
-                    f"{first[name]} and {label_file}: two label files of the same name, but one output file "
-                    f"{prefix + name}: give label files unique names"
-                )
-            first[name] = label_file
     with os.scandir(directory) as scan:
         present = {entry.name for entry in scan if _is_file(entry)}
     for label_file, name in zip(label_files, names, strict=True):
