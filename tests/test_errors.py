@@ -357,6 +357,21 @@ def test_evaluate_into_a_read_only_folder_asks_for_a_writable_scores_file(record
     assert _last_line(result) == f"evaluate_model.py: error: {expected}"
 
 
+def test_evaluate_on_a_read_only_file_system_names_the_scores_file_not_a_temporary_one(
+    records, tmp_path, monkeypatch, capsys
+):
+    outputs = _negative_outputs(records, tmp_path / "outputs")
+    scores = tmp_path / "scores" / "scores.csv"
+    scores.parent.mkdir()
+    _read_only_file_system(monkeypatch, scores.parent)
+
+    assert evaluate_model.main([str(records), str(outputs), str(scores)]) == 1
+
+    expected = f"{scores.parent} is not writable: choose a writable SCORES_FILE"
+    assert _error_line(capsys).endswith(f": error: {expected}")  # after the program's name
+    assert list(scores.parent.iterdir()) == []
+
+
 # what every script shares
 
 
@@ -437,6 +452,28 @@ def _error_line(capsys) -> str:
     error = capsys.readouterr().err
     assert "Traceback" not in error
     return error.strip().splitlines()[-1]
+
+
+def _read_only_file_system(monkeypatch, folder: Path) -> None:
+    """Make writing a file in ``folder``, and removing one, fail as on a read-only mount: with EROFS, removing
+    a file that does not exist too (Linux checks the mount before it looks the name up)."""
+    write_text, unlink = Path.write_text, os.unlink
+
+    def refused(path):
+        return OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    def writing(path, *args, **kwargs):
+        if Path(path).parent == folder:
+            raise refused(path)
+        return write_text(path, *args, **kwargs)
+
+    def unlinking(path, *args, **kwargs):
+        if Path(path).parent == folder:
+            raise refused(path)
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "write_text", writing)
+    monkeypatch.setattr(os, "unlink", unlinking)
 
 
 def _disk_full(*args, **kwargs):

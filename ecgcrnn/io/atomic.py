@@ -3,16 +3,20 @@
 The content is written to a temporary file in the destination's folder, which then replaces the
 destination in one ``os.replace``; when anything fails (an exception, a full disk, Ctrl-C) the temporary
 file is removed and an earlier file stays as it was. The temporary name ends with the destination's name,
-so writers that insist on a suffix (Keras' ``.keras`` and ``.weights.h5``) accept it.
+so writers that insist on a suffix (Keras' ``.keras`` and ``.weights.h5``) accept it. Errors name the
+destination, never the temporary file.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -20,7 +24,8 @@ def replacing(path) -> Iterator[Path]:
     """Yield a temporary path beside ``path`` to write; on leaving the block it replaces ``path``.
 
     An :class:`OSError` with an error number is raised again naming ``path`` rather than the temporary
-    file (a failed write on a full disk names no file at all).
+    file (a failed write on a full disk names no file at all). A temporary file that cannot be removed
+    afterwards is logged, never raised in place of the error that stopped the write.
     """
     path = Path(path)
     temporary = path.with_name(f".{os.getpid()}-{uuid.uuid4().hex[:12]}.{path.name}")
@@ -28,7 +33,7 @@ def replacing(path) -> Iterator[Path]:
         yield temporary
         os.replace(temporary, path)
     except BaseException as error:
-        temporary.unlink(missing_ok=True)
+        _remove(temporary)
         if isinstance(error, OSError) and error.errno is not None:
             raise OSError(error.errno, error.strerror, str(path)) from error
         raise
@@ -44,3 +49,15 @@ def write_bytes(path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with replacing(path) as temporary:
         temporary.write_bytes(data)
+
+
+def _remove(temporary: Path) -> None:
+    """Remove ``temporary`` if it is there. On a read-only file system the removal fails (EROFS) even when the
+    file was never created, as Linux checks the mount before it looks the name up: that is no error."""
+    try:
+        temporary.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as error:
+        if os.path.lexists(temporary):
+            log.warning("%s: %s; the temporary file is left behind", temporary, error.strerror or error)
