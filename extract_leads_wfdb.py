@@ -5,7 +5,7 @@ import argparse
 import sys
 
 from ecgcrnn.app import cli
-from ecgcrnn.io.extract import extract_leads
+from ecgcrnn.io.extract import check_extraction, extract_leads
 
 
 def main(argv=None) -> int:
@@ -20,6 +20,7 @@ def main(argv=None) -> int:
     cli.configure_logging(args)
 
     def extract() -> None:
+        check_extraction(args.input_directory, args.output_directory, args.leads)
         cli.require_records(args.input_directory, "INPUT_DIR")
         cli.writable_folder(args.output_directory, "OUTPUT_DIR")
         extract_leads(args.input_directory, args.output_directory, args.leads)

@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import wfdb
-from helpers import CACHE_RECORDS
+from helpers import CACHE_RECORDS, run_script
 
 from ecgcrnn.domain import LEAD_SETS
 from ecgcrnn.io.extract import extract_leads
@@ -127,6 +127,36 @@ def test_extract_names_the_files_from_the_header_file_never_from_a_path_inside_i
 def test_extract_refuses_output_equal_to_input(record_folder):
     with pytest.raises(ValueError, match="must differ from the input"):
         extract_leads(record_folder, record_folder / "." / "", ("I",))
+
+
+@pytest.mark.parametrize("leads", [("I", "I"), ("II", "V1", "ii")])
+def test_extract_refuses_a_lead_named_twice_before_writing_anything(record_folder, tmp_path, leads):
+    with pytest.raises(
+        ValueError, match=f"^leads {', '.join(leads)}: II? is named twice: name each lead once$"
+    ):
+        extract_leads(record_folder, tmp_path / "out", leads)
+    assert not (tmp_path / "out").exists()
+
+
+def test_extract_refuses_an_output_folder_inside_the_input_folder(record_folder):
+    inside = record_folder / "two"
+    expected = f"{inside} is inside the input folder {record_folder}: choose an output folder outside it"
+    with pytest.raises(ValueError) as raised:
+        extract_leads(record_folder, inside, ("I", "II"))
+    assert str(raised.value) == expected
+    assert not inside.exists()
+
+
+def test_extract_cli_refuses_a_lead_named_twice_or_an_output_inside_the_input_in_one_line(record_folder):
+    for output, leads, expected in [
+        (record_folder.parent / "out", ["I", "I"], "leads I, I: I is named twice: name each lead once"),
+        (record_folder / "two", ["I", "II"], f"{record_folder / 'two'} is inside the input folder"),
+    ]:
+        result = run_script("extract_leads_wfdb.py", "-i", record_folder, "-o", output, "-l", *leads)
+        assert result.returncode == 1
+        assert result.stderr.startswith(f"extract_leads_wfdb.py: error: {expected}")
+        assert result.stderr.strip().count("\n") == 0
+        assert not output.exists()
 
 
 def test_extract_cli_error_is_one_line(record_folder):

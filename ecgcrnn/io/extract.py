@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 from dataclasses import replace
 from pathlib import Path
 
 from tqdm import tqdm
 
+from ecgcrnn.domain import canonical_lead
 from ecgcrnn.io.records import Header, find_challenge_files, load_recording, parse_header, write_record
 
 log = logging.getLogger(__name__)
@@ -25,14 +27,11 @@ def extract_leads(input_directory, output_directory, leads) -> int:
     Raises
     ------
     ValueError
-        If ``output_directory`` is ``input_directory``, or a record lacks one of ``leads`` (the error names
-        the record and the leads it has).
+        If the arguments are refused (see :func:`check_extraction`), or a record lacks one of ``leads`` (the
+        error names the record and the leads it has).
     """
     source, target = Path(input_directory), Path(output_directory)
-    if not leads:
-        raise ValueError("no leads given")
-    if target.resolve() == source.resolve():
-        raise ValueError(f"{target}: the output folder must differ from the input folder")
+    check_extraction(source, target, leads)
     header_files, recording_files = find_challenge_files(source, required=True)
     for header_file, recording_file in tqdm(
         list(zip(header_files, recording_files, strict=True)), desc="extracting", unit="record", disable=None
@@ -46,6 +45,34 @@ def extract_leads(input_directory, output_directory, leads) -> int:
         write_record(folder, header, recording, leads)
     log.info("wrote %d records with leads %s to %s", len(header_files), ", ".join(leads), target)
     return len(header_files)
+
+
+def check_extraction(input_directory, output_directory, leads) -> None:
+    """Refuse, before anything is read or written, an extraction that would make records no model accepts or
+    that a rerun would extract again.
+
+    Raises
+    ------
+    ValueError
+        When ``leads`` is empty or names a lead twice (in any case: ``leads I, i: I is named twice: name each
+        lead once``), or when ``output_directory`` is ``input_directory`` or inside it (links resolved), where
+        the next run would find the extracted records among its input and nest them one folder deeper.
+    """
+    if not leads:
+        raise ValueError("no leads given")
+    seen = set()
+    for lead in map(canonical_lead, leads):
+        if lead in seen:
+            raise ValueError(f"leads {', '.join(leads)}: {lead} is named twice: name each lead once")
+        seen.add(lead)
+    source, target = Path(os.path.realpath(input_directory)), Path(os.path.realpath(output_directory))
+    if target == source:
+        raise ValueError(f"{Path(output_directory)}: the output folder must differ from the input folder")
+    if target.is_relative_to(source):
+        raise ValueError(
+            f"{Path(output_directory)} is inside the input folder {Path(input_directory)}: choose an output "
+            "folder outside it"
+        )
 
 
 def _named_after(header: Header, record: str) -> Header:
