@@ -179,6 +179,16 @@ def test_train_model_on_one_record_name_in_two_folders_names_both_before_writing
     assert not (tmp_path / "model").exists()
 
 
+def test_test_model_skips_a_link_that_loops_in_its_test_folder_with_a_warning(
+    model_folder, records, tmp_path, one_worker, caplog
+):
+    (records / "loop").symlink_to("loop")
+    out = tmp_path / "out"
+    assert test_model.main([str(model_folder), str(records), str(out)]) == 0
+    assert f"{records / 'loop'}: Too many levels of symbolic links; skipped" in caplog.text
+    assert sorted(path.name for path in out.iterdir()) == [f"{name}.csv" for name in RECORDS]
+
+
 def test_test_model_without_a_model_for_a_lead_set_writes_every_output_then_says_to_train_it(
     model_folder, records, tmp_path, one_worker, capsys
 ):
