@@ -6,10 +6,12 @@ and what to do, and test_model.py ends with it (exit 1).
 The folders are copies of the untrained tiny networks of the ``untrained_models`` fixture (no training)."""
 
 import json
+import math
+import re
 import shutil
 
 import pytest
-from helpers import copy_records
+from helpers import UNTRAINED_THRESHOLDS, copy_records, save_untrained_model
 
 import test_model
 from ecgcrnn.domain import LEAD_SETS, default_class_table
@@ -121,6 +123,89 @@ def test_a_missing_class_is_refused(models):
     _edit(models / "two", drop_last)
 
     assert "classes are not the 26 scored classes" in _refusal(models)
+
+
+# Thresholds, rules and prevalence: values that mean something; keys this version writes
+
+
+@pytest.mark.parametrize("value", [math.nan, math.inf, -0.1, 1.5, "0.5", None, True])
+@pytest.mark.parametrize("key", ["thresholds", "prevalence"])
+def test_a_threshold_or_prevalence_that_is_not_a_probability_is_refused_naming_the_class(models, key, value):
+    def change(meta):
+        meta[key][4] = value
+
+    _edit(models / "two", change)
+
+    message = _refusal(models)
+
+    assert message == (
+        f"{models / 'two' / META_FILE}: {key} must be numbers in [0, 1], found {json.dumps(value)} for class "
+        f"{CLASSES[4]}: {RETRAIN}"
+    )
+
+
+def test_a_rule_other_than_network_or_criteria_is_refused(models):
+    def change(meta):
+        meta["decided_by"][0] = "oracle"
+
+    _edit(models / "two", change)
+
+    assert _refusal(models) == (
+        f'{models / "two" / META_FILE}: decided_by must be "network" or "criteria", found "oracle" for class '
+        f"{CLASSES[0]}: {RETRAIN}"
+    )
+
+
+@pytest.mark.parametrize("value", [0.5, {"a": 1}, "thresholds"])
+def test_a_per_class_entry_that_is_not_a_list_is_refused(models, value):
+    _edit(models / "two", lambda meta: meta.update(thresholds=value))
+
+    assert _refusal(models).startswith(f"{models / 'two' / META_FILE}: thresholds not one per class")
+
+
+@pytest.mark.parametrize("key", ["threshold", "temperature", "bad\nkey"])
+def test_an_unknown_key_is_refused_naming_it(models, key):
+    _edit(models / "two", lambda meta: meta.update({key: list(UNTRAINED_THRESHOLDS)}))
+
+    message = _refusal(models)
+
+    assert message == (
+        f"{models / 'two' / META_FILE}: unknown key {json.dumps(key)} (save_model writes none): {RETRAIN}"
+    )
+
+
+def test_a_key_written_twice_is_refused_naming_it(models):
+    text = (models / "two" / META_FILE).read_text()
+    (models / "two" / META_FILE).write_text(text.replace("{", '{\n "thresholds": [],', 1))
+
+    assert _refusal(models) == f'{models / "two" / META_FILE}: key "thresholds" written twice: {RETRAIN}'
+
+
+def test_the_keys_a_caller_added_to_model_json_are_declared_and_load(untrained_models):
+    meta = json.loads((untrained_models / "two" / META_FILE).read_text())
+
+    assert meta["note"] == "test" and meta["extra_keys"] == ["note"]
+    assert load_model(untrained_models, LEAD_SETS["two"]).classes == CLASSES
+
+
+def test_a_model_folder_of_the_previous_format_is_refused_saying_to_train_again(models):
+    _edit(models / "two", lambda meta: meta.update(format=3))
+
+    assert _refusal(models) == f"{models / 'two' / META_FILE}: format 3, this version reads 4: {RETRAIN}"
+
+
+@pytest.mark.parametrize(
+    ("rules", "message"),
+    [
+        ({"thresholds": [math.nan] * 26}, "thresholds must be numbers in [0, 1], found NaN"),
+        ({"extra": {"sha256": "0" * 64}}, "extra keys ['sha256'] are its own"),
+    ],
+)
+def test_save_model_refuses_what_loading_would_refuse_and_writes_nothing(tmp_path, rules, message):
+    with pytest.raises(ModelError, match=re.escape(f"{tmp_path / 'two' / META_FILE}: {message}")):
+        save_untrained_model(tmp_path, "two", **rules)
+
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_test_model_with_a_forged_class_writes_no_forged_line_and_ends_with_one_line(

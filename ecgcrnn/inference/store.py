@@ -36,11 +36,13 @@ from ecgcrnn.pipeline import PipelineSettings, code_digest
 log = logging.getLogger(__name__)
 
 MODEL_FILE, META_FILE = "model.keras", "model.json"
-FORMAT_VERSION = 3  # 3: measurements and criteria among the inputs, "decided_by" and "prevalence"
+FORMAT_VERSION = 4  # 4: no key but those save_model writes: its own (_KEYS) and the "extra_keys" it names
 _RETRAIN = "train this lead set again with train_model.py"
-_REQUIRED = (
-    "format", "lead_set", "leads", "classes", "thresholds", "decided_by", "prevalence", "settings", "sha256",
+_KEYS = (
+    "format", "lead_set", "leads", "classes", "thresholds", "decided_by", "prevalence", "settings",
+    "pipeline_code", "versions", "extra_keys", "sha256",
 )  # fmt: skip
+_PER_CLASS = ("thresholds", "decided_by", "prevalence")
 
 
 class ModelError(ValueError):
@@ -61,36 +63,49 @@ def save_model(
     """Write one lead set's model folder atomically; returns its path.
 
     ``decided_by`` gives per class ``"network"`` or ``"criteria"`` (default: the network decides every
-    class); ``prevalence`` each class's share of the training records (default 0).
+    class); ``prevalence`` each class's share of the training records (default 0); ``extra`` more keys for
+    people (a training's history, its metric), which model.json lists under ``"extra_keys"`` and loading
+    ignores.
 
     The files go into a hidden temporary folder beside ``<model_directory>/<lead_set>``, which then takes
     its place. When anything fails the temporary folder is removed, an earlier model stays as it was, and
     an :class:`OSError` names the model folder rather than the temporary one.
+
+    Raises
+    ------
+    ModelError
+        Before anything is written, for a model :func:`load_model` would refuse (classes other than the
+        scored ones, a threshold that is not a probability) or an ``extra`` key that is one of model.json's.
     """
     import keras
     import tensorflow as tf
 
     root = Path(model_directory)
     target, temporary = root / lead_set, root / f".{lead_set}.tmp{os.getpid()}"
+    extra = dict(extra or {})
+    if set(extra) & set(_KEYS):
+        raise ModelError(f"{target / META_FILE}: extra keys {sorted(set(extra) & set(_KEYS))} are its own")
+    meta = {
+        "format": FORMAT_VERSION,
+        "lead_set": lead_set,
+        "leads": list(LEAD_SETS[lead_set]),
+        "classes": list(classes),
+        "thresholds": [float(t) for t in thresholds],
+        "decided_by": list(decided_by or [NETWORK] * len(classes)),
+        "prevalence": [float(p) for p in (np.zeros(len(classes)) if prevalence is None else prevalence)],
+        "settings": settings.to_dict(),
+        "pipeline_code": code_digest(),
+        "versions": {"ecgcrnn": __version__, "keras": keras.__version__, "tensorflow": tf.__version__},
+        "extra_keys": sorted(extra),
+        **extra,
+    }
+    _check_meta(meta, target / META_FILE, lead_set)
     try:
         root.mkdir(parents=True, exist_ok=True)
         shutil.rmtree(temporary, ignore_errors=True)
         temporary.mkdir()
         network.save(temporary / MODEL_FILE)
-        meta = {
-            "format": FORMAT_VERSION,
-            "lead_set": lead_set,
-            "leads": list(LEAD_SETS[lead_set]),
-            "classes": list(classes),
-            "thresholds": [float(t) for t in thresholds],
-            "decided_by": list(decided_by or [NETWORK] * len(classes)),
-            "prevalence": [float(p) for p in (np.zeros(len(classes)) if prevalence is None else prevalence)],
-            "settings": settings.to_dict(),
-            "pipeline_code": code_digest(),
-            "sha256": _sha256(temporary / MODEL_FILE),
-            "versions": {"ecgcrnn": __version__, "keras": keras.__version__, "tensorflow": tf.__version__},
-            **(extra or {}),
-        }
+        meta["sha256"] = _sha256(temporary / MODEL_FILE)
         (temporary / META_FILE).write_text(json.dumps(meta, indent=1))
         _replace_folder(temporary, target, root / f".{lead_set}.old{os.getpid()}")
     except OSError as error:
@@ -172,26 +187,30 @@ def _load_network(path: Path):
 
 
 def _read_meta(folder: Path) -> dict:
+    """model.json's content, checked to hold the keys of this version's format and no other."""
+    file = folder / META_FILE
     try:
-        meta = json.loads((folder / META_FILE).read_text())
+        meta = json.loads(file.read_text(), object_pairs_hook=_without_duplicates)
+    except _DuplicateKey as duplicate:
+        raise ModelError(f"{file}: key {_shown(duplicate.args[0])} written twice: {_RETRAIN}") from None
     except FileNotFoundError:
         raise ModelError(
             f"{folder}: no trained model here (expected {META_FILE} and {MODEL_FILE}): train the "
             f"{folder.name}-lead model with train_model.py, or give the model folder that holds it"
         ) from None
     except ValueError as error:
-        raise ModelError(f"{folder / META_FILE}: not valid JSON ({error}): {_RETRAIN}") from None
+        raise ModelError(f"{file}: not valid JSON ({error}): {_RETRAIN}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT_VERSION:
         found = meta.get("format") if isinstance(meta, dict) else None
-        raise ModelError(
-            f"{folder / META_FILE}: format {found}, this version reads {FORMAT_VERSION}: {_RETRAIN}"
-        )
-    if not set(_REQUIRED) <= set(meta):
-        keys = ", ".join(sorted(_REQUIRED))
-        raise ModelError(f"{folder / META_FILE}: expected the keys {keys}: {_RETRAIN}")
-    for key in ("thresholds", "decided_by", "prevalence"):
-        if len(meta[key]) != len(meta["classes"]):
-            raise ModelError(f"{folder / META_FILE}: {key} not one per class: {_RETRAIN}")
+        raise ModelError(f"{file}: format {_shown(found)}, this version reads {FORMAT_VERSION}: {_RETRAIN}")
+    if not set(_KEYS) <= set(meta):
+        raise ModelError(f"{file}: expected the keys {', '.join(sorted(_KEYS))}: {_RETRAIN}")
+    extra = meta["extra_keys"]
+    if not (isinstance(extra, list) and all(isinstance(key, str) for key in extra)):
+        raise ModelError(f"{file}: extra_keys {_shown(extra)}, expected a list of key names: {_RETRAIN}")
+    unknown = [key for key in meta if key not in _KEYS and key not in extra]
+    if unknown:
+        raise ModelError(f"{file}: unknown key {_shown(unknown[0])} (save_model writes none): {_RETRAIN}")
     if not (folder / MODEL_FILE).is_file():
         raise ModelError(f"{folder}: {MODEL_FILE} is missing: {_RETRAIN}")
     return meta
@@ -200,7 +219,8 @@ def _read_meta(folder: Path) -> dict:
 def _check_meta(meta: dict, file: Path, name: str) -> None:
     """Raise a :class:`ModelError` naming ``file`` unless ``meta`` describes a model of the lead set ``name``
     (its folder's name) with that lead set's leads in their standard order, for the package's scored classes
-    in their order (:func:`ecgcrnn.domain.default_class_table`)."""
+    in their order (:func:`ecgcrnn.domain.default_class_table`), with per class a threshold and a
+    prevalence in [0, 1] and what decides it (``"network"`` or ``"criteria"``)."""
     if meta["lead_set"] != name:
         raise ModelError(
             f"{file}: lead set {_shown(meta['lead_set'])}, expected {_shown(name)} as the folder's name "
@@ -224,6 +244,41 @@ def _check_meta(meta: dict, file: Path, name: str) -> None:
             f"{file}: classes are not the {len(names)} scored classes of the package's weights.csv in their "
             f"order ({differs}): {_RETRAIN}"
         )
+    for key in _PER_CLASS:
+        values = meta[key]
+        if not isinstance(values, list) or len(values) != len(names):
+            raise ModelError(f"{file}: {key} not one per class: {_RETRAIN}")
+        rule = key == "decided_by"
+        wrong = [k for k, value in enumerate(values) if not (_is_rule if rule else _is_probability)(value)]
+        if wrong:
+            expected = f'"{NETWORK}" or "{CRITERIA}"' if rule else "numbers in [0, 1]"
+            raise ModelError(
+                f"{file}: {key} must be {expected}, found {_shown(values[wrong[0]])} for class "
+                f"{names[wrong[0]]}: {_RETRAIN}"
+            )
+
+
+def _is_probability(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0.0 <= value <= 1.0
+
+
+def _is_rule(value) -> bool:
+    return value in (NETWORK, CRITERIA)
+
+
+class _DuplicateKey(Exception):
+    """A key that a JSON object holds twice (its name is the argument)."""
+
+
+def _without_duplicates(pairs: list) -> dict:
+    """A JSON object as a dict (``json.loads``' ``object_pairs_hook``); :class:`_DuplicateKey` for a key
+    written twice, which ``json.loads`` would let the last one win."""
+    meta = {}
+    for key, value in pairs:
+        if key in meta:
+            raise _DuplicateKey(key)
+        meta[key] = value
+    return meta
 
 
 def _shown(value, limit: int = 120) -> str:
