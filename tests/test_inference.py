@@ -114,7 +114,7 @@ def test_truncated_model_file_raises_model_error_naming_the_file_and_checksum(tm
     data = (folder / MODEL_FILE).read_bytes()
     (folder / MODEL_FILE).write_bytes(data[: len(data) // 2])
 
-    with pytest.raises(ModelError, match=r"two/model\.keras: checksum differs"):
+    with pytest.raises(ModelError, match=r"two: checksum of model\.json and model\.keras differs"):
         load_model(tmp_path, ("I", "II"))
 
 
@@ -124,7 +124,7 @@ def test_tampered_model_file_raises_model_error_naming_the_file_and_checksum(tmp
     data[len(data) // 2] ^= 0xFF
     (folder / MODEL_FILE).write_bytes(bytes(data))
 
-    with pytest.raises(ModelError, match=r"two/model\.keras: checksum differs"):
+    with pytest.raises(ModelError, match=r"two: checksum of model\.json and model\.keras differs"):
         load_model(tmp_path, ("I", "II"))
 
 

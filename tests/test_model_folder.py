@@ -5,6 +5,7 @@ and what to do, and test_model.py ends with it (exit 1).
 
 The folders are copies of the untrained tiny networks of the ``untrained_models`` fixture (no training)."""
 
+import hashlib
 import json
 import math
 import re
@@ -186,6 +187,72 @@ def test_the_keys_a_caller_added_to_model_json_are_declared_and_load(untrained_m
 
     assert meta["note"] == "test" and meta["extra_keys"] == ["note"]
     assert load_model(untrained_models, LEAD_SETS["two"]).classes == CLASSES
+
+
+# One checksum over everything loading reads
+
+
+def _set(*path_and_value):
+    """A change of model.json that sets the entry at ``path`` (keys and indices) to ``value``."""
+    *path, key, value = path_and_value
+
+    def change(meta):
+        entry = meta
+        for step in path:
+            entry = entry[step]
+        entry[key] = value
+
+    return change
+
+
+EDITS = {
+    "threshold": _set("thresholds", 0, 0.9),
+    "decided_by": _set("decided_by", 0, "criteria"),
+    "prevalence": _set("prevalence", 0, 0.5),
+    "setting": _set("settings", "preprocess", "bandpass_hz", [1.0, 40.0]),
+    "pipeline_code": _set("pipeline_code", "0" * 64),
+    "versions": _set("versions", "ecgcrnn", "0.0"),
+    "extra": _set("note", "edited"),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_an_edit_of_model_json_that_loading_would_accept_fails_the_checksum(models, edit):
+    _edit(models / "two", EDITS[edit])
+
+    assert _refusal(models) == (
+        f"{models / 'two'}: checksum of model.json and model.keras differs from the sha256 model.json holds; "
+        f"a file was damaged or edited: {RETRAIN}"
+    )
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_a_model_json_edited_and_signed_again_loads_with_the_edit(models, edit):
+    from ecgcrnn.inference.store import folder_digest
+
+    def edit_and_sign(meta):
+        EDITS[edit](meta)
+        meta["sha256"] = folder_digest(meta, models / "two" / "model.keras")
+
+    _edit(models / "two", edit_and_sign)
+
+    model = load_model(models, LEAD_SETS["two"])
+
+    assert model.thresholds[0] == pytest.approx(0.9 if edit == "threshold" else UNTRAINED_THRESHOLDS[0])
+    assert model.settings.preprocess.bandpass_hz == ((1.0, 40.0) if edit == "setting" else (0.5, 100.0))
+
+
+def test_the_checksum_is_one_digest_of_model_json_but_its_sha256_and_of_model_keras(untrained_models):
+    folder = untrained_models / "two"
+    meta = json.loads((folder / META_FILE).read_text())
+    others = {key: value for key, value in meta.items() if key != "sha256"}
+    content = json.dumps(others, sort_keys=True, separators=(",", ":"))
+    model_file = (folder / "model.keras").read_bytes()
+    expected = hashlib.sha256()
+    for part in (content.encode(), model_file):
+        expected.update(len(part).to_bytes(8, "big") + part)
+
+    assert meta["sha256"] == expected.hexdigest()
 
 
 def test_a_model_folder_of_the_previous_format_is_refused_saying_to_train_again(models):

@@ -4,9 +4,10 @@ A model folder ``<model_directory>/<lead set>/`` holds ``model.keras`` (Keras' z
 JSON and weights, no pickle, loaded in safe mode) and ``model.json`` (classes, leads, thresholds, the
 classes their criterion decides, the training prevalence, every setting of the pipeline that made its
 inputs (:class:`ecgcrnn.pipeline.PipelineSettings`) with the digest of the code that computed them,
-versions, and the SHA-256 of ``model.keras``); :func:`load_model` runs the model with the settings it was
-trained with. Both are written into a temporary folder that is renamed into place, so a crash never leaves
-a half-written model that loads; a tampered or truncated file fails its checksum with a clear error.
+versions, and one SHA-256 over the rest of ``model.json`` and ``model.keras``, :func:`folder_digest`);
+:func:`load_model` runs the model with the settings it was trained with. Both are written into a temporary
+folder that is renamed into place, so a crash never leaves a half-written model that loads; a tampered or
+truncated file fails the checksum with a clear error.
 Training adds ``learning_curves.png`` beside them (for people; loading ignores it).
 """
 
@@ -36,7 +37,7 @@ from ecgcrnn.pipeline import PipelineSettings, code_digest
 log = logging.getLogger(__name__)
 
 MODEL_FILE, META_FILE = "model.keras", "model.json"
-FORMAT_VERSION = 4  # 4: no key but those save_model writes: its own (_KEYS) and the "extra_keys" it names
+FORMAT_VERSION = 4  # 4: sha256 of model.json and model.keras; no key but _KEYS and the "extra_keys" named
 _RETRAIN = "train this lead set again with train_model.py"
 _KEYS = (
     "format", "lead_set", "leads", "classes", "thresholds", "decided_by", "prevalence", "settings",
@@ -105,7 +106,8 @@ def save_model(
         shutil.rmtree(temporary, ignore_errors=True)
         temporary.mkdir()
         network.save(temporary / MODEL_FILE)
-        meta["sha256"] = _sha256(temporary / MODEL_FILE)
+        meta = json.loads(json.dumps(meta))  # as load_model will read it, for the digest
+        meta["sha256"] = folder_digest(meta, temporary / MODEL_FILE)
         (temporary / META_FILE).write_text(json.dumps(meta, indent=1))
         _replace_folder(temporary, target, root / f".{lead_set}.old{os.getpid()}")
     except OSError as error:
@@ -136,7 +138,7 @@ def load_model(model_directory, leads) -> LoadedModel:
     try:
         meta = _read_meta(folder)
         _check_meta(meta, folder / META_FILE, name)
-        digest = _sha256(folder / MODEL_FILE)
+        digest = folder_digest(meta, folder / MODEL_FILE)
     except OSError as error:  # found but not readable
         where = error.filename or folder
         raise ModelError(
@@ -144,7 +146,8 @@ def load_model(model_directory, leads) -> LoadedModel:
         ) from None
     if digest != meta["sha256"]:
         raise ModelError(
-            f"{folder / MODEL_FILE}: checksum differs from {META_FILE}; the file is damaged: {_RETRAIN}"
+            f"{folder}: checksum of {META_FILE} and {MODEL_FILE} differs from the sha256 {META_FILE} holds; "
+            f"a file was damaged or edited: {_RETRAIN}"
         )
     try:
         settings = PipelineSettings.from_dict(meta["settings"])
@@ -171,6 +174,20 @@ def load_model(model_directory, leads) -> LoadedModel:
         by_criteria=np.array([rule == CRITERIA for rule in meta["decided_by"]]),
         prevalence=np.asarray(meta["prevalence"], dtype=np.float32),
     )
+
+
+def folder_digest(meta: dict, model_file) -> str:
+    """The SHA-256 that model.json's ``"sha256"`` holds: of ``meta`` (model.json's content) but that key, as
+    JSON with sorted keys and no spaces, then of ``model_file``'s bytes, each preceded by its length in bytes
+    (8 bytes, big-endian). Everything :func:`load_model` reads is in it."""
+    others = {key: value for key, value in meta.items() if key != "sha256"}
+    content = json.dumps(others, sort_keys=True, separators=(",", ":")).encode()
+    digest = hashlib.sha256(len(content).to_bytes(8, "big") + content)
+    with open(model_file, "rb") as f:
+        digest.update(os.fstat(f.fileno()).st_size.to_bytes(8, "big"))
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _load_network(path: Path):
@@ -300,11 +317,3 @@ def _replace_folder(new: Path, target: Path, old: Path) -> None:
             os.replace(old, target)
         raise
     shutil.rmtree(old, ignore_errors=True)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
