@@ -291,6 +291,8 @@ def test_invalid_samples_become_nan(tmp_path, challenge_dir):
         (lambda text: text.replace("A0001 12 500 7500", "A0001 12 0 7500"), "expected positive"),
         (lambda text: text.replace("A0001 12 500", "A0001 13 500"), "announces 13 leads, found 12"),
         (lambda text: text.replace("1000/mV 16 0 28", "abc/mV 16 0 28"), "not a number"),
+        (lambda text: text.replace("1000/mV 16 0 28", "1000(inf)/mV 16 0 28"), "not a number"),
+        (lambda text: text.replace("1000/mV 16 0 28", "(1E400 16 0 28"), "not a number"),
         (lambda text: text.replace("16 0 28 -1716 0 I", "16 0 28"), "bad signal line"),
     ],
 )

@@ -407,7 +407,10 @@ def _parse_gain(token: str, adc_zero: int) -> tuple[float, int, str]:
     baseline = adc_zero
     if "(" in value:
         value, _, rest = value.partition("(")
-        baseline = int(float(rest.rstrip(")")))
+        baseline = float(rest.rstrip(")"))
+        if not math.isfinite(baseline):
+            raise ValueError(token)
+        baseline = int(baseline)
     gain = float(value)
     if not math.isfinite(gain):
         raise ValueError(token)
