@@ -1,3 +1,4 @@
+import io
 import logging
 import math
 
@@ -371,6 +372,49 @@ def test_level5_matrix_that_is_not_numbers_is_refused_naming_the_file(tmp_path, 
     scipy.io.savemat(tmp_path / f"{kind}.mat", {"val": value})
     with pytest.raises(RecordError, match=rf"{kind}\.mat: matrix 'val' holds .*, expected real ADC values"):
         read_mat(tmp_path / f"{kind}.mat")
+
+
+def _level5_bytes(matrix: np.ndarray, **options) -> bytearray:
+    stream = io.BytesIO()
+    scipy.io.savemat(stream, {"val": matrix}, **options)
+    return bytearray(stream.getvalue())
+
+
+def test_level5_element_of_an_unknown_data_type_is_refused_without_crashing(tmp_path):
+    # scipy's reader indexes a table with the element's type code unchecked: this file made it segfault.
+    content = _level5_bytes(np.arange(6, dtype=np.int16).reshape(2, 3))
+    assert content[176:184] == bytes([3, 0, 0, 0, 12, 0, 0, 0])  # the data's tag: miINT16, 12 bytes
+    content[176] = 253
+    (tmp_path / "bad.mat").write_bytes(content)
+    with pytest.raises(RecordError, match=r"bad\.mat: .*data type 253"):
+        read_mat(tmp_path / "bad.mat")
+
+
+@pytest.mark.parametrize("dtype", ["int16", "int32", "uint8", "float32", "float64"])
+def test_compressed_level5_mat_files_are_read(tmp_path, dtype):
+    matrix = (np.arange(24).reshape(3, 8) - 5).astype(dtype)
+    (tmp_path / "v5.mat").write_bytes(_level5_bytes(matrix, do_compression=True))
+    read = read_mat(tmp_path / "v5.mat")
+    assert read.dtype == matrix.dtype
+    np.testing.assert_array_equal(read, matrix)
+
+
+def test_level5_val_among_other_variables_is_found(tmp_path):
+    matrix = np.arange(6, dtype=np.int16).reshape(2, 3)
+    scipy.io.savemat(tmp_path / "v5.mat", {"a": "text", "b": np.ones((2, 2)), "val": matrix})
+    np.testing.assert_array_equal(read_mat(tmp_path / "v5.mat"), matrix)
+    with pytest.raises(
+        RecordError, match=r"v5\.mat: no variable 'x' in this MATLAB file \(found 'a', 'b', 'val'\)"
+    ):
+        read_mat(tmp_path / "v5.mat", "x")
+
+
+def test_hdf5_mat_file_is_refused_naming_the_file(tmp_path):
+    content = _level5_bytes(np.ones((1, 1)))
+    content[124:128] = b"\x00\x02IM"  # the version field of a MATLAB 7.3 (HDF5) file
+    (tmp_path / "v73.mat").write_bytes(content)
+    with pytest.raises(RecordError, match=r"v73\.mat: MATLAB file version 0x0200"):
+        read_mat(tmp_path / "v73.mat")
 
 
 def _one_lead_header(gain: str = "1000/mV") -> str:
