@@ -260,8 +260,8 @@ def test_dx_codes_of_a_label_file_without_signal_lines():
     assert get_labels("A1 12 500 5000\n#Dx: 426783006\n") == ["426783006"]
 
 
-def test_dx_codes_read_only_the_first_dx_line_and_drop_empty_codes():
-    assert dx_codes("#Dx: 1,, 2 ,\r\n#Dx: 3\r\n") == ["1", "2"]
+def test_dx_codes_drop_empty_codes_on_every_dx_line():
+    assert dx_codes("#Dx: 1,, 2 ,\r\n#Dx: 3\r\n") == ["1", "2", "3"]
 
 
 def test_dx_codes_ignore_lines_that_only_mention_dx():
