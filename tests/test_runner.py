@@ -1,11 +1,18 @@
+import contextlib
 import logging
+import os
+import shutil
+import signal
+import subprocess
 import sys
+import time
 import types
 from concurrent.futures import Future
+from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import copy_records
+from helpers import REPOSITORY, copy_records, save_untrained_model, tiny_environment
 
 import test_model
 from ecgcrnn.domain import LEAD_SETS, default_class_table
@@ -185,6 +192,47 @@ def test_cli_missing_folder_is_a_one_line_error(tmp_path, fake_team_code, capsys
     assert error.count("\n") == 1 and "absent: no such folder" in error
 
 
+@pytest.fixture(scope="module")
+def twelve_lead_model(tmp_path_factory) -> Path:
+    """A model folder with an untrained tiny twelve-lead model."""
+    root = tmp_path_factory.mktemp("model")
+    save_untrained_model(root, "twelve")
+    return root
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="finds processes in /proc")
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_worker_processes_end_with_test_model_when_it_is_killed(
+    signum, twelve_lead_model, synthetic_records, tmp_path
+):
+    records = _copies(synthetic_records, "C4_35s", tmp_path / "test", 40)
+    out = tmp_path / "out"
+    command = [sys.executable, REPOSITORY / "test_model.py", twelve_lead_model, records, out, "-q"]
+    environ = {**tiny_environment(), "ECGCRNN_WORKERS": "2"}
+    with open(tmp_path / "stderr.txt", "w") as stderr:
+        process = subprocess.Popen(
+            command, cwd=REPOSITORY, env=environ, stdout=subprocess.DEVNULL, stderr=stderr
+        )
+    children = []
+    try:
+        children = _children_once_running(process, out, tmp_path / "stderr.txt")
+        process.send_signal(signum)
+        process.wait(timeout=120)
+        survivors = _survivors(children, within_s=10.0)
+    finally:
+        process.kill()
+        process.wait()
+        for pid in _survivors(children, within_s=0.0):  # leave no worker behind, whatever the outcome
+            _kill(pid)
+
+    assert survivors == [], f"{len(survivors)} of {len(children)} child processes outlived test_model.py"
+    if signum == signal.SIGTERM:
+        assert process.returncode == 130
+        last = (tmp_path / "stderr.txt").read_text().splitlines()[-1]
+        assert last == "test_model.py: interrupted"
+
+
 def test_train_cli_missing_or_empty_folder_is_a_one_line_error(tmp_path, capsys):
     import train_model
 
@@ -208,3 +256,65 @@ def test_ready_batches_keep_the_order_and_take_only_what_is_done_after_the_first
     batches = [[member for member, _ in batch] for batch in _ready_batches(iter(pairs), limit=2)]
 
     assert batches == [[0, 1], [2, 3], [4, 5]]
+
+
+def _copies(source: Path, name: str, folder: Path, count: int) -> Path:
+    """``count`` copies of the record ``name`` of ``source``, named T0000, T0001, ..., in ``folder``."""
+    folder.mkdir(parents=True)
+    text = (source / f"{name}.hea").read_text()
+    for k in range(count):
+        copy = f"T{k:04d}"
+        (folder / f"{copy}.hea").write_text(text.replace(name, copy))
+        shutil.copy(source / f"{name}.mat", folder / f"{copy}.mat")
+    return folder
+
+
+def _children_once_running(process: subprocess.Popen, out: Path, stderr: Path, timeout_s=300.0) -> list[int]:
+    """The child processes of ``process`` once two of them are workers and a first output is written."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(
+                f"test_model.py ended ({process.returncode}) before it was killed:\n{stderr.read_text()}"
+            )
+        children = [pid for pid, (_, parent) in _processes().items() if parent == process.pid]
+        workers = [pid for pid in children if b"spawn_main" in _read(f"/proc/{pid}/cmdline")]
+        if len(workers) == 2 and any(out.glob("*.csv")):
+            return children
+        time.sleep(0.05)
+    pytest.fail(f"test_model.py started no two workers in {timeout_s:g} s")
+
+
+def _survivors(pids: list[int], within_s: float) -> list[int]:
+    """Those of ``pids`` that are still running after ``within_s`` seconds (zombies count as ended)."""
+    deadline = time.monotonic() + within_s
+    while True:
+        processes = _processes()
+        running = [pid for pid in pids if pid in processes and processes[pid][0] not in "ZX"]
+        if not running or time.monotonic() >= deadline:
+            return running
+        time.sleep(0.05)
+
+
+def _processes() -> dict[int, tuple[str, int]]:
+    """Every process's (state, parent pid) by pid, from /proc."""
+    processes = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _read(entry / "stat")
+            if stat:
+                state, parent = stat.rpartition(b")")[2].split()[:2]
+                processes[int(entry.name)] = (state.decode(), int(parent))
+    return processes
+
+
+def _read(path) -> bytes:
+    try:
+        return Path(path).read_bytes()
+    except OSError:  # the process ended meanwhile
+        return b""
+
+
+def _kill(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError):  # it ended meanwhile
+        os.kill(pid, signal.SIGKILL)

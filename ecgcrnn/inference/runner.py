@@ -14,7 +14,9 @@ composition is
 ``run_model`` (as :class:`ecgcrnn.inference.store.LoadedModel` does), is run as a pipeline when more than one
 core is usable: worker processes read and prepare the next recordings while this process runs the network, in
 order, on every prepared recording that is ready (up to :data:`FINISH_BATCH` at once), so that the network
-keeps up with the workers. Any other model is run one recording at a time, in this thread.
+keeps up with the workers. Any other model is run one recording at a time, in this thread. The workers end
+with this process, however it ends: when the run stops (an exception, Ctrl-C) it ends them at once, and if
+it is killed outright they notice and end themselves (see :func:`_end_with_parent`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -45,6 +48,7 @@ from ecgcrnn.io.records import (
 log = logging.getLogger(__name__)
 WORKERS_VARIABLE = "ECGCRNN_WORKERS"
 FINISH_BATCH = 32  # the most prepared recordings the network runs on at once
+PARENT_POLL_S = 1.0  # how often a worker checks that its parent process is still there
 
 
 class ModelLoadError(ValueError):
@@ -110,6 +114,8 @@ def run_test_set(
     for leads, members in groups.items():
         try:
             model = load_model(str(model_directory), leads)
+            if callable(getattr(model, "wait_until_loaded", None)):  # a network loading in the background:
+                model.wait_until_loaded()  # one that fails is the group's failure, not every recording's
         except Exception as error:  # the entry's own code: any failure is that group's failure
             log.error("cannot load the model for leads %s: %s", ", ".join(leads), error)
             for header, _, output_file in members:
@@ -140,11 +146,13 @@ def _run_in_turn(model, run_model: Callable, members, workers: int, progress) ->
 def _run_staged(model, run_model: Callable, members, workers: int, progress) -> int:
     """Prepare recordings in ``workers`` processes, up to ``64 * workers`` ahead; finish them here, in order.
 
-    A recording whose worker died is run again in this process with ``run_model``.
+    A recording whose worker died is run again in this process with ``run_model``. When the run stops (an
+    exception, an interruption) the workers are ended at once, what they were preparing being of no use.
     """
     failed = 0
     try:
-        pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_end_with_parent)
     except (OSError, NotImplementedError) as error:  # no process support here: run in turn
         log.warning("cannot start worker processes (%s); running recordings one at a time", error)
         return _run_in_turn(model, run_model, members, workers, progress)
@@ -155,8 +163,8 @@ def _run_staged(model, run_model: Callable, members, workers: int, progress) -> 
             for batch in _ready_batches(zip(members, futures, strict=True), FINISH_BATCH):
                 failed += _finish_batch(model, run_model, batch)
                 progress.update(len(batch))
-        except BaseException:  # stopped (an output that cannot be written): drop the recordings queued
-            pool.shutdown(wait=False, cancel_futures=True)
+        except BaseException:  # stopped (an output that cannot be written, Ctrl-C, SIGTERM in test_model.py)
+            _stop(pool)
             raise
     return failed
 
@@ -201,6 +209,39 @@ def _finish_batch(model, run_model: Callable, batch: list) -> int:
 
         failed += _save(output_file, header, compute)
     return failed
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel the recordings queued and end the worker processes without waiting for those they prepare (a
+    long recording takes seconds)."""
+    processes = list((getattr(pool, "_processes", None) or {}).values())  # Python 3.14: terminate_workers()
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+
+
+def _end_with_parent() -> None:
+    """In a worker process, as the pool's initializer: end the worker as soon as its parent process ends.
+
+    A worker waits for tasks on a queue whose write end it holds itself, so a parent killed outright
+    (SIGKILL, the out-of-memory killer, a crash) would leave it waiting for ever, with its memory. A daemon
+    thread waits on the parent's sentinel that multiprocessing gives every child (a pipe whose other end only
+    the parent holds, so that the system closes it the moment the parent ends; a process handle on Windows)
+    and checks every :data:`PARENT_POLL_S` that the worker's parent is still that process (an orphan is
+    adopted by another: this covers a sentinel held open by a process the parent forked). Then it ends the
+    worker with ``os._exit``: there is nothing to save. Linux's ``prctl(PR_SET_PDEATHSIG)`` is not used: it
+    is Linux-only and fires when the thread that started the worker ends, not the process.
+    """
+    parent = multiprocessing.parent_process()
+    if parent is None:  # not started by multiprocessing: no parent to watch
+        return
+
+    def watch() -> None:
+        while os.getppid() == parent.pid and parent.is_alive():
+            parent.join(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def _prepare(prepare: Callable, header: str, recording_file: str):
