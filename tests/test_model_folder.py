@@ -7,16 +7,20 @@ The folders are copies of the untrained tiny networks of the ``untrained_models`
 
 import hashlib
 import json
+import logging
 import math
 import re
 import shutil
+from pathlib import Path
 
 import pytest
-from helpers import UNTRAINED_THRESHOLDS, copy_records, save_untrained_model
+from helpers import UNTRAINED_THRESHOLDS, copy_records, run_script, save_untrained_model
 
+import team_code
 import test_model
 from ecgcrnn.domain import LEAD_SETS, default_class_table
-from ecgcrnn.inference.store import META_FILE, ModelError, load_model
+from ecgcrnn.inference.runner import ModelLoadError, run_test_set
+from ecgcrnn.inference.store import META_FILE, ModelError, folder_digest, load_model
 from ecgcrnn.io.extract import extract_leads
 
 CLASSES = default_class_table().names
@@ -228,8 +232,6 @@ def test_an_edit_of_model_json_that_loading_would_accept_fails_the_checksum(mode
 
 @pytest.mark.parametrize("edit", list(EDITS))
 def test_a_model_json_edited_and_signed_again_loads_with_the_edit(models, edit):
-    from ecgcrnn.inference.store import folder_digest
-
     def edit_and_sign(meta):
         EDITS[edit](meta)
         meta["sha256"] = folder_digest(meta, models / "two" / "model.keras")
@@ -253,6 +255,99 @@ def test_the_checksum_is_one_digest_of_model_json_but_its_sha256_and_of_model_ke
         expected.update(len(part).to_bytes(8, "big") + part)
 
     assert meta["sha256"] == expected.hexdigest()
+
+
+# A network Keras loads in safe mode, for the leads and classes of model.json: refused once, at load time
+
+
+class _Damaged:
+    """Saves, in place of a network, a file that is not a Keras archive (so model.json signs it)."""
+
+    def save(self, path):
+        Path(path).write_bytes(b"PK\x03\x04 not a keras file" * 64)
+
+
+def _with_lambda():
+    """A network with a Lambda layer, which Keras saves but its safe mode refuses to load."""
+    import keras
+
+    return keras.Sequential([keras.Input((3,)), keras.layers.Lambda(lambda x: x * 2)])
+
+
+UNLOADABLE = "cannot be loaded in Keras' safe mode"
+NETWORKS = {
+    "lambda": (_with_lambda, f"{UNLOADABLE} (Requested the deserialization of a `Lambda` layer"),
+    "damaged": (_Damaged, f"{UNLOADABLE} (not a zip archive, as a .keras file is)"),
+}
+
+
+@pytest.fixture(params=list(NETWORKS))
+def unloadable(request, tmp_path):
+    """A model folder whose two-lead model.json is valid and signs a model.keras Keras cannot load; returns
+    the folder and the start of the message that refuses it (after the file's path)."""
+    network, message = NETWORKS[request.param]
+    save_untrained_model(tmp_path / "models", "two", network=network())
+    return tmp_path / "models", message
+
+
+def test_a_network_that_does_not_load_raises_model_error_once_waited_for(unloadable):
+    models, message = unloadable
+    model = load_model(models, LEAD_SETS["two"])
+
+    with pytest.raises(ModelError) as refused:
+        model.wait_until_loaded()
+
+    assert str(refused.value).startswith(f"{models / 'two' / 'model.keras'}: {message}")
+    assert str(refused.value).endswith(RETRAIN) and "\n" not in str(refused.value)
+
+
+def test_a_network_that_does_not_load_fails_the_test_run_once_before_any_recording(
+    unloadable, two_lead_records, tmp_path, caplog
+):
+    models, message = unloadable
+
+    with pytest.raises(ModelLoadError) as refused, caplog.at_level(logging.ERROR):
+        run_test_set(models, two_lead_records, tmp_path / "out", team_code.load_model, team_code.run_model)
+
+    start = f"all-negative outputs for 2 recordings with leads I, II: {models / 'two' / 'model.keras'}: "
+    assert str(refused.value).startswith(start + message)
+    assert [record.getMessage().count("model.keras") for record in caplog.records] == [1]
+    assert len(list((tmp_path / "out").iterdir())) == 2
+
+
+def test_a_network_of_other_leads_than_its_signed_model_json_is_refused_once_waited_for(models):
+    shutil.copytree(models / "two", models / "twelve")
+
+    def twelve(meta):
+        meta.update(lead_set="twelve", leads=list(LEAD_SETS["twelve"]))
+        meta["sha256"] = folder_digest(meta, models / "twelve" / "model.keras")
+
+    _edit(models / "twelve", twelve)
+    model = load_model(models, LEAD_SETS["twelve"])
+
+    with pytest.raises(ModelError) as refused:
+        model.wait_until_loaded()
+
+    assert str(refused.value) == (
+        f"{models / 'twelve' / 'model.keras'}: its network reads windows of 5000 samples of 2 leads and "
+        f"gives 26 classes, model.json expects 5000 samples of 12 leads and 26 classes: {RETRAIN}"
+    )
+
+
+@pytest.mark.slow
+def test_test_model_with_a_network_safe_mode_refuses_ends_with_one_line_and_exit_1(
+    two_lead_records, tmp_path
+):
+    save_untrained_model(tmp_path / "models", "two", network=_with_lambda())
+
+    result = run_script("test_model.py", tmp_path / "models", two_lead_records, tmp_path / "out")
+
+    assert result.returncode == 1
+    line = result.stderr.strip().splitlines()[-1]
+    start = "test_model.py: error: all-negative outputs for 2 recordings with leads I, II: "
+    assert line.startswith(f"{start}{tmp_path / 'models' / 'two' / 'model.keras'}: {NETWORKS['lambda'][1]}")
+    assert line.endswith(RETRAIN)
+    assert "Traceback" not in result.stderr and "failed (ModelError" not in result.stderr
 
 
 def test_a_model_folder_of_the_previous_format_is_refused_saying_to_train_again(models):

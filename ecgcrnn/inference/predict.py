@@ -36,7 +36,8 @@ class LoadedModel:
     """One lead set's model with everything ``run_model`` needs.
 
     The network loads in a background thread (importing TensorFlow and tracing take seconds), so that
-    recordings can be prepared meanwhile; :attr:`network` and :attr:`predict` wait for it.
+    recordings can be prepared meanwhile; :meth:`wait_until_loaded`, :attr:`network` and :attr:`predict`
+    wait for it, and raise the :class:`ecgcrnn.inference.store.ModelError` of a network that did not load.
     """
 
     leads: tuple[str, ...]
@@ -46,6 +47,12 @@ class LoadedModel:
     loading: Future  # of (keras.Model, tf.function from the inputs dict to probabilities (B, C))
     by_criteria: np.ndarray  # (C,) bool: the classes decided by their criterion
     prevalence: np.ndarray  # (C,) each class's share of the training records
+
+    def wait_until_loaded(self) -> LoadedModel:
+        """This model, once its network has loaded: a caller that runs many recordings waits here, so that a
+        network that cannot be loaded fails once rather than at every recording."""
+        self.loading.result()
+        return self
 
     @property
     def network(self):

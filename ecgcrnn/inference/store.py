@@ -18,6 +18,7 @@ import json
 import logging
 import os
 import shutil
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -125,7 +126,9 @@ def load_model(model_directory, leads) -> LoadedModel:
     Raises
     ------
     ModelError
-        When no lead set is made of these leads, its folder is missing, or a file fails its checks.
+        When no lead set is made of these leads, its folder is missing, or a file fails its checks; the
+        model's :meth:`~LoadedModel.wait_until_loaded` (and its network) when Keras cannot load the
+        network in safe mode, or it is not one for the leads, window and classes of model.json.
     """
     name = lead_set_name(leads)
     if name is None:
@@ -162,8 +165,9 @@ def load_model(model_directory, leads) -> LoadedModel:
             folder,
             _RETRAIN,
         )
+    reads = (settings.preprocess.window_samples, len(meta["leads"]), len(meta["classes"]))
     loading = ThreadPoolExecutor(1, thread_name_prefix=f"load-{name}").submit(
-        _load_network, folder / MODEL_FILE
+        _load_network, folder / MODEL_FILE, reads
     )
     return LoadedModel(
         leads=tuple(meta["leads"]),
@@ -190,17 +194,40 @@ def folder_digest(meta: dict, model_file) -> str:
     return digest.hexdigest()
 
 
-def _load_network(path: Path):
-    """The Keras network (safe mode) and its traced prediction function, traced here once."""
+def _load_network(path: Path, expected: tuple[int, int, int]):
+    """The Keras network (safe mode) and its prediction function, traced here once; a :class:`ModelError`
+    when it cannot be loaded or is not a network of ``expected`` (window samples, leads, classes)."""
     import keras
 
     try:
+        if not zipfile.is_zipfile(path):
+            raise ValueError("not a zip archive, as a .keras file is")
         network = keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as error:
-        raise ModelError(f"{path}: cannot be loaded ({error}): {_RETRAIN}") from None
-    predict = prediction_function(network)
-    predict(sample_inputs(network))
+        detail = _detail(error)
+        raise ModelError(f"{path}: cannot be loaded in Keras' safe mode ({detail}): {_RETRAIN}") from None
+    try:
+        reads = (*network.get_layer("signal").output.shape[1:], network.output.shape[-1])
+    except Exception as error:
+        raise ModelError(f"{path}: not a network of this package ({_detail(error)}): {_RETRAIN}") from None
+    if tuple(reads) != expected:
+        raise ModelError(
+            f"{path}: its network reads windows of {reads[0]} samples of {reads[1]} leads and gives "
+            f"{reads[2]} classes, {META_FILE} expects {expected[0]} samples of {expected[1]} leads and "
+            f"{expected[2]} classes: {_RETRAIN}"
+        )
+    try:
+        predict = prediction_function(network)
+        predict(sample_inputs(network))
+    except Exception as error:
+        raise ModelError(f"{path}: not a network of this package ({_detail(error)}): {_RETRAIN}") from None
     return network, predict
+
+
+def _detail(error: Exception, limit: int = 400) -> str:
+    """An error's message on one line, cut to ``limit`` characters."""
+    text = " ".join(str(error).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _read_meta(folder: Path) -> dict:
