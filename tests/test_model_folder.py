@@ -384,3 +384,26 @@ def test_test_model_with_a_forged_class_writes_no_forged_line_and_ends_with_one_
     assert line.endswith(RETRAIN)
     for output in (tmp_path / "out").iterdir():
         assert len(output.read_text().splitlines()) == 4 and "INJECTED" not in output.read_text()
+
+
+REFUSALS = {
+    "reversed leads": (_set("leads", ["II", "I"]), '/model.json: leads ["II", "I"], expected'),
+    "NaN threshold": (_set("thresholds", 4, math.nan), "/model.json: thresholds must be numbers in [0, 1]"),
+    "unknown key": (_set("threshold", 0.5), '/model.json: unknown key "threshold"'),
+    "edited threshold": (_set("thresholds", 4, 0.9), ": checksum of model.json and model.keras differs"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSALS))
+def test_test_model_with_a_refused_model_folder_ends_with_one_line_naming_it_and_exit_1(
+    models, two_lead_records, tmp_path, capsys, monkeypatch, case
+):
+    monkeypatch.setenv("ECGCRNN_WORKERS", "1")
+    change, message = REFUSALS[case]
+    _edit(models / "two", change)
+
+    line = _test_model(models, two_lead_records, tmp_path / "out", capsys)
+
+    start = "test_model.py: error: all-negative outputs for 2 recordings with leads I, II: "
+    assert line.startswith(f"{start}{models / 'two'}{message}")
+    assert line.endswith(RETRAIN)
