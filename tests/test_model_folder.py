@@ -360,7 +360,7 @@ def test_a_model_folder_of_the_previous_format_is_refused_saying_to_train_again(
     ("rules", "message"),
     [
         ({"thresholds": [math.nan] * 26}, "thresholds must be numbers in [0, 1], found NaN"),
-        ({"extra": {"sha256": "0" * 64}}, "extra keys ['sha256'] are its own"),
+        ({"extra": {"sha256": "0" * 64}}, "extra keys ['sha256'] are model.json's own: rename them"),
     ],
 )
 def test_save_model_refuses_what_loading_would_refuse_and_writes_nothing(tmp_path, rules, message):

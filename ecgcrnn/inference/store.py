@@ -85,8 +85,9 @@ def save_model(
     root = Path(model_directory)
     target, temporary = root / lead_set, root / f".{lead_set}.tmp{os.getpid()}"
     extra = dict(extra or {})
-    if set(extra) & set(_KEYS):
-        raise ModelError(f"{target / META_FILE}: extra keys {sorted(set(extra) & set(_KEYS))} are its own")
+    clash = sorted(set(extra) & set(_KEYS))
+    if clash:
+        raise ModelError(f"{target / META_FILE}: extra keys {clash} are model.json's own: rename them")
     meta = {
         "format": FORMAT_VERSION,
         "lead_set": lead_set,
@@ -156,7 +157,7 @@ def load_model(model_directory, leads) -> LoadedModel:
         settings = PipelineSettings.from_dict(meta["settings"])
     except (AttributeError, TypeError, ValueError) as error:
         raise ModelError(
-            f"{folder / META_FILE}: settings this version cannot use ({error}): {_RETRAIN}"
+            f"{folder / META_FILE}: settings this version cannot use ({_detail(error)}): {_RETRAIN}"
         ) from None
     if meta.get("pipeline_code") != code_digest():
         log.warning(
@@ -295,9 +296,9 @@ def _check_meta(meta: dict, file: Path, name: str) -> None:
         rule = key == "decided_by"
         wrong = [k for k, value in enumerate(values) if not (_is_rule if rule else _is_probability)(value)]
         if wrong:
-            expected = f'"{NETWORK}" or "{CRITERIA}"' if rule else "numbers in [0, 1]"
+            allowed = f'"{NETWORK}" or "{CRITERIA}"' if rule else "numbers in [0, 1]"
             raise ModelError(
-                f"{file}: {key} must be {expected}, found {_shown(values[wrong[0]])} for class "
+                f"{file}: {key} must be {allowed}, found {_shown(values[wrong[0]])} for class "
                 f"{names[wrong[0]]}: {_RETRAIN}"
             )
 
