@@ -7,7 +7,9 @@
 the ECG viewer and the benchmarks all call it. :class:`PipelineSettings` holds every setting of those
 stages; a trained model keeps them in its ``model.json`` and runs with them, and the training cache is keyed
 by their :meth:`~PipelineSettings.digest`, which also covers the source code of the stages, so a cache made
-by other settings or another version of the feature code is rebuilt, never reused.
+by other settings or another version of the feature code is rebuilt, never reused. A recording of noise
+alone (:func:`ecgcrnn.signal.preprocessing.noise_only`) is measured as such in every window, which
+:func:`judged_noise_only` reads back from the inputs: ``run_model`` gives it no diagnosis.
 
 The inputs, for a lead set of L leads and a batch of B windows (``max_beats`` =
 :attr:`FeatureConfig.max_beats <ecgcrnn.features.settings.FeatureConfig>`):
@@ -46,10 +48,16 @@ from ecgcrnn.delineation.settings import DelineationConfig
 from ecgcrnn.domain import default_class_table
 from ecgcrnn.features.beats import Features, features_from_delineation
 from ecgcrnn.features.criteria import criteria_scores, stated_grades
-from ecgcrnn.features.measurements import Measurements, combine_windows, measure
+from ecgcrnn.features.measurements import (
+    Measurements,
+    combine_windows,
+    measure,
+    noise_only_measurements,
+    noise_only_rows,
+)
 from ecgcrnn.features.settings import FeatureConfig, MeasurementConfig
 from ecgcrnn.io.records import Header, as_header, get_age, get_sex
-from ecgcrnn.signal.preprocessing import PreprocessConfig, leads_rescaled, preprocess, windows
+from ecgcrnn.signal.preprocessing import PreprocessConfig, leads_rescaled, noise_only, preprocess, windows
 
 INPUT_NAMES = (
     "signal",
@@ -126,7 +134,8 @@ class PreparedRecord:
     features : list of Features
         One per window.
     measurements : list of Measurements
-        One per window: the global measurements (:func:`ecgcrnn.features.measurements.measure`).
+        One per window: the global measurements (:func:`ecgcrnn.features.measurements.measure`), or
+        :func:`~ecgcrnn.features.measurements.noise_only_measurements` for a recording of noise alone.
     inputs : dict of str to numpy.ndarray
         The network's inputs for the W windows (see the module docstring).
     amplitudes_recorded : bool
@@ -155,7 +164,9 @@ def prepare_record(
     The measurements of a recording whose leads were rescaled to one range
     (:func:`ecgcrnn.signal.preprocessing.leads_rescaled`) keep no amplitude
     (:meth:`Measurements.without_amplitudes <ecgcrnn.features.measurements.Measurements.without_amplitudes>`),
-    so no criterion reads voltages that were not recorded as such.
+    so no criterion reads voltages that were not recorded as such. A recording of noise alone
+    (:func:`ecgcrnn.signal.preprocessing.noise_only`, judged on the whole recording) has
+    :func:`~ecgcrnn.features.measurements.noise_only_measurements` in every window instead.
 
     Parameters
     ----------
@@ -169,7 +180,8 @@ def prepare_record(
     """
     header = as_header(header)
     fs_hz = settings.preprocess.fs_hz
-    cut = record_windows(header, recording, leads, settings.preprocess)
+    signal = preprocess(header, recording, leads, settings.preprocess).signal
+    cut = windows(signal, settings.preprocess)
     delineations = [delineate_record(window, fs_hz, settings.delineation) for window in cut]
     features = [
         features_from_delineation(window, fs_hz, leads, delineation.per_lead, settings.features)
@@ -182,6 +194,8 @@ def prepare_record(
     recorded = not leads_rescaled(header, recording)
     if not recorded:  # amplitudes that say nothing in millivolts
         measurements = [m.without_amplitudes() for m in measurements]
+    if noise_only(signal, leads, settings.preprocess):  # no ECG: nothing to measure, nor to diagnose
+        measurements = [noise_only_measurements(signal)] * len(cut)
     age, sex = get_age(header), get_sex(header)
     inputs = assemble_inputs(cut, features, demographics(age, sex), measurements, age, sex)
     return PreparedRecord(cut, delineations, features, measurements, inputs, recorded)
@@ -198,6 +212,13 @@ def record_inputs(leads, settings: PipelineSettings, header, recording) -> dict:
     """``prepare_record(header, recording, leads, settings).inputs`` (arguments in the order that lets a
     model bind its leads and settings with :func:`functools.partial`)."""
     return prepare_record(header, recording, leads, settings).inputs
+
+
+def judged_noise_only(inputs: dict) -> bool:
+    """Whether :func:`prepare_record` judged the recording to hold noise alone, read from its ``inputs``:
+    every window's measurements are :func:`~ecgcrnn.features.measurements.noise_only_measurements`."""
+    rows = noise_only_rows(inputs["measurements"], inputs["measurement_mask"])
+    return bool(rows.size and rows.all())
 
 
 @functools.cache

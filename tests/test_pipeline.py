@@ -187,6 +187,28 @@ def test_assemble_inputs_stack_each_windows_measurements_and_criteria(records):
     assert inputs["measurement_mask"][1].sum() == 1 and not inputs["criteria_mask"][1].any()
 
 
+def test_every_window_of_a_noise_recording_is_marked_as_holding_no_ecg(records):
+    header, _ = _read(records)
+    noise = np.random.default_rng(3).normal(0.0, 300.0, (12, 7500)).round()  # 15 s of 0.3 mV: two windows
+
+    prepared = prepare_record(header, noise, STANDARD_12)
+
+    assert len(prepared.windows) == 2 and pipeline.judged_noise_only(prepared.inputs)
+    assert all(m.noise_only and not m.measurable for m in prepared.measurements)
+    combined = prepared.record_measurements()
+    assert combined["usable_leads"] == combined["beats"] == 0
+    assert 0.15 < combined["noise_mV"] < 0.2  # the RMS of what the 0.5-100 Hz band-pass keeps: 0.3 √(2/5) mV
+    assert not prepared.inputs["criteria_mask"].any()
+
+
+def test_neither_an_ecg_nor_a_flat_recording_is_marked_as_holding_no_ecg(records):
+    header, recording = _read(records)
+
+    assert not pipeline.judged_noise_only(prepare_record(header, recording, LEAD_SETS["two"]).inputs)
+    flat = prepare_record(header, np.zeros_like(recording), LEAD_SETS["two"])
+    assert not pipeline.judged_noise_only(flat.inputs) and not flat.measurements[0].measurable
+
+
 def test_feature_settings_change_the_features(records):
     header, recording = _read(records)
 

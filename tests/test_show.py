@@ -7,6 +7,7 @@ from helpers import png_size, save_untrained_model
 
 from ecgcrnn.app.show import ROW_MM, draw_ecg_paper, ecg_layout, main, show_record
 from ecgcrnn.domain import FIDUCIALS, STANDARD_LEADS, default_class_table
+from ecgcrnn.features.measurements import NO_ECG
 from ecgcrnn.io.extract import extract_leads
 from ecgcrnn.io.records import load_header, load_recording, parse_header, write_record
 
@@ -110,6 +111,23 @@ def test_show_of_a_flat_recording_says_it_cannot_be_measured(synthetic_records, 
     assert "too noisy to measure" in out and " ms" not in out
     reading = json.loads((tmp_path / "f.json").read_text())
     assert reading["measurable"] is False and reading["measurements"]["PR_ms"] is None
+
+
+def test_show_of_a_noise_recording_says_no_ecg_was_found_instead_of_a_diagnosis(
+    synthetic_records, tmp_path, capsys
+):
+    header = parse_header(load_header(synthetic_records / "C2_10s.hea"))
+    noise = np.random.default_rng(5).normal(0.0, 100.0, (12, header.num_samples)).round().astype(np.int16)
+    record = write_record(tmp_path, header, noise, header.leads)  # 0.1 mV of white noise
+    model = saved_model(tmp_path / "model", "twelve", 0.0)
+
+    assert main([str(record), str(model), "--text", "--json", str(tmp_path / "n.json"), "-q"]) == 0
+
+    out = capsys.readouterr().out
+    assert NO_ECG in out and "Interpretation" not in out and "fibrillation" not in out
+    reading = json.loads((tmp_path / "n.json").read_text())
+    assert reading["measurable"] is False and reading["statements"] == [NO_ECG]
+    assert reading["predictions"] == []
 
 
 def test_show_of_a_recording_with_every_lead_rescaled_says_it_reads_no_voltage(

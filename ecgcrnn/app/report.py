@@ -5,7 +5,8 @@ clinician writes them, and a trained model's classes beside them.
 measurements into the recording's (:func:`ecgcrnn.features.measurements.combine_windows`), states the
 criteria they meet (:func:`ecgcrnn.features.criteria.criteria_statements`) and, given a model, adds the
 classes it predicts from the same prepared record. :func:`report_text` and :meth:`Reading.to_json` give it
-to a reader and to other tools; :func:`panel_lines` is what the ECG viewer prints above the traces.
+to a reader and to other tools; :func:`panel_lines` is what the ECG viewer prints above the traces. A
+recording of noise alone is read as :data:`~ecgcrnn.features.measurements.NO_ECG`, with no diagnosis.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from ecgcrnn.domain import ABBREVIATIONS
 from ecgcrnn.features.criteria import criteria_scores, criteria_statements
-from ecgcrnn.features.measurements import MEASUREMENTS
+from ecgcrnn.features.measurements import MEASUREMENTS, NO_ECG
 from ecgcrnn.io.records import as_header, get_age, get_sex
 from ecgcrnn.pipeline import PipelineSettings, PreparedRecord, prepare_record
 
@@ -54,7 +55,8 @@ class Reading:
         The recording's record-level measurements (:data:`ecgcrnn.features.measurements.MEASUREMENTS`),
         NaN where not measured.
     statements : list of str
-        The criteria met, as a clinician writes them, rhythm first.
+        The criteria met, as a clinician writes them, rhythm first; for a recording that cannot be measured
+        why not, alone (:data:`~ecgcrnn.features.measurements.NO_ECG` for one of noise alone).
     criteria : dict of str to float
         Every criterion's grade in [0, 1] by class name (NaN where it could not be judged).
     predictions : list of (str, str, float), or None
@@ -134,7 +136,7 @@ def reading_of(header, leads, prepared: PreparedRecord, model=None) -> Reading:
         leads=tuple(leads),
         measurable=combined.measurable,
         measurements=values,
-        statements=criteria_statements(combined, age, sex),
+        statements=[NO_ECG] if combined.noise_only else criteria_statements(combined, age, sex),
         criteria=criteria_scores(combined, age, sex),
         predictions=predictions,
         amplitudes_recorded=prepared.amplitudes_recorded,
@@ -178,7 +180,7 @@ def report_text(reading: Reading) -> str:
         lines.append("Model:")
         lines.extend(f"  {a} ({c}) {p:.2f}" for c, a, p in reading.predictions)
         if not reading.predictions:
-            lines.append("  no class above its threshold")
+            lines.append("  no class above its threshold" if reading.measurable else "  no diagnosis")
     return "\n".join(lines)
 
 

@@ -8,7 +8,8 @@ offsets, dots at peaks). Above the traces, a panel gives the measurements (rate,
 QRS and T axes) and the criteria met as a clinician writes them (:mod:`ecgcrnn.app.report`); given a model
 folder, the classes the lead set's model predicts, with their probabilities, follow. ``--text`` prints the
 same reading and ``--json`` writes it for other tools. A recording too noisy to measure says so instead of
-giving numbers.
+giving numbers, and one of noise alone that no ECG was found
+(:data:`~ecgcrnn.features.measurements.NO_ECG`) instead of a diagnosis.
 """
 
 from __future__ import annotations

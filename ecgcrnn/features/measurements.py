@@ -8,7 +8,8 @@ criteria' sums built on them. Names carry their units; :data:`MEASUREMENTS` and 
 say what each is. A value the lead set cannot give (Sokolow-Lyon without V1, say) or the window cannot
 (a PR interval in atrial fibrillation) is NaN; a window too noisy or flat to measure has ``measurable`` 0
 and every other value NaN, except the quality figures that say why. :func:`combine_windows` makes one
-record's measurements from its windows'.
+record's measurements from its windows'. A recording of noise alone, with no ECG in it
+(:func:`ecgcrnn.signal.preprocessing.noise_only`), has :func:`noise_only_measurements` in every window.
 
 QTc formulas (Rautaharju et al., Circulation 2009;119:e241): Bazett QT/√RR, Fridericia QT/∛RR (RR in s)
 and Framingham QT + 154 ms (1 - RR) (Sagie et al., Am J Cardiol 1992;70:797).
@@ -29,10 +30,15 @@ from ecgcrnn.features.settings import MeasurementConfig
 from ecgcrnn.signal.arrays import nanmedian
 
 MEASUREMENTS: tuple[tuple[str, str, str], ...] = (
-    ("measurable", "1", "1 when the window could be measured, 0 when too noisy, flat or without beats"),
-    ("usable_leads", "1", "leads with beats detected"),
-    ("noise_mV", "mV", "white-noise level: median over leads of the robust SD of the 2nd difference / √6"),
-    ("beats", "1", "beats detected"),
+    ("measurable", "1", "1 when the window could be measured, 0 when noise, too noisy, flat or beatless"),
+    ("usable_leads", "1", "leads with beats detected; 0 in noise alone"),
+    (
+        "noise_mV",
+        "mV",
+        "white-noise level: median over leads of the robust SD of the 2nd difference / √6; in noise alone, "
+        "the median over leads of the RMS",
+    ),
+    ("beats", "1", "beats detected; 0 in noise alone"),
     ("heart_rate_bpm", "1/min", "60 000 / mean RR (ms)"),
     ("RR_mean_ms", "ms", "mean RR interval"),
     ("RR_sd_ms", "ms", "standard deviation of the RR intervals"),
@@ -97,6 +103,8 @@ meaning), read on the lead's representative complex relative to the isoelectric 
 COUNTS = ("beats", "premature_beats", "premature_wide_beats", "premature_narrow_beats", "pacing_spikes")
 """Measurements that :func:`combine_windows` takes the largest of (the others: the median)."""
 _QUALITY = ("measurable", "usable_leads", "noise_mV", "beats")
+NO_ECG = "no ECG found: noise, no QRS complexes common to the leads"
+"""What a reading says of a recording of noise alone (:func:`noise_only_measurements`)."""
 
 
 def measurement_names() -> list[str]:
@@ -147,6 +155,11 @@ class Measurements(Mapping):
     def measurable(self) -> bool:
         """Whether the window could be measured."""
         return self._values["measurable"] == 1.0
+
+    @property
+    def noise_only(self) -> bool:
+        """Whether these are :func:`noise_only_measurements`: a recording of noise alone."""
+        return bool(noise_only_rows(*self.vector()))
 
     def without_amplitudes(self) -> Measurements:
         """These measurements with every amplitude NaN (:func:`amplitude_names`): those of leads rescaled to
@@ -207,6 +220,35 @@ def measure(
     values.update(_pacing(signal, fid, fs, config))
     values.update(_morphology(signal, leads, r[dominant], fid, dominant, fs, config))
     return Measurements(values)
+
+
+def noise_only_measurements(signal: np.ndarray) -> Measurements:
+    """The measurements of a recording of noise alone (:func:`ecgcrnn.signal.preprocessing.noise_only`):
+    not measurable, no lead with beats and no beats, and as its noise level the median over the leads with
+    a signal of their RMS, since all of it is noise; every other value NaN. No other window has a noise
+    level without a lead with beats (:func:`noise_only_rows`).
+
+    Parameters
+    ----------
+    signal : numpy.ndarray
+        Millivolts, shape (leads, samples), filtered: the whole preprocessed recording.
+    """
+    rms = np.sqrt(np.mean(np.square(np.asarray(signal, dtype=np.float64)), axis=1))
+    noise = float(np.median(rms[rms > 0])) if (rms > 0).any() else math.nan
+    return Measurements({"measurable": 0.0, "usable_leads": 0.0, "noise_mV": noise, "beats": 0.0})
+
+
+def noise_only_rows(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Which measurement vectors (:meth:`Measurements.vector`' values and mask, shape (..., names)) are
+    :func:`noise_only_measurements`': not measurable and no lead with beats, yet a noise level measured (a
+    flat recording has none); bool, shape (...)."""
+    names = _names()
+    measurable, usable, noise = (names.index(name) for name in ("measurable", "usable_leads", "noise_mV"))
+    values, mask = np.asarray(values), np.asarray(mask)
+    return (
+        (mask[..., measurable] == 1) & (values[..., measurable] == 0)
+        & (mask[..., usable] == 1) & (values[..., usable] == 0) & (mask[..., noise] == 1)
+    )  # fmt: skip
 
 
 def combine_windows(windows: Sequence[Measurements]) -> Measurements:

@@ -9,8 +9,9 @@ A class that training left to its criterion (too few positive records to learn a
 the ``criteria_fallback`` setting, a criterion that beat the network on hospitals held out in training)
 takes the criteria path's probability and is stated where it reaches its threshold: 0.5, or higher where a
 share limit raised it.
-A recording in which no window could be measured (a flat line, pure noise, a lead off) gets no diagnosis:
-every label 0 and each class's training prevalence as its probability, with a warning in the log.
+A recording in which no window could be measured (a flat line, a lead off) gets no diagnosis: every label 0
+and each class's training prevalence as its probability, with a warning in the log; a recording of noise
+alone (:func:`ecgcrnn.pipeline.judged_noise_only`) every label 0 and every probability 0, with the reason.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ecgcrnn.features.measurements import measurement_names
+from ecgcrnn.features.measurements import NO_ECG, measurement_names
 from ecgcrnn.model.network import criteria_probabilities
-from ecgcrnn.pipeline import INPUT_NAMES, PipelineSettings, record_inputs
+from ecgcrnn.pipeline import INPUT_NAMES, PipelineSettings, judged_noise_only, record_inputs
 
 log = logging.getLogger(__name__)
 NETWORK, CRITERIA = "network", "criteria"  # what decides a class (model.json's "decided_by")
@@ -85,7 +86,10 @@ class LoadedModel:
                 start = criteria_probabilities(inputs["criteria"], inputs["criteria_mask"], self.prevalence)
                 probabilities = np.where(self.by_criteria, start.mean(axis=0), probabilities)
             labels = (probabilities >= self.thresholds).astype(np.int64)
-            if not (inputs["measurements"][:, _MEASURABLE] == 1).any():
+            if judged_noise_only(inputs):
+                log.warning("%s: %s: no diagnosis", name or "a recording", NO_ECG)
+                labels, probabilities = np.zeros_like(labels), np.zeros(len(self.classes))
+            elif not (inputs["measurements"][:, _MEASURABLE] == 1).any():
                 log.warning(
                     "%s: nothing in the recording could be measured (flat, noise or no beats): no diagnosis",
                     name or "a recording",
