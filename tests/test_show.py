@@ -81,7 +81,7 @@ def test_show_with_a_model_titles_the_predicted_classes_by_abbreviation(syntheti
 
 
 def test_show_with_a_model_says_when_no_class_passes_its_threshold(synthetic_records, tmp_path, capsys):
-    model = saved_model(tmp_path / "model", "twelve", 1.5)
+    model = saved_model(tmp_path / "model", "twelve", 1.0)  # above every untrained output
     assert main([str(synthetic_records / "C1_15s"), str(model), "--text", "-q"]) == 0
     assert "no class above its threshold" in capsys.readouterr().out
 
