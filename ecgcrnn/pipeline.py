@@ -11,23 +11,9 @@ by other settings or another version of the feature code is rebuilt, never reuse
 alone (:func:`ecgcrnn.signal.preprocessing.noise_only`) is measured as such in every window, which
 :func:`judged_noise_only` reads back from the inputs: ``run_model`` gives it no diagnosis.
 
-The inputs, for a lead set of L leads and a batch of B windows (``max_beats`` =
-:attr:`FeatureConfig.max_beats <ecgcrnn.features.settings.FeatureConfig>`):
-
-| input | shape | content |
-|---|---|---|
-| ``signal`` | (B, 5000, L) | preprocessed millivolts, 500 Hz, 10 s, channels last |
-| ``beat_values`` | (B, max_beats, 2 + 11 L) | :attr:`Features.beats` (seconds, millivolts) |
-| ``beat_mask`` | (B, max_beats, 2 + 11 L) | 1 where measured, 0 where imputed or padding |
-| ``record_values`` | (B, 9 + 11 L) | :attr:`Features.record` |
-| ``record_mask`` | (B, 9 + 11 L) | 1 where measured |
-| ``demographics`` | (B, 4) | age / 100 (0 if unknown), age known, male, female |
-| ``measurements`` | (B, 209) | :func:`~ecgcrnn.features.measurements.measurement_names`, 0 if NaN |
-| ``measurement_mask`` | (B, 209) | 1 where measured |
-| ``criteria`` | (B, 26) | each class's criterion grade less 0.5 (:func:`criteria_inputs`); 0: undecided |
-| ``criteria_mask`` | (B, 26) | 1 where the criterion decides (its grade is not NaN) |
-
-The classes are those of :func:`ecgcrnn.domain.default_class_table`, in its order.
+:func:`input_shapes` states the inputs once, names, order, shapes and dtypes: the network's inputs, the
+training cache's arrays and ``run_model``'s batches are made from it. The classes of the ``criteria`` inputs
+are those of :func:`ecgcrnn.domain.default_class_table`, in its order.
 """
 
 from __future__ import annotations
@@ -40,37 +26,32 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
 from ecgcrnn.delineation.delineate import delineate_record
 from ecgcrnn.delineation.settings import DelineationConfig
 from ecgcrnn.domain import default_class_table
-from ecgcrnn.features.beats import Features, features_from_delineation
+from ecgcrnn.features.beats import (
+    Features,
+    beat_feature_names,
+    features_from_delineation,
+    record_feature_names,
+)
 from ecgcrnn.features.criteria import criteria_scores, stated_grades
 from ecgcrnn.features.measurements import (
     Measurements,
     combine_windows,
     measure,
+    measurement_names,
     noise_only_measurements,
     noise_only_rows,
 )
 from ecgcrnn.features.settings import FeatureConfig, MeasurementConfig
 from ecgcrnn.io.records import Header, as_header, get_age, get_sex
-from ecgcrnn.signal.preprocessing import PreprocessConfig, leads_rescaled, noise_only, preprocess, windows
+from ecgcrnn.signal.preprocessing import PreprocessConfig, Preprocessed, noise_only, preprocess, windows
 
-INPUT_NAMES = (
-    "signal",
-    "beat_values",
-    "beat_mask",
-    "record_values",
-    "record_mask",
-    "demographics",
-    "measurements",
-    "measurement_mask",
-    "criteria",
-    "criteria_mask",
-)
 DEMOGRAPHICS = ("age_per_100_years", "age_known", "male", "female")
 STAGE_SOURCES = ("io/records.py", "io/matfile.py", "signal", "delineation", "features", "pipeline.py")
 """The code that computes the inputs (relative to the package), covered by :meth:`PipelineSettings.digest`."""
@@ -120,6 +101,66 @@ class PipelineSettings:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
+class InputShape(NamedTuple):
+    """One of the network's inputs for one window: its shape (no batch axis) and its dtype."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+
+def input_shapes(leads, settings: PipelineSettings, classes) -> dict[str, InputShape]:
+    """The network's inputs, in their order, each with its shape for one window and its dtype.
+
+    The one statement of the inputs: :func:`assemble_inputs` makes them so, the training cache allocates
+    its arrays from them (:mod:`ecgcrnn.data.cache`), the network declares them
+    (:func:`ecgcrnn.model.network.build_model`) and ``run_model`` batches them
+    (:mod:`ecgcrnn.inference.predict`). For L leads and C classes, every input float32:
+
+    | input | shape | content |
+    |---|---|---|
+    | ``signal`` | (window samples, L) | preprocessed millivolts, 500 Hz, 10 s (5,000), channels last |
+    | ``beat_values`` | (max_beats, 2 + 11 L) | :attr:`Features.beats` (seconds, millivolts) |
+    | ``beat_mask`` | (max_beats, 2 + 11 L) | 1 where measured, 0 where imputed or padding |
+    | ``record_values`` | (9 + 11 L,) | :attr:`Features.record` |
+    | ``record_mask`` | (9 + 11 L,) | 1 where measured |
+    | ``demographics`` | (4,) | age / 100 (0 if unknown), age known, male, female |
+    | ``measurements`` | (209,) | :func:`~ecgcrnn.features.measurements.measurement_names`, 0 if NaN |
+    | ``measurement_mask`` | (209,) | 1 where measured |
+    | ``criteria`` | (C,) | each class's criterion grade less 0.5 (:func:`criteria_inputs`); 0: undecided |
+    | ``criteria_mask`` | (C,) | 1 where the criterion decides (its grade is not NaN) |
+
+    Parameters
+    ----------
+    leads : sequence of str
+        The lead set, in the order of the ``signal`` channels.
+    settings : PipelineSettings
+        Give the window's samples and ``max_beats`` (:attr:`FeatureConfig.max_beats
+        <ecgcrnn.features.settings.FeatureConfig>`).
+    classes : sequence of str
+        The classes of the ``criteria`` inputs (:func:`prepare_record` grades those of
+        :func:`ecgcrnn.domain.default_class_table`).
+    """
+    beats = (settings.features.max_beats, len(beat_feature_names(leads)))
+    record, measured = (len(record_feature_names(leads)),), (len(measurement_names()),)
+    shapes = {
+        "signal": (settings.preprocess.window_samples, len(leads)),
+        "beat_values": beats,
+        "beat_mask": beats,
+        "record_values": record,
+        "record_mask": record,
+        "demographics": (len(DEMOGRAPHICS),),
+        "measurements": measured,
+        "measurement_mask": measured,
+        "criteria": (len(classes),),
+        "criteria_mask": (len(classes),),
+    }
+    return {name: InputShape(shape, np.dtype(np.float32)) for name, shape in shapes.items()}
+
+
+INPUT_NAMES = tuple(input_shapes((), PipelineSettings(), ()))
+"""The names of the network's inputs, in :func:`input_shapes`' order."""
+
+
 @dataclass(frozen=True)
 class PreparedRecord:
     """One recording through the pipeline.
@@ -137,10 +178,10 @@ class PreparedRecord:
         One per window: the global measurements (:func:`ecgcrnn.features.measurements.measure`), or
         :func:`~ecgcrnn.features.measurements.noise_only_measurements` for a recording of noise alone.
     inputs : dict of str to numpy.ndarray
-        The network's inputs for the W windows (see the module docstring).
-    amplitudes_recorded : bool
-        False for a recording whose leads were rescaled to one range
-        (:func:`ecgcrnn.signal.preprocessing.leads_rescaled`): its measurements hold no amplitude.
+        The network's inputs for the W windows (:func:`input_shapes`, with a first axis of W).
+    preprocessed : Preprocessed
+        The whole recording preprocessed (:func:`ecgcrnn.signal.preprocessing.preprocess`), before it was
+        cut into windows.
     """
 
     windows: np.ndarray
@@ -148,7 +189,13 @@ class PreparedRecord:
     features: list
     measurements: list
     inputs: dict
-    amplitudes_recorded: bool = True
+    preprocessed: Preprocessed
+
+    @property
+    def amplitudes_recorded(self) -> bool:
+        """False for a recording whose leads were rescaled to one range
+        (:func:`ecgcrnn.signal.preprocessing.leads_rescaled`): its measurements hold no amplitude."""
+        return not self.preprocessed.rescaled
 
     def record_measurements(self) -> Measurements:
         """The whole recording's measurements, combined from its windows'
@@ -180,8 +227,7 @@ def prepare_record(
     """
     header = as_header(header)
     fs_hz = settings.preprocess.fs_hz
-    signal = preprocess(header, recording, leads, settings.preprocess).signal
-    cut = windows(signal, settings.preprocess)
+    preprocessed, cut = record_windows(header, recording, leads, settings.preprocess)
     delineations = [delineate_record(window, fs_hz, settings.delineation) for window in cut]
     features = [
         features_from_delineation(window, fs_hz, leads, delineation.per_lead, settings.features)
@@ -191,21 +237,22 @@ def prepare_record(
         measure(window, fs_hz, leads, delineation, settings.measurements)
         for window, delineation in zip(cut, delineations, strict=True)
     ]
-    recorded = not leads_rescaled(header, recording)
-    if not recorded:  # amplitudes that say nothing in millivolts
+    if preprocessed.rescaled:  # amplitudes that say nothing in millivolts
         measurements = [m.without_amplitudes() for m in measurements]
-    if noise_only(signal, leads, settings.preprocess):  # no ECG: nothing to measure, nor to diagnose
-        measurements = [noise_only_measurements(signal)] * len(cut)
+    if noise_only(preprocessed.signal, leads, settings.preprocess):  # no ECG: nothing to measure or diagnose
+        measurements = [noise_only_measurements(preprocessed.signal)] * len(cut)
     age, sex = get_age(header), get_sex(header)
     inputs = assemble_inputs(cut, features, demographics(age, sex), measurements, age, sex)
-    return PreparedRecord(cut, delineations, features, measurements, inputs, recorded)
+    return PreparedRecord(cut, delineations, features, measurements, inputs, preprocessed)
 
 
 def record_windows(
     header: str | Header, recording: np.ndarray, leads, config: PreprocessConfig
-) -> np.ndarray:
-    """The first stage of :func:`prepare_record` alone: the preprocessed windows, (W, len(leads), samples)."""
-    return windows(preprocess(as_header(header), recording, leads, config).signal, config)
+) -> tuple[Preprocessed, np.ndarray]:
+    """The first stage of :func:`prepare_record` alone: the recording preprocessed
+    (:func:`ecgcrnn.signal.preprocessing.preprocess`) and its windows, float32 (W, len(leads), samples)."""
+    preprocessed = preprocess(as_header(header), recording, leads, config)
+    return preprocessed, windows(preprocessed.signal, config)
 
 
 def record_inputs(leads, settings: PipelineSettings, header, recording) -> dict:

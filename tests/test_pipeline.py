@@ -76,6 +76,64 @@ def test_digest_changes_with_any_setting_and_with_the_stages_code(monkeypatch):
     assert PipelineSettings().digest() != default
 
 
+@pytest.mark.parametrize("lead_set", list(LEAD_SETS))
+def test_input_shapes_state_every_input_in_order_with_its_shape_for_one_window_and_dtype(lead_set):
+    n, classes = len(LEAD_SETS[lead_set]), default_class_table().names
+
+    shapes = pipeline.input_shapes(LEAD_SETS[lead_set], PipelineSettings(), classes)
+
+    assert [(name, spec.shape) for name, spec in shapes.items()] == [
+        ("signal", (5000, n)),
+        ("beat_values", (48, 2 + 11 * n)),
+        ("beat_mask", (48, 2 + 11 * n)),
+        ("record_values", (9 + 11 * n,)),
+        ("record_mask", (9 + 11 * n,)),
+        ("demographics", (4,)),
+        ("measurements", (209,)),
+        ("measurement_mask", (209,)),
+        ("criteria", (26,)),
+        ("criteria_mask", (26,)),
+    ]
+    assert all(spec.dtype == np.float32 for spec in shapes.values())
+    assert tuple(shapes) == pipeline.INPUT_NAMES
+
+
+def test_input_shapes_follow_the_window_the_beats_and_the_classes():
+    settings = PipelineSettings(
+        PreprocessConfig(fs_hz=250.0, window_s=8.0), features=FeatureConfig(max_beats=5)
+    )
+
+    shapes = pipeline.input_shapes(("I", "V2"), settings, ("a", "b", "c"))
+
+    assert shapes["signal"].shape == (2000, 2) and shapes["beat_mask"].shape == (5, 24)
+    assert shapes["criteria"].shape == shapes["criteria_mask"].shape == (3,)
+
+
+@pytest.mark.parametrize("lead_set", list(LEAD_SETS))
+def test_prepare_record_gives_the_inputs_input_shapes_states(records, lead_set):
+    header, recording = _read(records, "S00003")
+    settings = PipelineSettings(features=FeatureConfig(max_beats=5))
+
+    inputs = prepare_record(header, recording, LEAD_SETS[lead_set], settings).inputs
+
+    shapes = pipeline.input_shapes(LEAD_SETS[lead_set], settings, default_class_table().names)
+    assert list(inputs) == list(shapes)
+    for name, (shape, dtype) in shapes.items():
+        assert inputs[name].shape[1:] == shape and inputs[name].dtype == dtype, name
+
+
+def test_prepare_record_keeps_the_recording_it_preprocessed(records):
+    header, recording = _read(records)
+
+    prepared = prepare_record(header, recording, LEAD_SETS["three"], OTHER)
+
+    expected = preprocess(header, recording, LEAD_SETS["three"], OTHER.preprocess)
+    np.testing.assert_array_equal(prepared.preprocessed.signal, expected.signal)
+    np.testing.assert_array_equal(prepared.preprocessed.repaired, expected.repaired)
+    np.testing.assert_array_equal(prepared.windows, windows(expected.signal, OTHER.preprocess))
+    assert not prepared.preprocessed.rescaled and prepared.amplitudes_recorded
+
+
 def test_prepare_record_is_preprocess_windows_delineate_features_stage_by_stage(records):
     header, recording = _read(records)
     leads = LEAD_SETS["three"]
@@ -110,6 +168,7 @@ def test_a_recording_with_every_lead_rescaled_to_one_range_is_measured_without_a
     as_recorded = prepare_record(header, recording, STANDARD_12)
     prepared = prepare_record(header, rescaled, STANDARD_12)
 
+    assert as_recorded.amplitudes_recorded and not prepared.amplitudes_recorded
     names = measurement_names()
     hidden = np.array([name in amplitude_names() for name in names])
     assert (as_recorded.inputs["measurement_mask"][:, hidden] == 1).any()

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from ecgcrnn.domain import STANDARD_LEADS
-from ecgcrnn.io.records import find_challenge_files, load_header, load_recording
+from ecgcrnn.io.records import find_challenge_files, load_header, load_recording, to_millivolts
 from ecgcrnn.signal.preprocessing import (
     PreprocessConfig,
     filter_signal,
@@ -161,35 +161,50 @@ def _leads(spans_mv, gains=None) -> np.ndarray:
     return np.round(np.array(rows)).astype(np.int16)
 
 
+def _rescaled(header, recording) -> bool:
+    """What :func:`preprocess` says of the recording's leads, asked for leads I and II."""
+    return preprocess(header, recording, ("I", "II")).rescaled
+
+
 def test_leads_rescaled_to_one_range_are_recognised_in_millivolts_whatever_the_gains():
     gains = [1000, 500, 2000]
 
-    assert leads_rescaled(_header(3, gains), _leads([1.0, 1.0, 1.0], gains))
-    assert leads_rescaled(_header(12), _leads([2.0] * 12))
+    assert _rescaled(_header(3, gains), _leads([1.0, 1.0, 1.0], gains))
+    assert _rescaled(_header(12), _leads([2.0] * 12))
 
 
 def test_recorded_leads_of_different_ranges_are_not_rescaled():
-    assert not leads_rescaled(_header(3), _leads([1.0, 0.8, 1.3]))
-    assert not leads_rescaled(_header(3, [1000, 500, 2000]), _leads([1.0, 1.0, 1.0]))  # equal in ADC only
+    assert not _rescaled(_header(3), _leads([1.0, 0.8, 1.3]))
+    assert not _rescaled(_header(3, [1000, 500, 2000]), _leads([1.0, 1.0, 1.0]))  # equal in ADC only
 
 
 def test_two_leads_flat_leads_and_missing_leads_never_count_as_rescaled():
-    assert not leads_rescaled(_header(2), _leads([1.0, 1.0]))  # pairs of equal range occur by chance
-    assert not leads_rescaled(_header(3), np.zeros((3, 5000), np.int16))
+    assert not _rescaled(_header(2), _leads([1.0, 1.0]))  # pairs of equal range occur by chance
+    assert not _rescaled(_header(3), np.zeros((3, 5000), np.int16))
     missing = _leads([1.0, 1.0, 1.0])
     missing[2] = -32768  # WFDB's invalid sample throughout
-    assert not leads_rescaled(_header(3), missing)
+    assert not _rescaled(_header(3), missing)
+
+
+def test_rescaling_is_judged_on_every_lead_of_the_header_whichever_leads_are_wanted():
+    header, recording = _header(3), _leads([1.0, 1.0, 1.0])
+    different = _leads([1.0, 1.0, 1.3])
+
+    assert all(preprocess(header, recording, [lead]).rescaled for lead in ("I", "II", "III"))
+    assert not any(preprocess(header, different, [lead]).rescaled for lead in ("I", "II"))
+    assert leads_rescaled(to_millivolts(header, recording))
+    assert not leads_rescaled(to_millivolts(header, different))
 
 
 @pytest.mark.real_data
 def test_no_real_challenge_record_counts_as_rescaled(challenge_dir):
     for header_file, recording_file in zip(*find_challenge_files(challenge_dir), strict=True):
         header = load_header(header_file)
-        assert not leads_rescaled(header, load_recording(recording_file, header)), header_file
+        assert not _rescaled(header, load_recording(recording_file, header)), header_file
 
 
 @pytest.mark.real_data
 def test_every_ludb_record_in_the_challenge_format_counts_as_rescaled(ludb_challenge_dir):
     for header_file, recording_file in zip(*find_challenge_files(ludb_challenge_dir), strict=True):
         header = load_header(header_file)
-        assert leads_rescaled(header, load_recording(recording_file, header)), header_file
+        assert _rescaled(header, load_recording(recording_file, header)), header_file

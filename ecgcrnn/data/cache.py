@@ -5,20 +5,16 @@ the data set in memory:
 
 | file | shape | dtype | content |
 |---|---|---|---|
-| ``signals.npy`` | (windows, 12, 5000) | float16 | preprocessed 10 s windows, 12 leads, standard order |
-| ``<set>_beat_values.npy`` | (windows, max_beats, F) | float16 | beat features of lead set ``<set>`` |
-| ``<set>_beat_mask.npy`` | (windows, max_beats, F) | uint8 | their mask |
-| ``<set>_record_values.npy`` | (windows, R) | float32 | record features of lead set ``<set>`` |
-| ``<set>_record_mask.npy`` | (windows, R) | uint8 | their mask |
-| ``<set>_measurements.npy`` | (windows, M) | float32 | the global measurements in lead set ``<set>`` |
-| ``<set>_measurement_mask.npy`` | (windows, M) | uint8 | their mask |
-| ``<set>_criteria.npy`` | (windows, 26) | float32 | the criteria's grades less 0.5 (0 where undecided) |
-| ``<set>_criteria_mask.npy`` | (windows, 26) | uint8 | 1 where the criterion decides |
-| ``labels.npy``, ``demographics.npy`` | (records, 26), (records, 4) | uint8, float32 | per record |
+| ``signals.npy`` | (windows, 12, samples) | float16 | the ``signal`` input of the 12 leads, channels first |
+| ``<set>_<input>.npy`` | (windows,) + shape | (below) | each of :data:`FEATURE_ARRAYS`, lead set ``<set>`` |
+| ``labels.npy``, ``demographics.npy`` | (records, 26), (records,) + shape | uint8, float32 | per record |
 | ``amplitudes_recorded.npy`` | (records,) | uint8 | 0 where each lead was rescaled to one range |
 | ``offsets.npy`` | (records + 1,) | int64 | record i owns windows offsets[i]:offsets[i + 1] |
 | ``status.npy`` | (records,) | uint8 | 0 pending, 1 done, 2 failed (logged, never trained on) |
 | ``meta.json`` | | | key, the pipeline's settings, record ids and files |
+
+``shape`` is the input's shape for one window (:func:`ecgcrnn.pipeline.input_shapes`, the network's inputs
+stated once); a mask (0 or 1) is kept as uint8, ``beat_values`` as float16, any other input as its own dtype.
 
 Every record goes through :func:`ecgcrnn.pipeline.prepare_record` once per lead set, with that lead set's
 leads only, exactly as ``run_model`` does. The build runs in parallel over the machine's cores and logs its
@@ -44,8 +40,6 @@ from tqdm import tqdm
 
 from ecgcrnn.data.reader import RowReader
 from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
-from ecgcrnn.features.beats import beat_feature_names, record_feature_names
-from ecgcrnn.features.measurements import measurement_names
 from ecgcrnn.io.atomic import write_text
 from ecgcrnn.io.records import (
     find_challenge_files,
@@ -56,7 +50,15 @@ from ecgcrnn.io.records import (
     load_recording,
     parse_header,
 )
-from ecgcrnn.pipeline import DEMOGRAPHICS, PipelineSettings, demographics, prepare_record, record_windows
+from ecgcrnn.pipeline import (
+    INPUT_NAMES,
+    InputShape,
+    PipelineSettings,
+    demographics,
+    input_shapes,
+    prepare_record,
+    record_windows,
+)
 from ecgcrnn.signal.preprocessing import PreprocessConfig, resampled_length, window_starts
 
 log = logging.getLogger(__name__)
@@ -64,17 +66,10 @@ log = logging.getLogger(__name__)
 CACHE_FORMAT = 4  # the layout of the folder; what is in it is keyed by the pipeline's settings and code
 PENDING, DONE, FAILED = 0, 1, 2
 _CHUNK_RECORDS = 16
-FEATURE_ARRAYS = (
-    "beat_values",
-    "beat_mask",
-    "record_values",
-    "record_mask",
-    "measurements",
-    "measurement_mask",
-    "criteria",
-    "criteria_mask",
-)
-"""A lead set's arrays: the network's inputs other than ``signal`` and ``demographics``."""
+FEATURE_ARRAYS = tuple(name for name in INPUT_NAMES if name not in ("signal", "demographics"))
+"""A lead set's arrays: the network's inputs but ``signal`` (kept once, for the twelve leads) and
+``demographics`` (once per record)."""
+_HALF_PRECISION = ("signal", "beat_values")  # the largest inputs, kept as float16
 
 
 @dataclass
@@ -228,32 +223,22 @@ def _allocate(directory: Path, plan: list[_Entry], settings: PipelineSettings, l
     offsets = np.concatenate([[0], np.cumsum(counts)])
     total = int(offsets[-1])
     table = default_class_table()
+    twelve = input_shapes(STANDARD_LEADS, settings, table.names)
     np.save(directory / "offsets.npy", offsets)
     np.save(directory / "labels.npy", np.stack([table.encode(e.labels, dtype=np.uint8) for e in plan]))
-    np.save(
-        directory / "demographics.npy",
-        np.stack([demographics(e.age, e.sex) for e in plan]).reshape(len(plan), len(DEMOGRAPHICS)),
-    )
+    np.save(directory / "demographics.npy", np.stack([demographics(e.age, e.sex) for e in plan]))
     status = np.where(counts > 0, PENDING, FAILED).astype(np.uint8)
     for entry in plan:
         if entry.problem:
             log.warning("%s: skipped (%s)", entry.header_file, entry.problem)
     np.save(directory / "status.npy", status)
     np.save(directory / "amplitudes_recorded.npy", np.ones(len(plan), np.uint8))
-    max_beats, window_samples = settings.features.max_beats, settings.preprocess.window_samples
-    shapes = {"signals": ((total, len(STANDARD_LEADS), window_samples), np.float16)}
-    n_measurements = len(measurement_names())
+    samples, leads = twelve["signal"].shape  # kept channels first, as the windows are cut
+    shapes = {"signals": ((total, leads, samples), _stored_dtype("signal", twelve["signal"]))}
     for lead_set in lead_sets:
-        leads = LEAD_SETS[lead_set]
-        n_beat, n_record = len(beat_feature_names(leads)), len(record_feature_names(leads))
-        shapes[f"{lead_set}_beat_values"] = ((total, max_beats, n_beat), np.float16)
-        shapes[f"{lead_set}_beat_mask"] = ((total, max_beats, n_beat), np.uint8)
-        shapes[f"{lead_set}_record_values"] = ((total, n_record), np.float32)
-        shapes[f"{lead_set}_record_mask"] = ((total, n_record), np.uint8)
-        shapes[f"{lead_set}_measurements"] = ((total, n_measurements), np.float32)
-        shapes[f"{lead_set}_measurement_mask"] = ((total, n_measurements), np.uint8)
-        shapes[f"{lead_set}_criteria"] = ((total, len(table)), np.float32)
-        shapes[f"{lead_set}_criteria_mask"] = ((total, len(table)), np.uint8)
+        inputs = input_shapes(LEAD_SETS[lead_set], settings, table.names)
+        for name in FEATURE_ARRAYS:
+            shapes[f"{lead_set}_{name}"] = ((total, *inputs[name].shape), _stored_dtype(name, inputs[name]))
     for name, (shape, dtype) in shapes.items():
         np.lib.format.open_memmap(directory / f"{name}.npy", mode="w+", dtype=dtype, shape=shape).flush()
     meta = {"key": key, "format": CACHE_FORMAT, "settings": settings.to_dict(), "lead_sets": list(lead_sets)}
@@ -317,10 +302,9 @@ def _process_chunk(directory: Path, entries, settings: PipelineSettings, lead_se
                     twelve = prepared.windows
                 recorded[index] = prepared.amplitudes_recorded
             if twelve is None:
-                twelve = _check_windows(
-                    record_windows(header, recording, STANDARD_LEADS, settings.preprocess), entry
-                )
-            signals[start:stop] = twelve.astype(np.float16)
+                _, cut = record_windows(header, recording, STANDARD_LEADS, settings.preprocess)
+                twelve = _check_windows(cut, entry)
+            signals[start:stop] = twelve  # cast to the array's dtype
             results.append((index, ""))
         except Exception as error:  # one bad record must not stop the build
             results.append((index, f"{type(error).__name__}: {error}"))
@@ -329,6 +313,14 @@ def _process_chunk(directory: Path, entries, settings: PipelineSettings, lead_se
     for array in features.values():
         array.flush()
     return results
+
+
+def _stored_dtype(name: str, spec: InputShape) -> np.dtype:
+    """The dtype an input is kept as: uint8 for a mask (0 or 1), float16 for the largest inputs
+    (:data:`_HALF_PRECISION`), its own for any other."""
+    if name.endswith("_mask"):
+        return np.dtype(np.uint8)
+    return np.dtype(np.float16) if name in _HALF_PRECISION else spec.dtype
 
 
 def _check_windows(windows: np.ndarray, entry: _Entry) -> np.ndarray:

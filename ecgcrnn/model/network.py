@@ -31,10 +31,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ecgcrnn.features.beats import beat_feature_names, record_feature_names
-from ecgcrnn.features.measurements import measurement_names
 from ecgcrnn.model.settings import NetworkConfig
-from ecgcrnn.pipeline import DEMOGRAPHICS, INPUT_NAMES, PipelineSettings
+from ecgcrnn.pipeline import INPUT_NAMES, PipelineSettings, input_shapes
 
 CRITERION_LOGIT = 2 * math.log(19)
 """The criteria path's slope: a grade of 0.5 ± 0.5 becomes the logit ± ln 19 (probability 0.95 or 0.05)."""
@@ -59,7 +57,7 @@ def build_model(
     leads : sequence of str
         The lead set, in the order of the ``signal`` input's channels.
     classes : sequence of str
-        The output classes (the head has one sigmoid unit per class).
+        The output classes (the head has one sigmoid unit per class, the ``criteria`` inputs one per class).
     config : NetworkConfig
         Layer sizes and dropout.
     stats : dict, optional
@@ -80,25 +78,15 @@ def build_model(
     Returns
     -------
     keras.Model
-        Inputs named as :data:`ecgcrnn.pipeline.INPUT_NAMES`, output ``classes`` of shape (batch,
-        len(classes)).
+        Inputs named and shaped as :func:`ecgcrnn.pipeline.input_shapes` states them, output ``classes`` of
+        shape (batch, len(classes)).
     """
     import keras
     from keras import layers
 
-    n_beat, max_beats = len(beat_feature_names(leads)), settings.features.max_beats
-    n_record = len(record_feature_names(leads))
     inputs = {
-        "signal": keras.Input((settings.preprocess.window_samples, len(leads)), name="signal"),
-        "beat_values": keras.Input((max_beats, n_beat), name="beat_values"),
-        "beat_mask": keras.Input((max_beats, n_beat), name="beat_mask"),
-        "record_values": keras.Input((n_record,), name="record_values"),
-        "record_mask": keras.Input((n_record,), name="record_mask"),
-        "demographics": keras.Input((len(DEMOGRAPHICS),), name="demographics"),
-        "measurements": keras.Input((len(measurement_names()),), name="measurements"),
-        "measurement_mask": keras.Input((len(measurement_names()),), name="measurement_mask"),
-        "criteria": keras.Input((len(classes),), name="criteria"),
-        "criteria_mask": keras.Input((len(classes),), name="criteria_mask"),
+        name: keras.Input(shape, dtype=dtype.name, name=name)
+        for name, (shape, dtype) in input_shapes(leads, settings, classes).items()
     }
     signal = _signal_branch(inputs["signal"], config, layers, unroll)
     beats = layers.Concatenate(name="beats")(

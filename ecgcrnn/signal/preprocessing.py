@@ -84,11 +84,15 @@ class Preprocessed:
     repaired : numpy.ndarray
         float32, shape (leads,): the fraction of each lead's samples that were missing (NaN or WFDB's
         invalid value) and were interpolated; 1.0 for a lead that was missing entirely (now zeros).
+    rescaled : bool
+        Whether the recording's leads, every lead of its header and not only those wanted, were each
+        rescaled to one range (:func:`leads_rescaled`): amplitudes that say nothing in millivolts.
     """
 
     signal: np.ndarray
     fs_hz: float
     repaired: np.ndarray
+    rescaled: bool
 
 
 def preprocess(
@@ -112,14 +116,15 @@ def preprocess(
         ``signal`` has shape (len(leads), round(samples * config.fs_hz / header fs)).
     """
     header = as_header(header)
-    mv = to_millivolts(header, recording, leads)
-    mv, repaired = repair_missing(mv)
+    rows = header.lead_indices(leads)
+    every = to_millivolts(header, recording)  # every lead: leads_rescaled judges them all
+    mv, repaired = repair_missing(every[rows])
     mv = resample(mv, header.fs_hz, config.fs_hz)
-    return Preprocessed(filter_signal(mv, config), config.fs_hz, repaired)
+    return Preprocessed(filter_signal(mv, config), config.fs_hz, repaired, leads_rescaled(every))
 
 
-def leads_rescaled(header: str | Header, recording: np.ndarray) -> bool:
-    """Whether every lead of the recording spans the same range in millivolts (to 1 part in 10,000; three
+def leads_rescaled(millivolts: np.ndarray) -> bool:
+    """Whether every lead of a recording spans the same range in millivolts (to 1 part in 10,000; three
     leads or more, none flat): the mark of leads each rescaled to a fixed range, whose amplitudes no longer
     say how large the heart's potentials were, nor how they compare between leads. Recorded leads differ in
     range (each sees the heart from another angle); LUDB's copy in the Challenge's format beside this
@@ -129,14 +134,14 @@ def leads_rescaled(header: str | Header, recording: np.ndarray) -> bool:
 
     Parameters
     ----------
-    header : str or Header
-    recording : numpy.ndarray
-        The matrix as stored, shape (header leads, samples), ADC units.
+    millivolts : numpy.ndarray
+        Every lead of the recording as :func:`ecgcrnn.io.records.to_millivolts` gives them (before any
+        repair or filter), shape (header leads, samples).
     """
-    mv = to_millivolts(header, recording)
-    if mv.shape[0] < 3 or mv.shape[1] < 2 or not np.isfinite(mv).any(axis=1).all():
+    leads, samples = millivolts.shape
+    if leads < 3 or samples < 2 or not np.isfinite(millivolts).any(axis=1).all():
         return False
-    span = np.nanmax(mv, axis=1) - np.nanmin(mv, axis=1)
+    span = np.nanmax(millivolts, axis=1) - np.nanmin(millivolts, axis=1)
     return bool(span.min() > 0 and span.max() - span.min() <= 1e-4 * span.max())
 
 
