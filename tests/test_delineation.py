@@ -246,7 +246,7 @@ def test_random_rates_find_every_synthetic_beat(bpm, fs, seed):
 @pytest.mark.real_data
 @pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
 def test_ludb_records_meet_qrs_accuracy():
-    from ludb import LEADS, compare_lead, read_record, read_reference
+    from devtools.ludb import LEADS, compare_lead, read_record, read_reference
 
     errors, n_ref = {"QRS_on": [], "QRS_off": []}, {"QRS_on": 0, "QRS_off": 0}
     for number in (1, 2, 3, 10, 20):
@@ -299,7 +299,7 @@ def test_pull_to_median_clips_then_shrinks_each_leads_deviation():
 @pytest.mark.real_data
 @pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
 def test_ludb_paced_record_qrs_onset_follows_the_stimulus():
-    from ludb import LEADS, compare_lead, read_record, read_reference
+    from devtools.ludb import LEADS, compare_lead, read_record, read_reference
 
     signals, fs = read_record(LUDB / "74")
     detected = delineate_leads(signals, fs)
@@ -314,7 +314,7 @@ def test_ludb_paced_record_qrs_onset_follows_the_stimulus():
 
 def single_lead_errors_ms(number: int, lead: str, key: str) -> tuple[np.ndarray, int]:
     """Errors (ms) of :func:`delineate` on one LUDB lead against its marks of ``key``; and their count."""
-    from ludb import LEADS, compare_lead, read_record, read_reference
+    from devtools.ludb import LEADS, compare_lead, read_record, read_reference
 
     signals, fs = read_record(LUDB / str(number))
     result = delineate(signals[LEADS.index(lead)], fs)
@@ -334,7 +334,7 @@ def test_single_lead_finds_the_p_waves_of_a_sinus_rhythm():
 @pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
 @pytest.mark.parametrize(("number", "lead"), [(38, "ii"), (38, "v1"), (51, "ii"), (51, "v1")])
 def test_single_lead_reports_no_p_waves_in_atrial_fibrillation(number, lead):
-    from ludb import LEADS, read_record
+    from devtools.ludb import LEADS, read_record
 
     signals, fs = read_record(LUDB / str(number))
     result = delineate(signals[LEADS.index(lead)], fs)

@@ -1,11 +1,12 @@
-"""Tests of ecgcrnn.ludb: reading the cardiologists' marks and matching detections to them."""
+"""Tests of devtools.ludb: reading the cardiologists' marks and matching detections to them."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 from helpers import LUDB_DATA as LUDB
-from ludb import (
+
+from devtools.ludb import (
     LEADS,
     compare_lead,
     evaluation_span,
@@ -14,7 +15,6 @@ from ludb import (
     read_record,
     read_reference,
 )
-
 from ecgcrnn.domain import FIDUCIALS
 
 needs_ludb = pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")

@@ -168,7 +168,7 @@ def test_intervals_of_sinus_records_are_near_the_true_ones():
         rr = np.median(np.diff(true["R"])) * ms
         assert values["RR_ms"] == pytest.approx(rr, abs=4)
         assert values["QTc_Bazett_ms"] == pytest.approx(values["QT_ms"] / math.sqrt(values["RR_ms"] / 1000))
-    limits = {"PR": 12.0, "QRS": 20.0, "QT": 30.0}  # ms, median absolute error (bench/intervals.py: 200)
+    limits = {"PR": 12.0, "QRS": 20.0, "QT": 30.0}  # ms, median abs. error (bench/quality/intervals.py: 200)
     assert {k: np.median(np.abs(e)) <= limits[k] for k, e in errors.items()} == dict.fromkeys(limits, True)
 
 

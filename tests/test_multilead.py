@@ -83,8 +83,7 @@ def test_paced_beat_qrs_onset_is_the_end_of_the_spike():
 @pytest.mark.real_data
 @pytest.mark.skipif(not LUDB.is_dir(), reason="../shared/data/ludb not found")
 def test_ludb_global_qrs_onset_is_near_the_cardiologists_earliest_onset():
-    from ludb import LEADS, compare_lead, global_reference, read_record, read_reference
-
+    from devtools.ludb import LEADS, compare_lead, global_reference, read_record, read_reference
     from ecgcrnn.delineation.delineate import delineate_record
 
     signals, fs = read_record(LUDB / "1")

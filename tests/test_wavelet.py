@@ -1,5 +1,5 @@
 """Tests of ecgcrnn.delineation.wavelet.quadratic_spline_swt: formulas worked by hand, shapes, short inputs,
-and agreement with the hand-written filter bank it replaced (bench/wavelet.py) on random and LUDB signals.
+and agreement with the hand-written filter bank it replaced (devtools/wavelet.py) on random and LUDB signals.
 """
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from helpers import LUDB_DATA as LUDB
-from ludb import read_record
 from scipy.signal import resample_poly
-from wavelet import hand_written_swt
 
+from devtools.ludb import read_record
+from devtools.wavelet import hand_written_swt
 from ecgcrnn.delineation.wavelet import quadratic_spline_swt
 
 EDGE = 2**5

@@ -1,15 +1,16 @@
 """Benchmark: the vectorised Challenge metrics against plain per-recording, per-class Python loops, and
 ``python evaluate_model.py`` as a whole process.
 
-Usage: python bench/scoring.py [--recordings 5000] [--repeats 5] [--seed 0]
+Usage: python bench/speed/scoring.py [--recordings 5000] [--repeats 5] [--seed 0]
 
-On synthetic labels with the Challenge training set's class prevalence and scalar outputs rounded to 2
-decimals (many ties), times the best of several repetitions of each metric written as loops that read like
-the definitions in docs/scoring.md, and of ecgcrnn.scoring.metrics's vectorised functions; checks that they
-agree to 1e-10 and prints a table. Then writes one label and one output file per recording to a temporary
-folder and times reading them and evaluate_model in this process, and ``python evaluate_model.py LABELS
-OUTPUTS`` as a new process (interpreter start, imports and file reading included; wall and CPU time), next
-to the interpreter starting alone and importing numpy alone.
+After the machine line, on synthetic labels with the Challenge training set's class prevalence and scalar
+outputs rounded to 2 decimals (many ties), times the best of several repetitions of each metric written as
+loops that read like the Challenge's definitions (../shared/docs/scoring.md), and of
+ecgcrnn.scoring.metrics's vectorised functions; checks that they agree to 1e-10 and prints a table. Then
+writes one label and one output file per recording to a temporary folder and times reading them and
+evaluate_model in this process, and ``python evaluate_model.py LABELS OUTPUTS`` as a new process
+(interpreter start, imports and file reading included; wall and CPU time), next to the interpreter
+starting alone and importing numpy alone.
 
 The package must be importable: installed (``pip install -e .``) or with ``PYTHONPATH=.``.
 """
@@ -26,14 +27,17 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
+
 import numpy as np
 
+from devtools.environment import REPOSITORY, print_machine_line
 from ecgcrnn.domain import STANDARD_LEADS, default_class_table
 from ecgcrnn.io.outputs import save_outputs
 from ecgcrnn.scoring import evaluate
 from ecgcrnn.scoring import metrics as scoring
 
-EVALUATE_SCRIPT = Path(__file__).resolve().parents[1] / "evaluate_model.py"
+EVALUATE_SCRIPT = REPOSITORY / "evaluate_model.py"
 
 # Recordings per scored class in the 2021 training set (dx_mapping_scored.csv, pairs summed), weights order.
 CLASS_COUNTS = (5255, 8374, 522, 295, 1494, 4830, 3534, 1857, 7631, 2186, 392, 1599, 1907)
@@ -51,6 +55,7 @@ def main(argv=None) -> None:
     table = default_class_table()
     labels, binary, scalar = synthetic_outputs(args.recordings, np.random.default_rng(args.seed))
     cores = os.cpu_count()
+    print_machine_line()
     print(f"{args.recordings} recordings, {len(table)} classes, {cores} CPU cores, best of {args.repeats}")
     print(f"{'metric':<28}{'loop ms':>10}{'vectorised ms':>15}{'speed-up':>10}")
     cases = [

@@ -4,16 +4,17 @@ Training streams from the on-disk cache, so its memory should not grow with the 
 size gets a cache synthesised in the cache's own format by replicating the rows of a cache built from the
 real records (preprocessing 20,000 records would take hours here): record ``i`` is a copy of real record
 ``i mod n``, windows, features, labels and demographics alike. Then, in a fresh process per size, one
-short training of one lead set runs as ``train`` runs it (the split, feature statistics, the wide path's
-warm start, ``--epochs`` epochs of ``--steps`` batches drawn from all training records, the validation
-Challenge metric after every epoch over all validation windows, thresholds), and reports its peak
-resident set size (``VmHWM``) and, at the end, how much of its resident memory maps files
+short training of one lead set's network runs as ``train`` trains each of its networks
+(:func:`ecgcrnn.training.loop.fit_lead_set`: the split, feature statistics, the network started from the
+criteria, ``--epochs`` epochs of ``--steps`` batches drawn from all training records, the validation
+Challenge metric with tuned thresholds after every epoch over all validation windows), and reports its
+peak resident set size (``VmHWM``) and, at the end, how much of its resident memory maps files
 (``RssFile``). ``--memory-maps`` reads the cache through numpy memory maps instead of
 :class:`ecgcrnn.data.reader.RowReader`, as the input pipeline once did, for comparison. Target: the two peaks
-differ by less than 10%.
+differ by less than 10%. The machine line comes first.
 
-Usage: ``.venv/bin/python bench/memory.py [--sizes 2000 20000] [--lead-set twelve] [--steps 20]
-[--epochs 1] [--scratch FOLDER] [--memory-maps]``
+Usage: ``.venv/bin/python bench/speed/memory.py [--data DIR] [--sizes 2000 20000] [--lead-set twelve]
+[--steps 20] [--epochs 1] [--scratch FOLDER] [--memory-maps]``
 """
 
 from __future__ import annotations
@@ -29,22 +30,22 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
+
 import numpy as np
 
+from devtools.environment import data_root, print_machine_line, quiet_tensorflow
 from ecgcrnn.data.cache import DONE, FEATURE_ARRAYS, build_cache, open_cache
 
-# TensorFlow is imported later (in the training child, which inherits this environment): quiet from its start.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "challenge"
 TARGET_GROWTH = 0.10
 _COPY_WINDOWS = 2048
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of Challenge records")
+    parser.add_argument(
+        "--data", type=Path, default=data_root() / "challenge", help="folder of Challenge records"
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[2000, 20000], help="records per cache")
     parser.add_argument("--lead-set", default="twelve")
     parser.add_argument("--steps", type=int, default=20, help="training batches per epoch")
@@ -53,9 +54,11 @@ def main() -> None:
     parser.add_argument("--memory-maps", action="store_true", help="read the cache through memory maps")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    quiet_tensorflow()  # TensorFlow loads later, in the training child, which inherits this environment
     if args.child:
         print(json.dumps(train_and_measure(args.child, args)))
         return
+    print_machine_line()
     source = build_cache(args.data, args.scratch / "source", lead_sets=(args.lead_set,))
     rows = []
     for size in args.sizes:

@@ -2,19 +2,23 @@
 
 Times :func:`ecgcrnn.synthetic.generator.generate_record` alone, then
 :func:`ecgcrnn.synthetic.generator.write_dataset` (generation plus the header, MATLAB and fiducials files)
-into a temporary folder, in this one process, and prints a table with the CPU count. The target: 1,000
-records written in under a minute.
+into a temporary folder, in this one process, and prints a table under the machine line. The target:
+1,000 records written in under a minute.
 
-Usage: ``.venv/bin/python bench/synthetic.py [--records 1000] [--seed 0]``
+Usage: ``.venv/bin/python bench/speed/synthetic.py [--records 1000] [--seed 0]``
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import sys
 import tempfile
 import time
+from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
+
+from devtools.environment import machine_line
 from ecgcrnn.synthetic.generator import generate_record, write_dataset
 
 
@@ -23,8 +27,7 @@ def main() -> None:
     parser.add_argument("--records", type=int, default=1000, help="records per stage (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     args = parser.parse_args()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"CPU cores: {os.cpu_count()} (usable by this process: {usable}); one process")
+    print(f"{machine_line()}; one process")
     print(f"{'stage':<28}{'records':>9}{'seconds':>10}{'records/s':>11}")
     start = time.perf_counter()
     for index in range(args.records):

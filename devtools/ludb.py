@@ -4,6 +4,10 @@ LUDB (Kalyakulina et al., 2020, PhysioNet) holds 200 ten-second, 12-lead, 500 Hz
 WFDB annotation file (extensions ``i``, ``ii``, ``iii``, ``avr``, ``avl``, ``avf``, ``v1`` .. ``v6``) in which
 each wave is a triplet ``(`` onset, peak symbol, ``)`` offset, with the peak symbol ``p`` (P wave), ``N``
 (QRS complex) or ``t`` (T wave). Only the central part of each record is marked.
+
+The delineator's accuracy benches (bench/quality/delineation.py, bench/quality/measure.py), its speed benches
+(bench/speed/delineation.py, bench/speed/wavelet.py), the tests and the figures read LUDB through this
+module; the package never imports it.
 """
 
 from __future__ import annotations

@@ -1,31 +1,32 @@
 """Speed of the wavelet delineator on one core: 12-lead, 10 s, 500 Hz records.
 
-Pins the process to one CPU and sets the BLAS / OpenMP thread counts to 1 before numpy is imported, then
-times :func:`ecgcrnn.delineation.delineate.delineate_leads` on every LUDB record (synthetic 12-lead records
-when LUDB is absent), several passes, and prints the median, 90th percentile and maximum time per record,
-next to the time of delineating the 12 leads one by one with :func:`ecgcrnn.delineation.delineate.delineate`.
+Sets the BLAS / OpenMP thread counts to 1 before numpy is imported and pins the process to one CPU, then
+times :func:`ecgcrnn.delineation.delineate.delineate_leads` on the first ``--records`` LUDB records (all 200
+by default; synthetic 12-lead records when LUDB is absent), several passes, and prints the median, 90th
+percentile and maximum time per record, next to the time of delineating the 12 leads one by one with
+:func:`ecgcrnn.delineation.delineate.delineate`; then the machine line.
 
-Usage: ``.venv/bin/python bench/delineation_speed.py [--ludb DIR] [--records 200] [--passes 3]``
+Usage: ``.venv/bin/python bench/speed/delineation.py [--ludb DIR] [--records 200] [--passes 3]``
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import sys
 import time
 from pathlib import Path
 
-# BLAS and OpenMP read their thread counts once, when numpy loads them: these lines must run before numpy is
-# first imported, here or by the modules below (hence their E402).
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ[_name] = "1"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
+
+from devtools.environment import data_root, limit_threads, pin_to_one_core, print_machine_line
+
+limit_threads(1)  # before numpy is first imported, here or by the modules below (hence their E402)
 
 import numpy as np  # noqa: E402
-from ludb import read_record  # noqa: E402
 
+from devtools.ludb import read_record  # noqa: E402
 from ecgcrnn.delineation.delineate import delineate, delineate_leads  # noqa: E402
 
-DEFAULT_LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 BUDGET_MS = 15.0
 
 
@@ -67,12 +68,11 @@ def _lead_by_lead(signals: np.ndarray, fs: float) -> None:
 def main() -> None:
     """Pin to one core, time both forms, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ludb", type=Path, default=DEFAULT_LUDB, help="LUDB folder")
+    parser.add_argument("--ludb", type=Path, default=data_root() / "ludb", help="LUDB folder")
     parser.add_argument("--records", type=int, default=200, help="number of records")
     parser.add_argument("--passes", type=int, default=3, help="timing passes (best per record is kept)")
     args = parser.parse_args()
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
+    pin_to_one_core()
     records = load_records(args.ludb, args.records)
     source = "LUDB" if args.ludb.is_dir() else "synthetic"
     delineate_leads(*records[0])
@@ -92,7 +92,7 @@ def main() -> None:
         within = 100.0 * np.mean(ms <= BUDGET_MS)
         spread = f"{np.median(ms):>10.2f} {np.percentile(ms, 90):>8.2f} {ms.max():>8.2f}"
         print(f"{name:<36} {spread} {within:>13.1f}%")
-    print(f"cores: {os.cpu_count()} (timed on 1)")
+    print_machine_line()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Accuracy of the wavelet delineator against the cardiologists' marks of LUDB.
 
 Every record, every lead, every marked wave in the lead's evaluation span (all beats but the first and
-last marked ones, see :func:`ecgcrnn.ludb.evaluation_span`); a detection matches a reference mark of the
+last marked ones, see :func:`devtools.ludb.evaluation_span`); a detection matches a reference mark of the
 same kind when it is the nearest one and lies within the tolerance (one-to-one). Prints, per fiducial,
 the number of reference marks, sensitivity, positive predictive value and the error mean ± SD in ms.
 
@@ -12,28 +12,32 @@ beats and keeps each lead's boundaries near the median over leads) and the singl
 A third table compares the global fiducials of
 :func:`ecgcrnn.delineation.delineate.delineate_record` (one set of boundaries per beat across the 12 leads,
 as the CSE study measured intervals) with LUDB's own global boundaries: per beat, the earliest onset and
-latest offset the cardiologists marked in any lead (:func:`ecgcrnn.ludb.global_reference`), in the span of
+latest offset the cardiologists marked in any lead (:func:`devtools.ludb.global_reference`), in the span of
 the beats but the first and last. The targets: sensitivity of at least 99.5 % for the QRS boundaries and
 98 % for the P boundaries and T offset, and the error SD within the CSE tolerances. ``--global-only``
 prints this table alone.
 
 With ``--spread``, also prints how far LUDB's own marks of one beat spread over the 12 leads (each lead's
-mark minus the beat's median mark, :func:`ecgcrnn.ludb.interlead_deviations`): the error SD that a
-delineator placing every lead's boundary at the cardiologists' own consensus would get.
+mark minus the beat's median mark, :func:`devtools.ludb.interlead_deviations`): the error SD that a
+delineator placing every lead's boundary at the cardiologists' own consensus would get. The machine line
+comes last.
 
-Usage: ``.venv/bin/python bench/delineation.py [--ludb DIR] [--first N] [--last N] [--skip-single-lead]
-[--spread]
-[--global-only]``
+Usage: ``.venv/bin/python bench/quality/delineation.py [--ludb DIR] [--first N] [--last N]
+[--tolerance-ms 150] [--skip-single-lead] [--spread] [--global-only]``
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
+
 import numpy as np
-from ludb import (
+
+from devtools.environment import data_root, print_machine_line
+from devtools.ludb import (
     LEADS,
     MatchResult,
     compare_lead,
@@ -42,10 +46,7 @@ from ludb import (
     read_record,
     read_reference,
 )
-
 from ecgcrnn.delineation.delineate import FIDUCIALS, delineate, delineate_leads, delineate_record
-
-DEFAULT_LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 
 CSE_TOLERANCE_MS = {"P_on": 10.2, "P_off": 12.7, "QRS_on": 6.5, "QRS_off": 11.6, "T_off": 30.6}
 """Two-standard-deviation tolerances of the CSE working party for the error SD."""
@@ -198,7 +199,7 @@ def _verdict(key: str, se: float, sd: float, targets: dict[str, float], sd_targe
 def main() -> None:
     """Parse arguments, evaluate, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ludb", type=Path, default=DEFAULT_LUDB, help="LUDB folder")
+    parser.add_argument("--ludb", type=Path, default=data_root() / "ludb", help="LUDB folder")
     parser.add_argument("--first", type=int, default=1, help="first record number")
     parser.add_argument("--last", type=int, default=200, help="last record number")
     parser.add_argument("--tolerance-ms", type=float, default=150.0, help="matching tolerance")
@@ -222,7 +223,8 @@ def main() -> None:
     if args.spread and not args.global_only:
         print("\nLUDB's own marks: lead minus the beat's median over leads")
         print(spread_table(args.ludb, records))
-    print(f"\ncores: {os.cpu_count()}")
+    print()
+    print_machine_line()
 
 
 if __name__ == "__main__":

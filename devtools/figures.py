@@ -1,4 +1,5 @@
-"""The README's figures, regenerated from the code and the data: ``python bench/figures.py``.
+"""The README's figures, regenerated from the code and the data: ``python -m devtools.figures`` from the
+repository's root (``make figures``).
 
 ``figures/PQRST.png`` shows beats of a real LUDB record (Kalyakulina et al. 2020) with the delineator's
 fiducials beside the cardiologists' marks. ``figures/model_scheme.png`` draws the network's real graph,
@@ -12,8 +13,9 @@ import logging
 from pathlib import Path
 
 import numpy as np
-from ludb import LEADS, read_record, read_reference
 
+from devtools.environment import REPOSITORY, data_root
+from devtools.ludb import LEADS, read_record, read_reference
 from ecgcrnn.delineation.delineate import delineate_leads
 from ecgcrnn.domain import FIDUCIALS, LEAD_SETS, default_class_table
 from ecgcrnn.io.figures import pyplot, save_figure
@@ -21,34 +23,33 @@ from ecgcrnn.signal.preprocessing import PreprocessConfig, filter_signal, resamp
 
 log = logging.getLogger(__name__)
 
-ROOT = Path(__file__).resolve().parents[1]
-LUDB = ROOT.parent / "shared" / "data" / "ludb"
-
 _WAVE_COLOURS = {"P": "tab:green", "QRS": "tab:red", "R": "tab:red", "T": "tab:blue"}
 _MARKERS = {"on": ">", "peak": "o", "off": "<"}
 
 
-def plot_pqrst(output_file, ludb_directory=LUDB, record: str = "1", lead: str = "ii", seconds=(2.0, 5.0)):
+def plot_pqrst(output_file, ludb_directory=None, record: str = "1", lead: str = "ii", seconds=(2.0, 5.0)):
     """Draw one LUDB lead with detected fiducials (markers) and the cardiologists' marks (ticks below).
 
     Parameters
     ----------
     output_file : str or Path
         PNG to write.
-    ludb_directory : Path
-        The LUDB folder (records ``1`` .. ``200`` with per-lead annotation files).
+    ludb_directory : Path, optional
+        The LUDB folder (records ``1`` .. ``200`` with per-lead annotation files); None: the data root's
+        (:func:`devtools.environment.data_root`).
     record, lead : str
         LUDB record name and lead (annotation extension, ``i`` .. ``v6``).
     seconds : tuple of float
         Start and end of the segment drawn, in seconds.
     """
     plt = pyplot()
-    signals, fs = read_record(Path(ludb_directory) / record)
+    ludb_directory = Path(ludb_directory) if ludb_directory is not None else data_root() / "ludb"
+    signals, fs = read_record(ludb_directory / record)
     config = PreprocessConfig()
     filtered = filter_signal(resample(signals, fs, config.fs_hz), config)
     detected = delineate_leads(filtered, config.fs_hz)
     row = LEADS.index(lead)
-    reference = read_reference(Path(ludb_directory) / record, lead)
+    reference = read_reference(ludb_directory / record, lead)
     scale = config.fs_hz / fs
 
     start, stop = (round(s * config.fs_hz) for s in seconds)
@@ -209,8 +210,8 @@ def _wave_and_part(key: str) -> tuple[str, str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description="Regenerate the README's figures.")
-    parser.add_argument("--output", type=Path, default=ROOT / "figures", help="folder for the PNGs")
-    parser.add_argument("--ludb", type=Path, default=LUDB, help="the LUDB folder")
+    parser.add_argument("--output", type=Path, default=REPOSITORY / "figures", help="folder for the PNGs")
+    parser.add_argument("--ludb", type=Path, default=data_root() / "ludb", help="the LUDB folder")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     plot_pqrst(args.output / "PQRST.png", args.ludb)

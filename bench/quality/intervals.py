@@ -8,19 +8,23 @@ dominant beats of the global fiducials; the signal it reads amplitudes from is t
 the pipeline filters it). The truth is the median over the record's conducted (``N``) beats of the same
 intervals between the true fiducials. Prints, per interval, the records measured on both sides, the
 median absolute error, the mean error and the 95th percentile of the absolute error, with the target
-(median absolute error within 8 ms), and the core count.
+(median absolute error within 8 ms), then the machine line.
 
-Usage: ``.venv/bin/python bench/intervals.py [--records 200] [--seed 0] [--clean]``
+Usage: ``.venv/bin/python bench/quality/intervals.py [--records 200] [--seed 0] [--clean]``
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
 
 import numpy as np
 from tqdm import tqdm
 
+from devtools.environment import print_machine_line
 from ecgcrnn.delineation.delineate import delineate_record
 from ecgcrnn.domain import STANDARD_LEADS
 from ecgcrnn.features.measurements import measure
@@ -91,7 +95,8 @@ def main() -> None:
     noise = "clean" if args.clean else "with noise"
     print(f"synthetic records 0..{args.records - 1}, seed {args.seed}, {noise}: measured minus true interval")
     print(format_table(results))
-    print(f"\ncores: {os.cpu_count()}")
+    print()
+    print_machine_line()
 
 
 if __name__ == "__main__":

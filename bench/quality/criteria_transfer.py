@@ -5,28 +5,33 @@ A rule that issue #12 tried and rejected: a class with too few positives to lear
 stating its criterion lowers the Challenge metric of the training records. This bench measures that rule
 without any network (so with no run-to-run noise), on the criteria path's own decisions (each record's mean
 probability over its windows, :func:`ecgcrnn.training.loop.criteria_record_probabilities`, 0.5 or more),
-leaving one source out (the sources of :mod:`quality`):
+leaving one source out (each record's source from its name, :func:`ecgcrnn.data.sources.source_of`):
 
 - stated: every criterion as it is;
 - gated: each rare class of the training sources, in turn, switched off where that raises their metric
   with the other classes as they stand (a tie keeps the criterion).
 
-Prints, per lead set and rule, the pooled out-of-source Challenge metric and each held-out source's.
+Prints the machine line, then, per lead set and rule, the pooled out-of-source Challenge metric and each
+held-out source's.
 
-Usage: ``python bench/criteria_transfer.py DATA_DIR [DATA_DIR ...] [--cache DIR]``
+Usage: ``python bench/quality/criteria_transfer.py DATA_DIR [DATA_DIR ...] [--cache DIR]``
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-from quality import one_folder, source_of
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
 
+import numpy as np
+
+from devtools.environment import one_folder, print_machine_line
 from ecgcrnn.data.cache import build_cache
+from ecgcrnn.data.sources import source_of
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.scoring.metrics import compute_challenge_metric
 from ecgcrnn.training.loop import criteria_record_probabilities
@@ -51,6 +56,7 @@ def main() -> None:
     parser.add_argument("data_directories", nargs="+", type=Path, metavar="DATA_DIR")
     parser.add_argument("--cache", type=Path, default=None, help="cache folder (default: a temporary one)")
     args = parser.parse_args()
+    print_machine_line()
     with tempfile.TemporaryDirectory() as scratch:
         data = one_folder(args.data_directories, Path(scratch, "data"))
         compare(build_cache(data, args.cache or Path(scratch, "cache")))

@@ -1,10 +1,11 @@
 """Benchmark: choosing per-class thresholds on a Challenge-sized validation set.
 
-Usage: python bench/thresholds.py [--recordings 13000] [--repeats 3] [--seed 0]
+Usage: python bench/quality/thresholds.py [--recordings 13000] [--repeats 3] [--seed 0]
 
 On synthetic labels with the Challenge training set's class prevalence and noisy probabilities, times the
-best of several runs of ``choose_thresholds`` and prints the time with the CPU count, and the challenge
-metric at 0.5 everywhere, at the per-class F-measure optimum and at the chosen thresholds.
+best of several runs of ``choose_thresholds`` and prints, under the machine line, the time with the CPU
+count, and the challenge metric at 0.5 everywhere, at the per-class F-measure optimum and at the chosen
+thresholds.
 """
 
 from __future__ import annotations
@@ -12,10 +13,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
 
 import numpy as np
 
+from devtools.environment import print_machine_line
 from ecgcrnn.domain import default_class_table
 from ecgcrnn.scoring.metrics import compute_challenge_metric
 from ecgcrnn.training.thresholds import apply_thresholds, best_f_measure_thresholds, choose_thresholds
@@ -40,6 +46,7 @@ def main(argv=None) -> None:
         start = time.perf_counter()
         chosen = choose_thresholds(*inputs)
         best = min(best, time.perf_counter() - start)
+    print_machine_line()
     print(f"{args.recordings} recordings, {len(table)} classes, {os.cpu_count()} CPU cores")
     print(f"choose_thresholds: {best * 1e3:.0f} ms (best of {args.repeats})")
     print(f"{'thresholds':<24}{'challenge metric':>18}")

@@ -1,9 +1,10 @@
 """Quality: the CRNN against three references, for every lead set, across random folds or across sources.
 
-Usage: python bench/quality.py DATA_DIR [DATA_DIR ...] [--protocol {kfold,sources}] [--folds 5]
-                               [--epochs 15] [--seed 2021] [--lead-sets twelve two] [--masked]
-                               [--references-only] [--threshold-folds 2] [--cache FOLDER]
-                               [--seeds S [S ...]] [--variant NAME KEY=VALUE [KEY=VALUE ...]] [--json FILE]
+Usage: python bench/quality/classification.py DATA_DIR [DATA_DIR ...] [--protocol {kfold,sources}]
+           [--folds 5] [--epochs 15] [--patience 5] [--batch-size 32] [--seed 2021]
+           [--loss {weighted_bce,focal}] [--dropout D] [--learning-rate R] [--validation-fraction F]
+           [--lead-sets twelve two] [--masked] [--references-only] [--threshold-folds 2] [--cache FOLDER]
+           [--seeds S [S ...]] [--variant NAME KEY=VALUE [KEY=VALUE ...]] [--json FILE] [--workdir FOLDER]
 
 The classifiers, each trained on some records and scored on others with the Challenge's metrics:
 - the CRNN (ecgcrnn.training.loop.fit_with_thresholds, the same code as train_model.py, quick settings:
@@ -15,8 +16,10 @@ The classifiers, each trained on some records and scored on others with the Chal
 - logistic regression on the record-level features alone (per-record mean over windows, their mask, age
   and sex), one per class, with thresholds tuned on a multilabel-stratified validation share;
 - criteria: the published diagnostic criteria (ecgcrnn.features.criteria) graded on each record's global
-  measurements in the lead set's leads, a class predicted where its grade is 0.5 or more (the grade is the
-  probability, NaN counting as 0; no class is added when none is met), the same on every fold and seed.
+  measurements in the lead set's leads, the classes a reader of the criteria states predicted
+  (ecgcrnn.features.criteria.criteria_decisions: graded 0.5 or more, less those another stated class
+  implies; the grade is the probability, NaN counting as 0; no class is added when none is met), the same
+  on every fold and seed.
   The measurements come from ecgcrnn.pipeline.prepare_record run on the cache's records with the cache's
   settings, the same calls that made the other classifiers' inputs, combined over each record's windows
   (the cache keeps each window's measurements, not the record's combined ones that are graded here).
@@ -67,17 +70,19 @@ import json
 import logging
 import os
 import re
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
+
 import numpy as np
 
-from ecgcrnn.data.batches import WindowBatches
+from devtools.environment import one_folder, print_machine_line
 from ecgcrnn.data.cache import build_cache
 from ecgcrnn.data.sources import CHALLENGE_SOURCES, LUDB, OTHER, sources_of
-from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
-from ecgcrnn.features.beats import beat_feature_names, record_feature_names
+from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import compute_challenge_metric, compute_scores
 from ecgcrnn.training.settings import TrainingConfig, config_from_dict
@@ -108,6 +113,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     log.setLevel(logging.INFO)
+    print_machine_line()
     config = config_from_dict(
         {
             "epochs": args.epochs,
@@ -220,22 +226,6 @@ def crnn_configs(parser, args, config: TrainingConfig) -> dict[str, TrainingConf
         except ValueError as error:
             parser.error(f"--variant {name}: {error}")
     return configs
-
-
-def one_folder(folders: list[Path], scratch: Path, cache: Path | None = None) -> Path:
-    """The folder itself, or for several a folder of links to them (the record finder follows them): the
-    ``records`` folder of ``cache`` where one is given (the same paths every run, so the cache's key holds),
-    else ``scratch``."""
-    if len(folders) == 1:
-        return folders[0]
-    links = cache.resolve() / "records" if cache else scratch
-    links.mkdir(parents=True, exist_ok=True)
-    for entry in links.iterdir():
-        if entry.is_symlink():
-            entry.unlink()
-    for index, folder in enumerate(folders):
-        (links / f"{index}_{folder.resolve().name}").symlink_to(folder.resolve(), target_is_directory=True)
-    return links
 
 
 def leave_one_source_out(cache, configs, seeds, grades, scratch: Path, references_only: bool = False) -> dict:
@@ -549,6 +539,8 @@ def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = Fals
         test_records = usable[test]
         split = (train_records, validation_records, test_records)
         if masked:
+            from devtools.masked import masked_crnn
+
             masked_results = masked_crnn(cache, split, config, scratch / f"fold{fold}" / "masked")
         for lead_set in config.lead_sets:
             results = {
@@ -603,86 +595,6 @@ def crnn_results(cache, lead_set, split, config, checkpoint: Path) -> dict:
         one = predict_records(network, batches)
         results[ONE_SPLIT] = apply_thresholds(one, np.load(fold / "out_of_fold.npz")["thresholds"]), one
     return results
-
-
-def masked_crnn(cache, split, config, checkpoint: Path) -> dict:
-    """One twelve-lead network trained with random lead masking; binary and scalar outputs per lead set."""
-    from ecgcrnn.training.loop import fit_lead_set, predict_records
-
-    train_records, validation_records, test_records = split
-    fitted = fit_lead_set(
-        cache,
-        "twelve",
-        train_records,
-        validation_records,
-        config,
-        PipelineSettings(),
-        checkpoint,
-        batches=MaskedLeadBatches,
-    )
-    table = default_class_table()
-    labels = cache.labels[validation_records] > 0
-    results = {}
-    for lead_set in config.lead_sets:
-
-        def served(records, lead_set=lead_set):
-            return MaskedLeadBatches(
-                cache, "twelve", records, config.batch_size, config.seed, False, serve=lead_set
-            )
-
-        validation = predict_records(fitted.network, served(validation_records))
-        thresholds = choose_thresholds(labels, validation, table.weights, table.normal_index)
-        probabilities = predict_records(fitted.network, served(test_records))
-        results[lead_set] = apply_thresholds(probabilities, thresholds), probabilities
-    return results
-
-
-class MaskedLeadBatches(WindowBatches):
-    """Twelve-lead batches in which only one lead set's leads are present: the other leads' signals are
-    zero and their features are imputed (the features' defaults) with mask 0; the record features are the
-    lead set's own. The lead set is ``serve``, or, where that is None, drawn at random for each batch (per
-    epoch in training, fixed for evaluation)."""
-
-    def __init__(self, cache, lead_set, records, batch_size, seed, training, serve=None, **augmentation):
-        super().__init__(cache, "twelve", records, batch_size, seed, training, **augmentation)
-        self.serve = serve
-        imputed = PipelineSettings().features  # the settings the cache was built with
-        self.names = {"beat_values": beat_feature_names, "record_values": record_feature_names}
-        self.defaults = {name: _imputed(names(STANDARD_LEADS), imputed) for name, names in self.names.items()}
-
-    def __getitem__(self, index: int):
-        inputs, labels = super().__getitem__(index)
-        if self.serve:
-            lead_set = self.serve
-        else:
-            key = [self.seed, self.epoch, index] if self.training else [self.seed, index]
-            lead_set = list(LEAD_SETS)[np.random.default_rng(key).integers(len(LEAD_SETS))]
-        if lead_set == "twelve":
-            return inputs, labels
-        present = [STANDARD_LEADS.index(lead) for lead in LEAD_SETS[lead_set]]
-        absent = [i for i in range(len(STANDARD_LEADS)) if i not in present]
-        if "signal" in inputs:
-            inputs["signal"][:, :, absent] = 0
-        rows = self.windows[index * self.batch_size : (index + 1) * self.batch_size]
-        order = np.argsort(rows, kind="stable")
-        own = self.cache.features(lead_set)
-        for name, names in self.names.items():
-            position = {column: i for i, column in enumerate(names(STANDARD_LEADS))}
-            columns = [position[column] for column in names(LEAD_SETS[lead_set])]
-            mask_name = name.replace("values", "mask")
-            values = np.broadcast_to(self.defaults[name], inputs[name].shape).copy()
-            mask = np.zeros_like(inputs[mask_name])
-            values[..., columns] = np.asarray(own[name][rows[order]], np.float32)[np.argsort(order)]
-            mask[..., columns] = np.asarray(own[mask_name][rows[order]], np.float32)[np.argsort(order)]
-            inputs[name], inputs[mask_name] = values, mask
-        return inputs, labels
-
-
-def _imputed(columns, config) -> np.ndarray:
-    """The imputed value of each feature column (``I:PR``, ``I:median_PR``, ``heart_rate`` ...)."""
-    return np.array(
-        config.imputed_values([c.split(":")[-1].removeprefix("median_") for c in columns]), np.float32
-    )
 
 
 def always_normal(count: int):

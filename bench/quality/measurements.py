@@ -5,28 +5,31 @@ default settings); its windows' measurements are combined
 (:meth:`~ecgcrnn.pipeline.PreparedRecord.record_measurements`). For each pair of a class and the measurement
 its textbook criterion rests on, prints the AUROC of the measurement (its sign chosen by the criterion's
 direction) for the class against all other records, over the records where it was measured, per folder
-and pooled, with the positives' count.
+and pooled, with the positives' count; then the machine line.
 
-Usage: ``.venv/bin/python bench/measurements.py [FOLDER ...]`` (default: ../shared/data/challenge and
-../shared/data/ludb_challenge)
+Usage: ``.venv/bin/python bench/quality/measurements.py [FOLDER ...]`` (default: the data root's
+``challenge`` and ``ludb_challenge``, ../shared/data or ``$ECGCRNN_SHARED/data``)
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
+from devtools.environment import data_root, print_machine_line
 from ecgcrnn.domain import STANDARD_LEADS
 from ecgcrnn.io.records import dx_codes, find_header_files, load_header, load_recording, parse_header
 from ecgcrnn.pipeline import prepare_record
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 PAIRS = (  # class, its SNOMED CT codes, the measurement, +1 when larger means the class
     ("first-degree AV block", {"270492004"}, "PR_ms", 1),
     ("atrial fibrillation", {"164889003"}, "P_presence", -1),
@@ -48,7 +51,7 @@ PAIRS = (  # class, its SNOMED CT codes, the measurement, +1 when larger means t
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "folders", nargs="*", type=Path, default=[SHARED / "challenge", SHARED / "ludb_challenge"]
+        "folders", nargs="*", type=Path, default=[data_root() / "challenge", data_root() / "ludb_challenge"]
     )
     args = parser.parse_args()
     files = [(folder.name, Path(h)) for folder in args.folders for h in find_header_files(folder)]
@@ -65,7 +68,8 @@ def main() -> None:
         cells = [_auroc([r for r in rows if r[0] == s], codes, measurement, sign) for s in sources]
         cells.append(_auroc(rows, codes, measurement, sign))
         print(f"{name:<36} {measurement:<24}" + "".join(f"{cell:>20}" for cell in cells))
-    print(f"\ncores: {os.cpu_count()}")
+    print()
+    print_machine_line()
 
 
 def _measure(source: str, header_file: Path):

@@ -1,27 +1,29 @@
-"""Speed of inference: ``run_model`` per stage on one core, and ``test_model.py`` on 1,000 recordings.
+"""Speed of inference: ``test_model.py`` on 1,000 recordings, and ``run_model`` per stage on one core.
 
 Untrained networks with the entry's architecture are built with :func:`ecgcrnn.model.network.build_model`,
 averaged as training keeps them (``TrainingConfig.threshold_folds`` fold networks), and saved with
 :func:`ecgcrnn.inference.store.save_model` into a temporary folder, so the timed code path is the entry's
-(``load_model``, ``run_model``, the CLI) without a training run. Three tables:
+(``load_model``, ``run_model``, the CLI) without a training run. After the machine line, three tables, in
+this order:
 
-1. ``run_model`` by stage, on one core (TF intra/inter-op threads 1, BLAS/OpenMP threads 1, pinned to one
-   CPU), over the real 10 s 500 Hz records of ../shared/data/challenge, for each of the five lead sets:
-   the best of ``--passes`` passes per record (other processes share the machine), then the median and
-   90th percentile over records. Targets: 25 ms per record, everything included.
-2. ``test_model.py`` as a subprocess on ``--recordings`` copies of the real records (renamed; written to a
-   temporary folder), wall clock and CPU time, with the pipelined runner and with ``ECGCRNN_WORKERS=1``;
-   the one-time start-up (imports, model loading) is the wall clock of the CLI on one recording.
-   Target: 40 recordings per second.
-3. Keras' ``model.predict`` per record (the original entry's way) beside the traced function.
+1. ``test_model.py`` as a subprocess on ``--recordings`` copies of the real records (renamed; written to a
+   temporary folder), wall clock and CPU time, with the pipelined runner and with ``ECGCRNN_WORKERS=1``,
+   on every core; the one-time start-up (imports, model loading) is the wall clock of the CLI on one
+   recording. Target: 40 recordings per second.
+2. ``run_model`` by stage, on one core (TF intra/inter-op threads 1, BLAS/OpenMP threads 1, pinned to one
+   CPU), over the real 10 s 500 Hz records of ``--data`` (the data root's ``challenge``), for each of the
+   five lead sets: the best of ``--passes`` passes per record (other processes share the machine), then the
+   median and 90th percentile over records. Target: 25 ms per record, everything included.
+3. Keras' ``model.predict`` per record (the original entry's way) beside the traced function, on the first
+   ``--predict-records`` records.
 
-Usage: ``.venv/bin/python bench/inference.py [--passes 3] [--recordings 1000] [--cli-runs 1]``
+Usage: ``.venv/bin/python bench/speed/inference.py [--data DIR] [--passes 3] [--recordings 1000]
+[--cli-runs 1] [--predict-records 20]``
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import shutil
 import subprocess
@@ -30,13 +32,22 @@ import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
+
+from devtools.environment import (
+    REPOSITORY,
+    data_root,
+    limit_threads,
+    pin_to_one_core,
+    print_machine_line,
+    quiet_tensorflow,
+)
+
 # One thread for BLAS and OpenMP, read once when numpy loads them: set before numpy is first imported, here
 # or by the package's modules below (hence their E402; inside main it would be too late, since numpy is
 # already loaded by then). The CLI runs get the environment as it was before.
-_ORIGINAL_ENVIRONMENT = dict(os.environ)
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-    os.environ[_name] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_ORIGINAL_ENVIRONMENT = limit_threads(1)
+quiet_tensorflow()
 
 import numpy as np  # noqa: E402
 
@@ -48,9 +59,6 @@ from ecgcrnn.io.records import find_challenge_files, get_age, get_sex, load_reco
 from ecgcrnn.pipeline import PipelineSettings, assemble_inputs, demographics  # noqa: E402
 from ecgcrnn.signal.preprocessing import preprocess, windows  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "challenge"
 RUN_MODEL_BUDGET_MS = 25.0
 THROUGHPUT_TARGET = 40.0
 STAGES = ("preprocess", "windows", "delineate", "features", "measure", "assemble", "network", "total")
@@ -59,27 +67,28 @@ STAGES = ("preprocess", "windows", "delineate", "features", "measure", "assemble
 def main() -> None:
     """Build the models, run the CLI tables on every core, then pin to one core for the stage table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of Challenge records")
+    parser.add_argument(
+        "--data", type=Path, default=data_root() / "challenge", help="folder of Challenge records"
+    )
     parser.add_argument("--passes", type=int, default=3, help="timing passes (best per record is kept)")
     parser.add_argument("--recordings", type=int, default=1000, help="recordings for the CLI table")
     parser.add_argument("--cli-runs", type=int, default=1, help="CLI runs per row (median is shown)")
     parser.add_argument("--predict-records", type=int, default=20, help="records timed with model.predict")
     args = parser.parse_args()
-    import tensorflow as tf
-
-    tf.config.threading.set_intra_op_parallelism_threads(1)  # before TF initialises (the CLI is unaffected)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    limit_threads(1, tensorflow=True)  # before TF initialises (the CLI is unaffected)
     records = read_records(args.data)
     with tempfile.TemporaryDirectory(prefix="bench_inference_") as folder:
         models = Path(folder, "models")
         save_untrained_models(models)
-        print(f"cores: {os.cpu_count()}; device: {device_name()}; load average {load_text()}\n")
+        print_machine_line()
+        print()
         test_set = copy_records(args.data, Path(folder, "test"), args.recordings)
         print_cli_table(models, test_set, Path(folder), args.recordings, args.cli_runs)
         pin_to_one_core()
         print_stage_table(models, records, args.passes)
         print_predict_line(models, records[: args.predict_records])
-    print(f"\nload average at the end {load_text()}")
+    print()
+    print_machine_line()
 
 
 def read_records(data: Path) -> list[tuple[str, np.ndarray]]:
@@ -156,10 +165,10 @@ def run_cli(models: Path, data: Path, scratch: Path, workers: int | None) -> tup
         environment["ECGCRNN_WORKERS"] = str(workers)
     output = scratch / "outputs"
     shutil.rmtree(output, ignore_errors=True)
-    command = [sys.executable, str(ROOT / "test_model.py"), str(models), str(data), str(output), "-q"]
+    command = [sys.executable, str(REPOSITORY / "test_model.py"), str(models), str(data), str(output), "-q"]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, env=environment, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(command, env=environment, cwd=REPOSITORY, capture_output=True, text=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0 or not done.stdout.strip().endswith(" 0 failed"):
@@ -249,28 +258,6 @@ def print_predict_line(models: Path, records) -> None:
         f"{np.median(keras_ms):.1f} ms median, traced tf.function {np.median(traced_ms):.1f} ms "
         f"({np.median(keras_ms) / np.median(traced_ms):.0f}x)"
     )
-
-
-def pin_to_one_core() -> None:
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})
-
-
-def device_name() -> str:
-    """The CPU's model name (the network runs on the CPU here)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return f"CPU, {line.split(':', 1)[1].strip()}"
-    except OSError:
-        pass
-    import platform
-
-    return f"CPU, {platform.processor() or platform.machine()}"
-
-
-def load_text() -> str:
-    return " ".join(f"{value:.1f}" for value in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
 
 
 if __name__ == "__main__":

@@ -5,8 +5,7 @@ for each lead set with :class:`ecgcrnn.training.settings.TrainingConfig`'s defau
 augmentation), over epochs of ``--steps`` full batches (the real records, repeated as needed):
 
 - *pipeline*: :class:`ecgcrnn.data.batches.WindowBatches` alone serving training batches (reads from the
-cache,
-  float32 conversion, augmentation), records per second;
+  cache, float32 conversion, augmentation), records per second;
 - *steps*: the network's training steps alone (``fit`` on batches already in memory, after a warm-up
   that traces the step);
 - *fit*: ``fit`` reading from ``WindowBatches``, both together (Keras prepares a batch, then runs it);
@@ -17,9 +16,10 @@ training. The estimate for the Challenge's 88,253 records assumes the measured r
 per record, ``TrainingConfig.threshold_folds`` fold networks (each on the other folds' records, validated on
 its own; the model kept is their average), every epoch of ``TrainingConfig.epochs`` (early stopping can
 only shorten it) and one cache build; it leaves out the per-epoch threshold search, which takes
-seconds.
+seconds. The machine line comes first.
 
-Usage: ``.venv/bin/python bench/training.py [--steps 20] [--lead-sets twelve two] [--scratch FOLDER]``
+Usage: ``.venv/bin/python bench/speed/training.py [--data DIR] [--steps 20] [--lead-sets twelve two]
+[--scratch FOLDER]``
 """
 
 from __future__ import annotations
@@ -29,12 +29,17 @@ import logging
 import math
 import os
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
+
+from devtools.environment import data_root, print_machine_line, quiet_tensorflow
+
 # TensorFlow reads its log level when it loads, which importing keras does: set it before (hence the E402s).
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+quiet_tensorflow()
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -43,16 +48,15 @@ from ecgcrnn.data.cache import build_cache  # noqa: E402
 from ecgcrnn.domain import LEAD_SETS  # noqa: E402
 from ecgcrnn.training.settings import TrainingConfig  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
-
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "challenge"
 CHALLENGE_RECORDS = 88_253
 TARGET_RATIO = 3.0
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="folder of Challenge records")
+    parser.add_argument(
+        "--data", type=Path, default=data_root() / "challenge", help="folder of Challenge records"
+    )
     parser.add_argument("--steps", type=int, default=20, help="batches per timed epoch")
     parser.add_argument("--lead-sets", nargs="+", default=list(LEAD_SETS), choices=list(LEAD_SETS))
     parser.add_argument(
@@ -60,6 +64,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
+    print_machine_line()
     config = TrainingConfig()
     build_rate = measure_build(args.data, args.scratch)
     cache = build_cache(args.data, args.scratch / "cache", lead_sets=tuple(LEAD_SETS))

@@ -4,86 +4,41 @@ Reads every LUDB record, resamples its 12 leads from 500 Hz to the delineator's 
 delineator does (``resample_poly(x, 1, 2, axis=-1, padtype="line")``, arrays of 12 x 2500), and
 
 * prints the largest absolute difference, in mV, between :func:`ecgcrnn.delineation.wavelet.
-  quadratic_spline_swt` and :func:`hand_written_swt` over all records, and over random signals of short
-  and odd lengths;
+  quadratic_spline_swt` and :func:`devtools.wavelet.hand_written_swt` over all records, and over random
+  signals of short and odd lengths;
 * times, with one thread, the package's transform (``pywt.swt`` one level per call), the hand-written one,
   and ``pywt.swt`` taking all levels in one call, interleaved record by record, keeping the best of several
-  passes per record, and prints the median and 90th percentile in ms and the machine's core count.
+  passes per record, and prints the median and 90th percentile in ms, then the machine line.
 
-:func:`hand_written_swt` is kept here, and tested against in tests/test_wavelet.py, as the reference.
-
-Usage: ``PYTHONPATH=. .venv/bin/python bench/wavelet.py [--ludb DIR] [--passes 15]``
+Usage: ``.venv/bin/python bench/speed/wavelet.py [--ludb DIR] [--passes 15]``
 """
 
 from __future__ import annotations
 
 import argparse
-import os
+import sys
 import time
 from pathlib import Path
 
-# BLAS and OpenMP read their thread counts once, when numpy loads them: run as a script, these lines go before
-# numpy is first imported (hence the E402 below); imported by a test for the reference, they leave its
-# environment alone.
-if __name__ == "__main__":
-    for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-        os.environ[_name] = "1"
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
+
+from devtools.environment import data_root, limit_threads, print_machine_line
+
+limit_threads(1)  # before numpy is first imported, here or by the modules below (hence their E402)
 
 import numpy as np  # noqa: E402
 import pywt  # noqa: E402
-from ludb import read_record  # noqa: E402
 from scipy.signal import resample_poly  # noqa: E402
 
+from devtools.ludb import read_record  # noqa: E402
+from devtools.wavelet import H_TAPS, hand_written_swt  # noqa: E402
 from ecgcrnn.delineation.wavelet import quadratic_spline_swt  # noqa: E402
 
-DEFAULT_LUDB = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "ludb"
 SHORT_LENGTHS = (1, 2, 5, 33, 2501)
 """Signal lengths, in samples, of the random 12-row signals also compared."""
 
-_H_TAPS = np.array([1.0, 3.0, 3.0, 1.0]) / 8.0
 _G_TAPS = np.array([0.0, 2.0, -2.0, 0.0])
-_WAVELET = pywt.Wavelet("quadratic_spline", filter_bank=(_H_TAPS, _G_TAPS, _H_TAPS, _G_TAPS))
-
-
-def hand_written_swt(x: np.ndarray, n_scales: int = 5) -> np.ndarray:
-    """The delineator's transform as it was written before PyWavelets computed it: the reference.
-
-    À trous filter bank with h = [1, 3, 3, 1] / 8 and g = 2 [1, -1] (Martínez et al. 2004), each scale
-    realigned so that index ``n`` is centred on ``n + 0.5``, ends extended by reflection.
-
-    Parameters
-    ----------
-    x : np.ndarray, shape (..., n_samples)
-        Signals, one per row, in any unit.
-    n_scales : int, default 5
-        Number of dyadic scales, 2^1 .. 2^n_scales; at least 1.
-
-    Returns
-    -------
-    np.ndarray, shape (n_scales, ..., n_samples)
-        ``W[k - 1]`` is the transform at scale 2^k, in the unit of ``x``.
-    """
-    x = np.asarray(x, dtype=float)
-    n = x.shape[-1]
-    out = np.zeros((n_scales, *x.shape))
-    if n == 0:
-        return out
-    pad = 2**n_scales + 2 ** (n_scales - 1)
-    widths = [(0, 0)] * (x.ndim - 1) + [(pad, pad)]
-    approx = np.pad(x, widths, mode="reflect" if n > 1 else "edge")
-    for k in range(1, n_scales + 1):
-        step = 2 ** (k - 1)
-        if k == 1:
-            detail = 2.0 * (_shift(approx, 1) - approx)
-            smooth_offsets = (-1, 0, 1, 2)
-        else:
-            half = step // 2
-            detail = 2.0 * (_shift(approx, half) - _shift(approx, -half))
-            smooth_offsets = (-3 * half, -half, half, 3 * half)
-        out[k - 1] = detail[..., pad : pad + n]
-        if k < n_scales:
-            approx = sum(c * _shift(approx, o) for c, o in zip(_H_TAPS, smooth_offsets, strict=True))
-    return out
+_WAVELET = pywt.Wavelet("quadratic_spline", filter_bank=(H_TAPS, _G_TAPS, H_TAPS, _G_TAPS))
 
 
 def one_call_swt(x: np.ndarray, n_scales: int = 5) -> np.ndarray:
@@ -130,7 +85,7 @@ def best_times_ms(signals: list[np.ndarray], functions, passes: int) -> np.ndarr
 def main() -> None:
     """Compare, time, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ludb", type=Path, default=DEFAULT_LUDB, help="LUDB folder")
+    parser.add_argument("--ludb", type=Path, default=data_root() / "ludb", help="LUDB folder")
     parser.add_argument("--passes", type=int, default=15, help="timing passes (best per record is kept)")
     args = parser.parse_args()
     records = load_ludb_250hz(args.ludb)
@@ -164,19 +119,7 @@ def main() -> None:
     ratio = ms[0] / ms[1]
     spread = f"median {np.median(ratio):.3f}, p90 {np.percentile(ratio, 90):.3f}"
     print(f"package / hand-written, record by record: {spread}")
-    print(f"cores: {os.cpu_count()} (timed on 1 thread)")
-
-
-def _shift(a: np.ndarray, offset: int) -> np.ndarray:
-    """``b[..., n] = a[..., n + offset]``, zero where ``n + offset`` falls outside the array."""
-    if offset == 0:
-        return a
-    out = np.zeros_like(a)
-    if offset > 0:
-        out[..., :-offset] = a[..., offset:]
-    else:
-        out[..., -offset:] = a[..., :offset]
-    return out
+    print_machine_line()
 
 
 if __name__ == "__main__":
