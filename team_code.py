@@ -5,27 +5,36 @@ criteria -> thresholds -> classes
 """
 
 from ecgcrnn.domain import LEAD_SETS
-from ecgcrnn.inference.predict import LoadedModel, record_name
-from ecgcrnn.inference.store import load_model
-from ecgcrnn.pipeline import prepare_record
+from ecgcrnn.inference.predict import record_name
+from ecgcrnn.model.lead_set import LeadSetModel
+from ecgcrnn.pipeline import PipelineSettings, prepare_record
+from ecgcrnn.training.settings import TrainingConfig
 
 __all__ = ["training_code", "load_model", "run_model"]
 
 
-def training_code(data_directory, model_directory):
-    """Train and save one model per lead set (settings: ecgcrnn.training.settings, overridable from the
-    environment): every record through the pipeline once into a cache, then per lead set the CRNN and its
-    per-class thresholds chosen for the Challenge metric."""
+def training_code(
+    data_directory,
+    model_directory,
+    config: TrainingConfig | None = None,
+    settings: PipelineSettings | None = None,
+):
+    """Train and save one model per lead set: every record through the pipeline once into a cache, then per
+    lead set the CRNN and its per-class thresholds chosen for the Challenge metric. ``config`` (a
+    TrainingConfig) and ``settings`` (the pipeline's) are the defaults where not given, as the Challenge
+    calls it; train_model.py gives those of its --config file and the environment."""
     from ecgcrnn.training.loop import train  # imports TensorFlow: not needed to load and run a model
 
-    train(data_directory, model_directory)
+    train(data_directory, model_directory, config or TrainingConfig(), settings or PipelineSettings())
 
 
-# load_model(model_directory, leads): the model of the lead set made of ``leads`` (any order or case), with
-# the pipeline settings it was trained with.
+def load_model(model_directory, leads) -> LeadSetModel:
+    """The model of the lead set made of ``leads`` (any order or case), with the pipeline settings it was
+    trained with."""
+    return LeadSetModel.load(model_directory, leads)
 
 
-def run_model(model: LoadedModel, header, recording):
+def run_model(model: LeadSetModel, header, recording):
     """(classes, labels, probabilities) for one recording (leads in file order, ADC units)."""
     # preprocess (mV, 500 Hz, band-pass and notches, 10 s windows) -> delineate (wavelet PQRST, Martínez et
     # al. 2004) -> features (beat sequence and record vector), global measurements and the published

@@ -34,10 +34,12 @@ SHARED_WEIGHTS = SHARED / "scoring" / "weights.csv"
 # A network small enough to train in seconds: eight convolutional blocks leave four steps for the GRU. Two
 # threshold folds (the fewest there can be) make a lead set's training two fold networks.
 TINY_NETWORK = {
-    "conv_filters": [4, 4, 4, 4, 4, 4, 4, 4],
-    "signal_rnn_units": 4,
-    "feature_rnn_units": 4,
-    "dense_units": [8, 8, 8],
+    "network": {
+        "conv_filters": [4, 4, 4, 4, 4, 4, 4, 4],
+        "signal_rnn_units": 4,
+        "feature_rnn_units": 4,
+        "dense_units": [8, 8, 8],
+    },
     "batch_size": 64,
     "epochs": 1,
     "n_jobs": 2,
@@ -90,7 +92,7 @@ def save_untrained_model(
     import numpy as np
 
     from ecgcrnn.domain import LEAD_SETS, default_class_table
-    from ecgcrnn.inference.store import save_model
+    from ecgcrnn.model.lead_set import LeadSetModel
     from ecgcrnn.model.network import build_model
     from ecgcrnn.pipeline import PipelineSettings
 
@@ -101,7 +103,8 @@ def save_untrained_model(
     )
     thresholds = np.broadcast_to(np.asarray(thresholds, dtype=float), (len(classes),))
     rules = {"decided_by": decided_by, "prevalence": prevalence}
-    return save_model(root, lead_set, network, thresholds, classes, settings, extra, **rules)
+    model = LeadSetModel(lead_set, network, thresholds=thresholds, settings=settings, **rules)
+    return model.save(root, extra)
 
 
 def tiny_config(**overrides):
@@ -110,8 +113,10 @@ def tiny_config(**overrides):
 
 
 def tiny_environment(**overrides) -> dict[str, str]:
-    """``os.environ`` with ``ECGCRNN_<FIELD>`` set to :data:`TINY_NETWORK` and the overrides, for the CLIs."""
+    """``os.environ`` with ``ECGCRNN_<FIELD>`` set to :data:`TINY_NETWORK` and the overrides (the network's
+    fields by their own names), for the CLIs."""
     values = {**TINY_NETWORK, **overrides}
+    values |= values.pop("network")
     environ = {key: value for key, value in os.environ.items() if not key.startswith("ECGCRNN_")}
     environ |= {f"ECGCRNN_{name.upper()}": json.dumps(value) for name, value in values.items()}
     return environ

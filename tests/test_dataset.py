@@ -10,7 +10,7 @@ from ecgcrnn.data.batches import WindowBatches, average_by_owner, feature_statis
 from ecgcrnn.data.cache import Cache
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.model.network import build_model
-from ecgcrnn.pipeline import INPUT_NAMES
+from ecgcrnn.pipeline import INPUT_NAMES, PipelineSettings
 
 TOTAL_WINDOWS = sum(CACHE_WINDOWS.values())
 
@@ -21,7 +21,7 @@ def _batches(cache, lead_set="two", training=True, seed=7, batch_size=4):
 
 @pytest.mark.parametrize("lead_set", list(LEAD_SETS))
 def test_batch_inputs_match_the_models_inputs_in_name_shape_and_dtype(small_cache, lead_set):
-    network = build_model(LEAD_SETS[lead_set], default_class_table().names, tiny_config())
+    network = build_model(LEAD_SETS[lead_set], default_class_table().names, tiny_config().network)
     inputs, _ = _batches(small_cache, lead_set, training=False)[0]
 
     assert set(inputs) == set(INPUT_NAMES) == {tensor.name for tensor in network.inputs}
@@ -178,6 +178,7 @@ def hand_cache(tmp_path):
         offsets=np.array([0, 2, 3]),
         status=np.ones(2, np.uint8),
         amplitudes_recorded=np.ones(2, bool),
+        settings=PipelineSettings(),
     )
 
 

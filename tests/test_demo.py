@@ -8,6 +8,8 @@ import pytest
 
 from ecgcrnn.app import demo
 from ecgcrnn.app.demo import SCORES, format_table, read_scores
+from ecgcrnn.pipeline import PipelineSettings
+from ecgcrnn.training.settings import read_settings
 
 
 def test_read_scores_reads_evaluate_models_scores_file(tmp_path):
@@ -66,3 +68,18 @@ def test_demo_with_a_file_as_workdir_says_to_choose_a_folder_in_one_line(tmp_pat
 def test_demo_runs_the_challenge_scripts_of_this_repository():
     for script in ("train_model.py", "test_model.py", "evaluate_model.py", "extract_leads_wfdb.py"):
         assert (demo.ROOT / script).is_file(), script
+
+
+def test_demo_trains_with_its_quick_settings_given_as_a_config_file(tmp_path, monkeypatch):
+    steps = []
+    monkeypatch.setattr(demo, "step", lambda title, *command: steps.append([str(part) for part in command]))
+    monkeypatch.setattr(demo, "read_scores", lambda path: dict.fromkeys(SCORES, 0.5))
+
+    demo.run_demo(tmp_path, train_records=20, test_records=1, epochs=3, seed=7)
+
+    training = next(command for command in steps if command[0] == "train_model.py")
+    assert training[3:] == ["--config", str(tmp_path.resolve() / "config.json")]
+    config, settings = read_settings(training[4])
+    expected = {**demo.QUICK_SETTINGS, "epochs": 3, "seed": 7}
+    assert {name: getattr(config, name) for name in expected} == expected
+    assert settings == PipelineSettings()

@@ -20,29 +20,30 @@ from helpers import REPOSITORY, copy_records, once_per_session, tiny_config
 
 from ecgcrnn.data.cache import build_cache
 from ecgcrnn.domain import default_class_table
-from ecgcrnn.inference.store import META_FILE
+from ecgcrnn.model.folder import META_FILE
 from ecgcrnn.model.network import build_model
 from ecgcrnn.training import distribute
 from ecgcrnn.training.loop import CHECKPOINTS
-from ecgcrnn.training.settings import load_config
+from ecgcrnn.training.settings import load_settings
 
-# Each worker trains with train(); save_model is wrapped to keep the weights of the network it saves.
+# Each worker trains with train(); LeadSetModel.save is wrapped to keep the weights of the network it saves.
 _WORKER = """
 import json, sys
 import numpy as np
+from ecgcrnn.model.lead_set import LeadSetModel
+from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.training import distribute
-from ecgcrnn.inference import store as inference
 from ecgcrnn.training import loop as training
 from ecgcrnn.training.settings import config_from_dict
 
-save_model = inference.save_model
+save = LeadSetModel.save
 
-def keep_weights(model_directory, lead_set, network, *args, **kwargs):
-    np.savez(sys.argv[3], *network.get_weights())
-    return save_model(model_directory, lead_set, network, *args, **kwargs)
+def keep_weights(model, model_directory, extra=None):
+    np.savez(sys.argv[3], *model.network.get_weights())
+    return save(model, model_directory, extra)
 
-inference.save_model = keep_weights
-training.train(sys.argv[1], sys.argv[2], config_from_dict(json.loads(sys.argv[4])))
+LeadSetModel.save = keep_weights
+training.train(sys.argv[1], sys.argv[2], config_from_dict(json.loads(sys.argv[4])), PipelineSettings())
 strategy = distribute.current_strategy()
 seen = {"multi_worker": distribute.is_multi_worker(strategy), "replicas": strategy.num_replicas_in_sync}
 with open(sys.argv[5], "w") as file:
@@ -141,7 +142,7 @@ def test_one_machine_without_several_gpus_gets_the_default_strategy():
 
 
 def test_a_single_replica_leaves_the_network_as_it_is():
-    network = build_model(("I", "II"), default_class_table().names, tiny_config())
+    network = build_model(("I", "II"), default_class_table().names, tiny_config().network)
 
     distribute.prepare(network, tf.distribute.get_strategy())
 
@@ -165,7 +166,7 @@ def test_mixed_precision_setting_other_than_auto_on_off_raises_value_error():
 
 def test_mixed_precision_network_computes_in_float16_with_a_float32_output():
     with distribute.precision("on"):
-        network = build_model(("I", "II"), default_class_table().names, tiny_config())
+        network = build_model(("I", "II"), default_class_table().names, tiny_config().network)
 
     assert network.get_layer("signal_0_conv").compute_dtype == "float16"
     assert network.get_layer("signal_0_conv").variable_dtype == "float32"
@@ -174,6 +175,6 @@ def test_mixed_precision_network_computes_in_float16_with_a_float32_output():
 
 
 def test_mixed_precision_and_steps_per_epoch_come_from_the_environment():
-    config = load_config({"ECGCRNN_MIXED_PRECISION": "on", "ECGCRNN_STEPS_PER_EPOCH": "5"})
+    config, _ = load_settings(None, {"ECGCRNN_MIXED_PRECISION": "on", "ECGCRNN_STEPS_PER_EPOCH": "5"})
 
     assert (config.mixed_precision, config.steps_per_epoch) == ("on", 5)

@@ -23,9 +23,10 @@ import test_model
 import train_model
 from ecgcrnn.app import cli
 from ecgcrnn.domain import LEAD_SETS, default_class_table
-from ecgcrnn.inference.store import MODEL_FILE, load_model
 from ecgcrnn.io.extract import extract_leads
 from ecgcrnn.io.outputs import load_outputs, save_outputs
+from ecgcrnn.model.folder import MODEL_FILE
+from ecgcrnn.model.lead_set import LeadSetModel
 
 RECORDS = ("C1_15s", "C2_10s", "C3_10s")
 CLASSES = default_class_table().names
@@ -102,7 +103,9 @@ def test_train_model_on_a_full_disk_leaves_no_model_and_says_to_free_space(
 
     network = _network("two")
     monkeypatch.setattr(network, "save", _disk_full)
-    monkeypatch.setattr(team_code, "training_code", lambda data, model: _save(model, "two", network))
+    monkeypatch.setattr(
+        team_code, "training_code", lambda data, model, *settings: _save(model, "two", network)
+    )
     model = tmp_path / "model"
 
     assert train_model.main([str(records), str(model)]) == 1
@@ -129,7 +132,7 @@ def test_a_model_saved_over_an_older_one_on_a_full_disk_leaves_the_older_one_loa
     assert (raised.value.errno, raised.value.filename) == (errno.ENOSPC, str(tmp_path / "two"))
     assert [path.name for path in tmp_path.iterdir()] == ["two"]
     assert (tmp_path / "two" / MODEL_FILE).read_bytes() == before
-    load_model(tmp_path, LEAD_SETS["two"])
+    LeadSetModel.load(tmp_path, LEAD_SETS["two"])
 
 
 # test_model.py

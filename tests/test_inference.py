@@ -21,9 +21,10 @@ from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.features.beats import features_from_delineation
 from ecgcrnn.features.measurements import measure, measurement_names
 from ecgcrnn.inference.predict import record_name, run_model
-from ecgcrnn.inference.store import META_FILE, MODEL_FILE, ModelError, load_model
 from ecgcrnn.io.extract import extract_leads
 from ecgcrnn.io.records import get_age, get_sex, load_header, load_recording, parse_header
+from ecgcrnn.model.folder import META_FILE, MODEL_FILE, ModelError
+from ecgcrnn.model.lead_set import LeadSetModel
 from ecgcrnn.model.network import build_model, criteria_probabilities
 from ecgcrnn.pipeline import assemble_inputs, demographics
 from ecgcrnn.signal.preprocessing import preprocess, windows
@@ -40,7 +41,7 @@ def _save(root, lead_set, network=None):
 
 @pytest.fixture(scope="module")
 def twelve_lead_model(untrained_models):
-    return load_model(untrained_models, LEAD_SETS["twelve"])
+    return LeadSetModel.load(untrained_models, LEAD_SETS["twelve"])
 
 
 def _run(model, folder, name):
@@ -81,10 +82,10 @@ def test_load_model_round_trip_gives_identical_predictions(tmp_path):
         for tensor in network.inputs
     }
 
-    model = load_model(tmp_path, LEAD_SETS["three"])
+    model = LeadSetModel.load(tmp_path, LEAD_SETS["three"])
 
     np.testing.assert_array_equal(
-        np.asarray(model.predict(inputs)), np.asarray(network(inputs, training=False))
+        np.asarray(model.window_function(inputs)), np.asarray(network(inputs, training=False))
     )
     np.testing.assert_array_equal(model.thresholds, THRESHOLDS.astype(np.float32))
     assert model.classes == tuple(CLASSES) and model.leads == LEAD_SETS["three"]
@@ -92,21 +93,21 @@ def test_load_model_round_trip_gives_identical_predictions(tmp_path):
 
 @pytest.mark.parametrize("leads", [("II", "I"), ("i", "ii"), ("v2", "II", "i")])
 def test_load_model_finds_the_lead_set_in_any_order_or_case(untrained_models, leads):
-    model = load_model(untrained_models, leads)
+    model = LeadSetModel.load(untrained_models, leads)
 
     assert set(model.leads) == {lead.upper() for lead in leads}
 
 
 def test_load_model_for_leads_without_a_lead_set_raises_model_error_listing_the_lead_sets(untrained_models):
     with pytest.raises(ModelError, match=r"no model for leads I, V5: .*I, II, III, V2"):
-        load_model(untrained_models, ("I", "V5"))
+        LeadSetModel.load(untrained_models, ("I", "V5"))
 
 
 def test_load_model_of_a_lead_set_never_saved_raises_model_error_naming_the_folder(tmp_path):
     _save(tmp_path, "twelve")
 
     with pytest.raises(ModelError, match=r"two: no trained model here"):
-        load_model(tmp_path, ("I", "II"))
+        LeadSetModel.load(tmp_path, ("I", "II"))
 
 
 def test_truncated_model_file_raises_model_error_naming_the_file_and_checksum(tmp_path):
@@ -115,7 +116,7 @@ def test_truncated_model_file_raises_model_error_naming_the_file_and_checksum(tm
     (folder / MODEL_FILE).write_bytes(data[: len(data) // 2])
 
     with pytest.raises(ModelError, match=r"two: checksum of model\.json and model\.keras differs"):
-        load_model(tmp_path, ("I", "II"))
+        LeadSetModel.load(tmp_path, ("I", "II"))
 
 
 def test_tampered_model_file_raises_model_error_naming_the_file_and_checksum(tmp_path):
@@ -125,7 +126,7 @@ def test_tampered_model_file_raises_model_error_naming_the_file_and_checksum(tmp
     (folder / MODEL_FILE).write_bytes(bytes(data))
 
     with pytest.raises(ModelError, match=r"two: checksum of model\.json and model\.keras differs"):
-        load_model(tmp_path, ("I", "II"))
+        LeadSetModel.load(tmp_path, ("I", "II"))
 
 
 def test_missing_model_json_raises_model_error(tmp_path):
@@ -133,7 +134,7 @@ def test_missing_model_json_raises_model_error(tmp_path):
     (folder / META_FILE).unlink()
 
     with pytest.raises(ModelError, match="model.json"):
-        load_model(tmp_path, ("I", "II"))
+        LeadSetModel.load(tmp_path, ("I", "II"))
 
 
 def test_missing_model_file_raises_model_error_naming_it(tmp_path):
@@ -141,7 +142,7 @@ def test_missing_model_file_raises_model_error_naming_it(tmp_path):
     (folder / MODEL_FILE).unlink()
 
     with pytest.raises(ModelError, match="model.keras is missing"):
-        load_model(tmp_path, ("I", "II"))
+        LeadSetModel.load(tmp_path, ("I", "II"))
 
 
 def test_model_json_that_is_not_json_raises_model_error_naming_it(tmp_path):
@@ -149,7 +150,7 @@ def test_model_json_that_is_not_json_raises_model_error_naming_it(tmp_path):
     (folder / META_FILE).write_text("{not json")
 
     with pytest.raises(ModelError, match=r"two/model\.json: not valid JSON"):
-        load_model(tmp_path, ("I", "II"))
+        LeadSetModel.load(tmp_path, ("I", "II"))
 
 
 def test_model_json_without_thresholds_raises_model_error_naming_the_keys(tmp_path):
@@ -159,7 +160,7 @@ def test_model_json_without_thresholds_raises_model_error_naming_the_keys(tmp_pa
     (folder / META_FILE).write_text(json.dumps(meta))
 
     with pytest.raises(ModelError, match="thresholds"):
-        load_model(tmp_path, ("I", "II"))
+        LeadSetModel.load(tmp_path, ("I", "II"))
 
 
 @pytest.mark.parametrize("key", ["decided_by", "prevalence"])
@@ -172,7 +173,7 @@ def test_model_json_without_what_decides_each_class_raises_model_error_naming_th
     with pytest.raises(
         ModelError, match=rf"two/model\.json: expected the keys .*{key}.*: train this lead set again"
     ):
-        load_model(tmp_path, ("I", "II"))
+        LeadSetModel.load(tmp_path, ("I", "II"))
 
 
 @pytest.mark.parametrize("key", ["decided_by", "prevalence"])
@@ -183,14 +184,14 @@ def test_model_json_whose_rules_are_not_one_per_class_raises_model_error(tmp_pat
     (folder / META_FILE).write_text(json.dumps(meta))
 
     with pytest.raises(ModelError, match=rf"two/model\.json: {key} not one per class"):
-        load_model(tmp_path, ("I", "II"))
+        LeadSetModel.load(tmp_path, ("I", "II"))
 
 
 def test_load_model_reads_which_classes_the_criteria_decide_and_the_prevalence(tmp_path):
     decided_by = ["criteria" if k % 3 == 0 else "network" for k in range(26)]
     save_untrained_model(tmp_path, "two", decided_by=decided_by, prevalence=UNTRAINED_PREVALENCE)
 
-    model = load_model(tmp_path, ("I", "II"))
+    model = LeadSetModel.load(tmp_path, ("I", "II"))
 
     np.testing.assert_array_equal(model.by_criteria, [k % 3 == 0 for k in range(26)])
     np.testing.assert_allclose(model.prevalence, UNTRAINED_PREVALENCE, rtol=1e-6)
@@ -232,7 +233,7 @@ def test_crash_while_saving_over_a_model_keeps_the_old_one_loadable(tmp_path, mo
 
     assert sorted(path.name for path in tmp_path.iterdir()) == ["two"]
     assert (tmp_path / "two" / MODEL_FILE).read_bytes() == before
-    load_model(tmp_path, ("I", "II"))
+    LeadSetModel.load(tmp_path, ("I", "II"))
 
 
 def test_saving_again_replaces_the_model(tmp_path):
@@ -289,7 +290,7 @@ def test_run_model_gives_the_same_probabilities_for_leads_stored_in_another_orde
 def test_run_model_of_a_reduced_lead_set_reads_only_its_leads_from_a_twelve_lead_recording(
     untrained_models, synthetic_records, tmp_path
 ):
-    model = load_model(untrained_models, ("I", "II", "V2"))
+    model = LeadSetModel.load(untrained_models, ("I", "II", "V2"))
     copy_records(synthetic_records, tmp_path / "original", ["C3_10s"])
     extract_leads(tmp_path / "original", tmp_path / "three", ("V2", "I", "II"))
 
@@ -302,7 +303,7 @@ def test_run_model_of_a_reduced_lead_set_reads_only_its_leads_from_a_twelve_lead
 def test_run_model_of_a_recording_without_the_models_leads_raises_value_error(
     untrained_models, synthetic_records, tmp_path
 ):
-    model = load_model(untrained_models, LEAD_SETS["twelve"])
+    model = LeadSetModel.load(untrained_models, LEAD_SETS["twelve"])
     copy_records(synthetic_records, tmp_path / "original", ["C3_10s"])
     extract_leads(tmp_path / "original", tmp_path / "two", ("I", "II"))
 
@@ -314,11 +315,14 @@ def test_prediction_function_is_traced_once_for_any_number_of_windows(twelve_lea
     _run(twelve_lead_model, synthetic_records, "C2_10s")
     _run(twelve_lead_model, synthetic_records, "C6_115s_1000Hz")
 
-    assert twelve_lead_model.predict.experimental_get_tracing_count() == 1
+    assert twelve_lead_model.window_function.experimental_get_tracing_count() == 1
 
 
 def test_loaded_models_share_no_state_between_lead_sets(untrained_models):
-    two, six = load_model(untrained_models, LEAD_SETS["two"]), load_model(untrained_models, LEAD_SETS["six"])
+    two, six = (
+        LeadSetModel.load(untrained_models, LEAD_SETS["two"]),
+        LeadSetModel.load(untrained_models, LEAD_SETS["six"]),
+    )
 
     assert two.network is not six.network
     assert two.network.get_layer("signal").output.shape[-1] == 2
@@ -373,7 +377,7 @@ def test_a_recording_with_no_measurable_window_gets_no_label_and_the_prevalence_
 ):
     _, diagnosed, _ = twelve_lead_model.finish(four_windows, "C4_35s")
 
-    with caplog.at_level(logging.WARNING, logger="ecgcrnn.inference.predict"):
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn.model.lead_set"):
         classes, labels, probabilities = twelve_lead_model.finish(_unmeasurable(four_windows), "C4_35s")
 
     assert diagnosed.any()  # the rule, not the network, leaves every label 0
@@ -385,7 +389,7 @@ def test_a_recording_with_no_measurable_window_gets_no_label_and_the_prevalence_
 
 
 def test_one_measurable_window_is_enough_for_a_diagnosis(twelve_lead_model, four_windows, caplog):
-    with caplog.at_level(logging.WARNING, logger="ecgcrnn.inference.predict"):
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn.model.lead_set"):
         _, labels, probabilities = twelve_lead_model.finish(
             _unmeasurable(four_windows, slice(1, None)), "C4_35s"
         )
@@ -401,7 +405,7 @@ def test_finish_many_names_in_its_warning_only_the_record_with_nothing_measurabl
 ):
     other = _prepared(twelve_lead_model, synthetic_records, "C2_10s")
 
-    with caplog.at_level(logging.WARNING, logger="ecgcrnn.inference.predict"):
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn.model.lead_set"):
         results = twelve_lead_model.finish_many([other, _unmeasurable(four_windows)], ["C2_10s", "C4_35s"])
 
     assert [record.getMessage() for record in caplog.records] == [f"C4_35s: {UNMEASURABLE}"]
@@ -415,7 +419,7 @@ def test_run_model_of_an_all_zero_recording_warns_naming_the_record(
     header = load_header(synthetic_records / "C2_10s.hea")
     zeros = np.zeros_like(load_recording(synthetic_records / "C2_10s.mat", header))
 
-    with caplog.at_level(logging.WARNING, logger="ecgcrnn.inference.predict"):
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn.model.lead_set"):
         _, labels, probabilities = run_model(twelve_lead_model, header, zeros)
 
     np.testing.assert_array_equal(labels, np.zeros(26))
@@ -446,7 +450,7 @@ def criteria_model(tmp_path_factory):
     save_untrained_model(
         root, "twelve", thresholds, network=network, decided_by=decided_by, prevalence=UNTRAINED_PREVALENCE
     )
-    return load_model(root, LEAD_SETS["twelve"])
+    return LeadSetModel.load(root, LEAD_SETS["twelve"])
 
 
 def test_classes_decided_by_the_criteria_take_the_criteria_paths_mean_probability(

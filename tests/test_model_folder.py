@@ -20,8 +20,9 @@ import team_code
 import test_model
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.inference.runner import ModelLoadError, run_test_set
-from ecgcrnn.inference.store import META_FILE, ModelError, folder_digest, load_model
 from ecgcrnn.io.extract import extract_leads
+from ecgcrnn.model.folder import META_FILE, ModelError, folder_digest
+from ecgcrnn.model.lead_set import LeadSetModel
 
 CLASSES = default_class_table().names
 RETRAIN = "train this lead set again with train_model.py"
@@ -53,7 +54,7 @@ def _edit(folder, change) -> None:
 def _refusal(models, leads=LEAD_SETS["two"]) -> str:
     """The message of the ModelError that loading the model of ``leads`` raises, checked to be one line."""
     with pytest.raises(ModelError) as refused:
-        load_model(models, leads)
+        LeadSetModel.load(models, leads)
     message = str(refused.value)
     assert "\n" not in message and "\r" not in message
     return message
@@ -175,7 +176,8 @@ def test_an_unknown_key_is_refused_naming_it(models, key):
     message = _refusal(models)
 
     assert message == (
-        f"{models / 'two' / META_FILE}: unknown key {json.dumps(key)} (save_model writes none): {RETRAIN}"
+        f"{models / 'two' / META_FILE}: unknown key {json.dumps(key)} (LeadSetModel.save writes none): "
+        f"{RETRAIN}"
     )
 
 
@@ -190,7 +192,7 @@ def test_the_keys_a_caller_added_to_model_json_are_declared_and_load(untrained_m
     meta = json.loads((untrained_models / "two" / META_FILE).read_text())
 
     assert meta["note"] == "test" and meta["extra_keys"] == ["note"]
-    assert load_model(untrained_models, LEAD_SETS["two"]).classes == CLASSES
+    assert LeadSetModel.load(untrained_models, LEAD_SETS["two"]).classes == CLASSES
 
 
 # One checksum over everything loading reads
@@ -238,7 +240,7 @@ def test_a_model_json_edited_and_signed_again_loads_with_the_edit(models, edit):
 
     _edit(models / "two", edit_and_sign)
 
-    model = load_model(models, LEAD_SETS["two"])
+    model = LeadSetModel.load(models, LEAD_SETS["two"])
 
     assert model.thresholds[0] == pytest.approx(0.9 if edit == "threshold" else UNTRAINED_THRESHOLDS[0])
     assert model.settings.preprocess.bandpass_hz == ((1.0, 40.0) if edit == "setting" else (0.5, 100.0))
@@ -292,7 +294,7 @@ def unloadable(request, tmp_path):
 
 def test_a_network_that_does_not_load_raises_model_error_once_waited_for(unloadable):
     models, message = unloadable
-    model = load_model(models, LEAD_SETS["two"])
+    model = LeadSetModel.load(models, LEAD_SETS["two"])
 
     with pytest.raises(ModelError) as refused:
         model.wait_until_loaded()
@@ -323,7 +325,7 @@ def test_a_network_of_other_leads_than_its_signed_model_json_is_refused_once_wai
         meta["sha256"] = folder_digest(meta, models / "twelve" / "model.keras")
 
     _edit(models / "twelve", twelve)
-    model = load_model(models, LEAD_SETS["twelve"])
+    model = LeadSetModel.load(models, LEAD_SETS["twelve"])
 
     with pytest.raises(ModelError) as refused:
         model.wait_until_loaded()
@@ -363,7 +365,7 @@ def test_a_model_folder_of_the_previous_format_is_refused_saying_to_train_again(
         ({"extra": {"sha256": "0" * 64}}, "extra keys ['sha256'] are model.json's own: rename them"),
     ],
 )
-def test_save_model_refuses_what_loading_would_refuse_and_writes_nothing(tmp_path, rules, message):
+def test_saving_refuses_what_loading_would_refuse_and_writes_nothing(tmp_path, rules, message):
     with pytest.raises(ModelError, match=re.escape(f"{tmp_path / 'two' / META_FILE}: {message}")):
         save_untrained_model(tmp_path, "two", **rules)
 

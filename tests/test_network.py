@@ -4,6 +4,7 @@ the fixed criteria path alone, with the wide and deep paths at zero."""
 import json
 import math
 import zipfile
+from dataclasses import replace
 
 import keras
 import numpy as np
@@ -101,7 +102,9 @@ def test_model_uses_recurrent_layers_in_both_branches():
 
 
 def test_model_with_trained_wide_and_deep_paths_reads_every_input():
-    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config(dropout=0.0).network, prevalence=PREVALENCE)
+    network = build_model(
+        LEAD_SETS["two"], CLASSES, replace(tiny_config().network, dropout=0.0), prevalence=PREVALENCE
+    )
     _set_residual_weights(network)
     inputs = _synthetic_inputs(network, 2)
     reference = np.asarray(network(inputs, training=False))
@@ -237,7 +240,7 @@ def test_model_normalises_features_with_the_given_statistics():
         "record_values": (np.full(n_record, -1.0), np.zeros(n_record)),
         "measurements": (np.full(n_measurements, 10.0), np.full(n_measurements, 25.0)),
     }
-    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config(), stats)
+    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config().network, stats)
     layer = network.get_layer("beat_values_norm")
 
     out = np.asarray(layer(np.full((1, FeatureConfig().max_beats, n_beat), 6.0, np.float32)))

@@ -15,8 +15,8 @@ from scipy import signal as sps
 from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS
 from ecgcrnn.features.measurements import NO_ECG
 from ecgcrnn.inference.predict import run_model
-from ecgcrnn.inference.store import load_model
 from ecgcrnn.io.records import Header, find_header_files, load_header, load_recording, parse_header
+from ecgcrnn.model.lead_set import LeadSetModel
 from ecgcrnn.signal.preprocessing import PreprocessConfig, noise_only, preprocess, qrs_coincidence
 from ecgcrnn.synthetic.generator import ADC_GAIN, SyntheticConfig, generate_record
 
@@ -114,10 +114,10 @@ def test_a_flat_recording_is_not_judged_noise_only():
 
 def test_run_model_of_a_noise_recording_gives_every_class_0_with_a_warning(tmp_path, caplog):
     save_untrained_model(tmp_path, "twelve", thresholds=0.0)  # any output of the network would be a label
-    model = load_model(tmp_path, STANDARD_LEADS)
+    model = LeadSetModel.load(tmp_path, STANDARD_LEADS)
     header, recording = noise_recording(0.5, 500.0, "white", 9)
 
-    with caplog.at_level(logging.WARNING, logger="ecgcrnn.inference.predict"):
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn.model.lead_set"):
         classes, labels, probabilities = run_model(model, header, recording)
 
     assert len(classes) == 26

@@ -20,8 +20,9 @@ from ecgcrnn.features.beats import features_from_delineation
 from ecgcrnn.features.criteria import criteria_scores, stated_grades
 from ecgcrnn.features.measurements import Measurements, amplitude_names, measure, measurement_names
 from ecgcrnn.features.settings import FeatureConfig
-from ecgcrnn.inference.store import FORMAT_VERSION, META_FILE, ModelError, load_model
 from ecgcrnn.io.records import get_age, get_sex, load_header, load_recording, parse_header
+from ecgcrnn.model.folder import FORMAT_VERSION, META_FILE, ModelError
+from ecgcrnn.model.lead_set import LeadSetModel
 from ecgcrnn.model.settings import NetworkConfig
 from ecgcrnn.pipeline import PipelineSettings, assemble_inputs, criteria_inputs, demographics, prepare_record
 from ecgcrnn.signal.preprocessing import PreprocessConfig, preprocess, windows
@@ -324,7 +325,7 @@ def test_a_model_keeps_its_settings_and_runs_with_them(records, tmp_path):
     assert PipelineSettings.from_dict(meta["settings"]) == OTHER
     assert meta["pipeline_code"] == pipeline.code_digest()
 
-    model = load_model(tmp_path, ("I", "II"))
+    model = LeadSetModel.load(tmp_path, ("I", "II"))
     header, recording = _read(records)
 
     assert model.settings == OTHER
@@ -347,15 +348,15 @@ def test_a_model_of_the_old_format_without_its_settings_is_refused(tmp_path):
     with pytest.raises(
         ModelError, match=f"format 1, this version reads {FORMAT_VERSION}: train this lead set again"
     ):
-        load_model(tmp_path, ("I", "II"))
+        LeadSetModel.load(tmp_path, ("I", "II"))
 
 
 def test_a_model_trained_with_other_feature_code_loads_with_a_warning(tmp_path, monkeypatch, caplog):
     _save(tmp_path, PipelineSettings())
     monkeypatch.setattr(pipeline, "code_digest", lambda: "another version")
-    monkeypatch.setattr("ecgcrnn.inference.store.code_digest", lambda: "another version")
+    monkeypatch.setattr("ecgcrnn.model.lead_set.code_digest", lambda: "another version")
 
     with caplog.at_level("WARNING"):
-        load_model(tmp_path, ("I", "II"))
+        LeadSetModel.load(tmp_path, ("I", "II"))
 
     assert "trained with another version of the preprocessing, delineation or feature code" in caplog.text

@@ -9,10 +9,10 @@ import pytest
 from helpers import CACHE_RECORDS, png_size, tiny_config
 
 from ecgcrnn.domain import default_class_table
-from ecgcrnn.inference.store import load_model
 from ecgcrnn.io.figures import save_figure
 from ecgcrnn.io.outputs import save_outputs
 from ecgcrnn.io.records import get_labels, load_header
+from ecgcrnn.model.lead_set import LeadSetModel
 from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import Scores
 from ecgcrnn.scoring.plots import plot_class_scores
@@ -133,33 +133,34 @@ def tiny_fit(monkeypatch):
     from ecgcrnn.training import loop as training
 
     table = default_class_table()
-    network = build_model(("I", "II"), table.names, tiny_config())
+    network = build_model(("I", "II"), table.names, tiny_config().network)
     history = [
         {"fold": 1, "loss": 0.9, "val_challenge_metric": 0.1},
         {"fold": 1, "loss": 0.8, "val_challenge_metric": 0.3},
     ]
-    rules = {"decided_by": (training.NETWORK,) * len(table), "prevalence": np.full(len(table), 0.1)}
-    fitted = training.FittedModel(network, np.full(len(table), 0.5), 0.3, history, **rules)
+    rules = {"thresholds": np.full(len(table), 0.5), "prevalence": np.full(len(table), 0.1)}
+    model = LeadSetModel("two", network, settings=PipelineSettings(), **rules)
+    fitted = training.LeadSetFit(model, 0.3, history)
     monkeypatch.setattr(training, "fit_with_thresholds", lambda *args: fitted)
-    return lambda root: training._train_lead_set(None, "two", [], tiny_config(), PipelineSettings(), root)
+    return lambda root: training._train_lead_set(None, "two", [], tiny_config(), root)
 
 
 def test_training_draws_learning_curves_beside_a_model_that_still_loads(tiny_fit, tmp_path):
     tiny_fit(tmp_path)
     png_size(tmp_path / "two" / "learning_curves.png")
-    model = load_model(tmp_path, ("I", "II"))
+    model = LeadSetModel.load(tmp_path, ("I", "II"))
     assert model.network is not None
 
 
 def test_training_only_warns_when_the_learning_curves_cannot_be_drawn(
     tiny_fit, tmp_path, monkeypatch, caplog
 ):
-    from ecgcrnn.training import curves
+    from ecgcrnn.training import loop as training
 
     def fail(history, path):
         raise RuntimeError("no fonts")
 
-    monkeypatch.setattr(curves, "plot_learning_curves", fail)
+    monkeypatch.setattr(training, "plot_learning_curves", fail)
     assert tiny_fit(tmp_path) == 0.3
     assert "learning curves not drawn: no fonts" in caplog.text
     assert (tmp_path / "two" / "model.keras").is_file()

@@ -22,19 +22,19 @@ from helpers import copy_records, once_per_session, tiny_config
 from ecgcrnn.data.batches import WindowBatches
 from ecgcrnn.data.cache import build_cache
 from ecgcrnn.domain import default_class_table
-from ecgcrnn.inference.store import META_FILE, load_model
 from ecgcrnn.io.records import find_challenge_files, get_labels, load_header
+from ecgcrnn.model.folder import META_FILE
+from ecgcrnn.model.lead_set import CRITERIA, NETWORK, LeadSetModel
 from ecgcrnn.model.network import build_model, criteria_probabilities, criteria_weights
 from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import compute_challenge_metric
 from ecgcrnn.training import loop as training_module
 from ecgcrnn.training.loop import (
     CHECKPOINTS,
-    CRITERIA,
     FOLD_NETWORK,
-    NETWORK,
     ChallengeMonitor,
-    FittedModel,
+    LeadSetFit,
+    NetworkFit,
     criteria_record_probabilities,
     fit_lead_set,
     fit_with_thresholds,
@@ -82,7 +82,7 @@ def two_trainings_fixture(training_setup, tmp_path_factory):
     records, config = training_setup
 
     def produce(folder: Path) -> None:
-        metrics = [train(records, folder / name, config) for name in ("first", "second")]
+        metrics = [train(records, folder / name, config, PipelineSettings()) for name in ("first", "second")]
         (folder / "metrics.json").write_text(json.dumps(metrics))
 
     folder = once_per_session(tmp_path_factory, "two_trainings", produce)
@@ -140,7 +140,7 @@ def _interrupt_and_resume(records, config, folder: Path) -> None:
         patch.setattr(WindowBatches, "__getitem__", spy)
         runs.append(_Observer())
         with pytest.raises(KeyboardInterrupt):
-            train(records, directory, config)
+            train(records, directory, config, PipelineSettings())
         fold = directory / CHECKPOINTS / "two" / "fold1"
         interrupted = {
             "state": json.loads((fold / "state.json").read_text()),
@@ -148,7 +148,7 @@ def _interrupt_and_resume(records, config, folder: Path) -> None:
             "fold_predictions_exist": (fold / "out_of_fold.npz").exists(),
         }
         runs.append(_Observer())
-        train(records, directory, config)
+        train(records, directory, config, PipelineSettings())
     observed = {"runs": [run.to_json() for run in runs], **interrupted}
     (folder / "observed.json").write_text(json.dumps(observed))
     np.savez(folder / "checkpoint_weights.npz", *runs[0].end_weights[("fold1", 0)])
@@ -232,7 +232,7 @@ def test_split_records_of_too_few_records_raises_value_error(training_labels):
 def test_training_twice_with_the_same_data_and_seed_gives_the_same_weights(two_trainings):
     first, second, _ = two_trainings
 
-    weights = [load_model(folder, ("I", "II")).network.get_weights() for folder in (first, second)]
+    weights = [LeadSetModel.load(folder, ("I", "II")).network.get_weights() for folder in (first, second)]
 
     for a, b in zip(*weights, strict=True):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
@@ -282,7 +282,7 @@ def test_training_saves_what_decides_each_class_the_prevalence_and_the_epochs(tw
     np.testing.assert_allclose(meta["prevalence"], training_labels.mean(axis=0))
     assert meta["epochs"] in (0, 1, 2)
     assert np.all(np.asarray(meta["thresholds"])[by_criteria] >= 0.5)  # 0.5, or a share limit's floor
-    model = load_model(first, ("I", "II"))
+    model = LeadSetModel.load(first, ("I", "II"))
     np.testing.assert_array_equal(model.by_criteria, by_criteria)
     np.testing.assert_allclose(model.prevalence, training_labels.mean(axis=0), rtol=1e-6)
 
@@ -291,7 +291,7 @@ def test_training_saves_what_decides_each_class_the_prevalence_and_the_epochs(tw
 def test_the_saved_model_is_the_average_of_the_fold_networks(two_trainings):
     first, _, _ = two_trainings
 
-    network = load_model(first, ("I", "II")).network
+    network = LeadSetModel.load(first, ("I", "II")).network
 
     assert [layer.name for layer in network.layers if isinstance(layer, keras.Model)] == ["fold_1", "fold_2"]
 
@@ -314,7 +314,7 @@ def test_training_skips_a_lead_set_already_saved(two_trainings, training_setup, 
 
     monkeypatch.setattr(training_module, "_train_lead_set", fail)
 
-    assert train(folder, first, config) == {}
+    assert train(folder, first, config, PipelineSettings()) == {}
     assert (first / "two" / META_FILE).read_text() == before
 
 
@@ -361,7 +361,7 @@ def test_resumed_training_keeps_the_history_of_the_earlier_epoch(resumed_trainin
 def test_resumed_training_saves_a_loadable_model_and_removes_the_checkpoint(resumed_training):
     directory = resumed_training["directory"]
 
-    assert isinstance(load_model(directory, ("I", "II")).network, keras.Model)
+    assert isinstance(LeadSetModel.load(directory, ("I", "II")).network, keras.Model)
     assert not (directory / CHECKPOINTS).exists()
 
 
@@ -455,7 +455,7 @@ class _FakeFits:
     def __init__(self, best_epochs=(1, 2)):
         self.best_epochs, self.calls = list(best_epochs), []
 
-    def __call__(self, cache, lead_set, train, validation, config, settings, checkpoint, batches=None):
+    def __call__(self, cache, lead_set, train, validation, config, checkpoint, batches=None):
         self.calls.append(
             {
                 "train": np.asarray(train).tolist(),
@@ -469,8 +469,9 @@ class _FakeFits:
         history = [{"loss": 0.4, "val_challenge_metric": 0.25}] * max(best, 1)
         probabilities = _fold_probabilities(cache, validation)
         network = _FakeNetwork(f"fold network {fold}")
-        return FittedModel(
-            network, np.full(26, 0.4), 0.25, history, best_epoch=best, validation=probabilities
+        prevalence = cache.labels[np.asarray(train)].mean(axis=0)
+        return NetworkFit(
+            network, np.full(26, 0.4), 0.25, history, prevalence, best_epoch=best, validation=probabilities
         )
 
 
@@ -494,7 +495,7 @@ def fake_fits(monkeypatch):
 
 
 def _fit(cache, checkpoint, config=SMALL):
-    return fit_with_thresholds(cache, "two", cache.usable, config, PipelineSettings(), checkpoint)
+    return fit_with_thresholds(cache, "two", cache.usable, config, checkpoint)
 
 
 def test_fit_with_thresholds_trains_one_network_per_fold_and_keeps_their_average(
@@ -507,7 +508,7 @@ def test_fit_with_thresholds_trains_one_network_per_fold_and_keeps_their_average
         (a.tolist(), b.tolist()) for a, b in folds
     ]
     assert [c["checkpoint"] for c in fake_fits.calls] == ["fold1", "fold2"]
-    assert fitted.network == ("average", ["fold network 1", "fold network 2"])
+    assert fitted.model.network == ("average", ["fold network 1", "fold network 2"])
 
 
 def test_best_epoch_of_fold_networks_is_the_median_of_theirs(small_cache, monkeypatch, tmp_path):
@@ -525,9 +526,9 @@ def test_classes_with_fewer_positives_than_min_positives_are_decided_by_their_cr
 
     rare = small_cache.labels.sum(axis=0) < SMALL.min_positives
     assert rare.sum() == 25 and not rare[TABLE.names.index("426783006")]  # all but sinus rhythm
-    assert fitted.decided_by == tuple(CRITERIA if r else NETWORK for r in rare)
-    np.testing.assert_array_equal(fitted.thresholds[rare], 0.5)
-    assert fitted.thresholds.shape == (26,)
+    assert fitted.model.decided_by == tuple(CRITERIA if r else NETWORK for r in rare)
+    np.testing.assert_array_equal(fitted.model.thresholds[rare], 0.5)
+    assert fitted.model.thresholds.shape == (26,)
 
 
 def _chosen_on(cache, probabilities: np.ndarray):
@@ -552,16 +553,18 @@ def test_thresholds_are_chosen_on_the_folds_predictions_and_the_criteria_of_the_
     fitted = _fit(small_cache, tmp_path)
 
     thresholds, metric = _chosen_on(small_cache, _fold_probabilities(small_cache, small_cache.usable))
-    np.testing.assert_array_equal(fitted.thresholds, thresholds)
+    np.testing.assert_array_equal(fitted.model.thresholds, thresholds)
     assert fitted.metric == metric
     nsr = TABLE.names.index("426783006")
-    assert 0.3 < fitted.thresholds[nsr] <= 0.8  # the folds' predictions of sinus rhythm are separable
+    assert 0.3 < fitted.model.thresholds[nsr] <= 0.8  # the folds' predictions of sinus rhythm are separable
 
 
 def test_fit_with_thresholds_gives_the_training_records_prevalence(small_cache, fake_fits, tmp_path):
     fitted = _fit(small_cache, tmp_path)
 
-    np.testing.assert_allclose(fitted.prevalence, (small_cache.labels[small_cache.usable] > 0).mean(axis=0))
+    np.testing.assert_allclose(
+        fitted.model.prevalence, (small_cache.labels[small_cache.usable] > 0).mean(axis=0)
+    )
 
 
 def test_history_holds_each_folds_epochs_numbered_by_fold(small_cache, fake_fits, tmp_path):
@@ -598,30 +601,30 @@ def test_a_finished_folds_predictions_are_reused_and_its_network_not_trained_aga
     fitted = _fit(small_cache, tmp_path)
 
     assert [c["checkpoint"] for c in fake_fits.calls] == ["fold2"]
-    assert fitted.network == ("average", ["saved network (loaded)", "fold network 2"])
+    assert fitted.model.network == ("average", ["saved network (loaded)", "fold network 2"])
     assert fitted.best_epoch == int(np.median([5, fake_fits.best_epochs[1]]))
     read = _fold_probabilities(small_cache, records)
     read[np.isin(records, held_out)] = saved
     thresholds, metric = _chosen_on(small_cache, read)
-    np.testing.assert_array_equal(fitted.thresholds, thresholds)
+    np.testing.assert_array_equal(fitted.model.thresholds, thresholds)
     assert fitted.metric == metric != _chosen_on(small_cache, _fold_probabilities(small_cache, records))[1]
 
 
 def test_threshold_folds_zero_trains_one_network_on_a_validation_split_that_decides_every_class(
     training_labels, fake_fits, tmp_path
 ):
-    cache = types.SimpleNamespace(labels=training_labels)  # all that this rule reads of a cache
+    cache = types.SimpleNamespace(labels=training_labels, settings=PipelineSettings())  # all this rule reads
     records = np.arange(len(training_labels))
     config = tiny_config(lead_sets=["two"], threshold_folds=0, validation_fraction=0.2)
 
-    fitted = fit_with_thresholds(cache, "two", records, config, PipelineSettings(), tmp_path / "checkpoint")
+    fitted = fit_with_thresholds(cache, "two", records, config, tmp_path / "checkpoint")
 
     train_records, validation_records = split_records(training_labels, records, config)
     assert [(c["train"], c["validation"]) for c in fake_fits.calls] == [
         (train_records.tolist(), validation_records.tolist())
     ]
-    assert fitted.decided_by == (NETWORK,) * 26
-    np.testing.assert_array_equal(fitted.thresholds, np.full(26, 0.4))
+    assert fitted.model.decided_by == (NETWORK,) * 26
+    np.testing.assert_array_equal(fitted.model.thresholds, np.full(26, 0.4))
 
 
 def test_out_of_fold_predictions_stay_with_their_records_whatever_the_order_given(
@@ -636,17 +639,13 @@ def test_out_of_fold_predictions_stay_with_their_records_whatever_the_order_give
     config = tiny_config(min_positives=0, criteria_fallback=False)
     records = small_cache.usable[::-1].copy()
 
-    reversed_fit = fit_with_thresholds(
-        small_cache, "two", records, config, PipelineSettings(), tmp_path / "a"
-    )
-    sorted_fit = fit_with_thresholds(
-        small_cache, "two", np.sort(records), config, PipelineSettings(), tmp_path / "b"
-    )
+    reversed_fit = fit_with_thresholds(small_cache, "two", records, config, tmp_path / "a")
+    sorted_fit = fit_with_thresholds(small_cache, "two", np.sort(records), config, tmp_path / "b")
 
     labels, probabilities = seen[0]
     np.testing.assert_array_equal(labels, small_cache.labels[np.sort(records)] > 0)
     np.testing.assert_array_equal(probabilities, _fold_probabilities(small_cache, np.sort(records)))
-    np.testing.assert_array_equal(reversed_fit.thresholds, sorted_fit.thresholds)
+    np.testing.assert_array_equal(reversed_fit.model.thresholds, sorted_fit.model.thresholds)
 
 
 def test_criteria_record_probabilities_are_each_records_mean_over_its_windows(small_cache):
@@ -673,7 +672,7 @@ def test_residual_penalty_is_one_over_twice_the_prior_variance_times_the_records
 # Real tiny networks on the small cache ------------------------------------------------------------------
 
 
-def _call(cache, lead_set, train, validation, config, settings, checkpoint, batches=None) -> str:
+def _call(cache, lead_set, train, validation, config, checkpoint, batches=None) -> str:
     return checkpoint.name
 
 
@@ -692,9 +691,9 @@ def _fit_small_cache(cache, folder: Path) -> None:
         fitted = _fit(cache, folder / "checkpoint")
     _, inputs = _start_inputs(cache, cache.usable)
     outcome = {
-        "outputs": np.asarray(fitted.network(inputs, training=False)).tolist(),
-        "thresholds": fitted.thresholds.tolist(),
-        "decided_by": list(fitted.decided_by),
+        "outputs": np.asarray(fitted.model.network(inputs, training=False)).tolist(),
+        "thresholds": fitted.model.thresholds.tolist(),
+        "decided_by": list(fitted.model.decided_by),
         "metric": fitted.metric,
         "best_epoch": fitted.best_epoch,
         "calls": calls,
@@ -756,9 +755,11 @@ def test_fit_with_thresholds_run_again_on_its_checkpoint_trains_no_fold_again(
         fitted = _fit(small_cache, checkpoint)
 
     assert calls == []
-    assert fitted.thresholds.tolist() == small_fit["thresholds"] and fitted.metric == small_fit["metric"]
+    assert (
+        fitted.model.thresholds.tolist() == small_fit["thresholds"] and fitted.metric == small_fit["metric"]
+    )
     _, inputs = _start_inputs(small_cache, small_cache.usable)  # the saved fold networks, averaged
-    np.testing.assert_allclose(fitted.network(inputs, training=False), small_fit["outputs"], rtol=1e-6)
+    np.testing.assert_allclose(fitted.model.network(inputs, training=False), small_fit["outputs"], rtol=1e-6)
 
 
 def _start_inputs(cache, records):
@@ -770,7 +771,7 @@ def test_network_trained_for_no_epoch_is_the_criteria_start(small_cache, tmp_pat
     records = small_cache.usable
     config = tiny_config(lead_sets=["two"], epochs=0)
 
-    fitted = fit_lead_set(small_cache, "two", records, records, config, PipelineSettings(), tmp_path / "ck")
+    fitted = fit_lead_set(small_cache, "two", records, records, config, tmp_path / "ck")
 
     prevalence = small_cache.labels[records].mean(axis=0)
     batches, inputs = _start_inputs(small_cache, records)
@@ -792,7 +793,7 @@ def test_an_epoch_of_training_moves_the_wide_and_deep_paths_and_not_the_criteria
     checkpoint = tmp_path / "checkpoint"
     learn, held_out = records[::2], records[1::2]
 
-    fitted = fit_lead_set(small_cache, "two", learn, held_out, config, PipelineSettings(), checkpoint)
+    fitted = fit_lead_set(small_cache, "two", learn, held_out, config, checkpoint)
 
     trained = keras.saving.load_model(
         checkpoint / "last.keras", compile=False, safe_mode=True
@@ -821,11 +822,13 @@ def saved_fit(monkeypatch, tmp_path):
     prevalence = np.linspace(0.02, 0.5, 26)
     network = build_model(("I", "II"), TABLE.names, tiny_config().network, prevalence=prevalence)
     history = [{"fold": 1, "loss": 0.9, "val_challenge_metric": 0.1}]
-    fitted = FittedModel(network, np.full(26, 0.5), 0.3, history, decided_by, prevalence, best_epoch=3)
+    rules = {"decided_by": decided_by, "prevalence": prevalence}
+    model = LeadSetModel("two", network, thresholds=np.full(26, 0.5), settings=PipelineSettings(), **rules)
+    fitted = LeadSetFit(model, 0.3, history, best_epoch=3)
     monkeypatch.setattr(training_module, "fit_with_thresholds", lambda *args: fitted)
 
     def save(config):
-        training_module._train_lead_set(None, "two", np.arange(4), config, PipelineSettings(), tmp_path)
+        training_module._train_lead_set(None, "two", np.arange(4), config, tmp_path)
         return json.loads((tmp_path / "two" / META_FILE).read_text())
 
     return save
@@ -839,7 +842,7 @@ def test_saved_model_names_the_out_of_fold_metric_what_decides_each_class_and_th
     assert meta["out_of_fold_challenge_metric"] == 0.3 and "validation_challenge_metric" not in meta
     assert meta["decided_by"] == [CRITERIA, CRITERIA] + [NETWORK] * 24 and meta["epochs"] == 3
     np.testing.assert_allclose(meta["prevalence"], np.linspace(0.02, 0.5, 26))
-    model = load_model(tmp_path, ("I", "II"))
+    model = LeadSetModel.load(tmp_path, ("I", "II"))
     np.testing.assert_array_equal(model.by_criteria, [True, True] + [False] * 24)
     np.testing.assert_allclose(model.prevalence, np.linspace(0.02, 0.5, 26), rtol=1e-6)
 

@@ -3,7 +3,7 @@
 1. ``python -m ecgcrnn.synthetic`` writes a training set and a test set of 12-lead recordings (different
    seeds);
 2. ``train_model.py`` trains the five lead sets' models, with settings made for a quick run (written to
-   ``WORKDIR/config.json`` and passed through ``ECGCRNN_CONFIG``);
+   ``WORKDIR/config.json`` and given as ``--config``);
 3. ``extract_leads_wfdb.py`` reduces the test set to the 6, 4, 3 and 2 lead sets;
 4. ``test_model.py`` runs each lead set's test set, and ``evaluate_model.py`` scores it;
 5. a table of the scores per lead set is printed, with the wall time of each step.
@@ -65,7 +65,7 @@ def run_demo(workdir: Path, train_records: int, test_records: int, epochs: int, 
     workdir.mkdir(parents=True, exist_ok=True)
     data, model, outputs = workdir / "data", workdir / "model", workdir / "outputs"
     config = workdir / "config.json"
-    write_text(config, json.dumps({**QUICK_SETTINGS, "epochs": epochs, "seed": seed}, indent=2))
+    write_text(config, json.dumps({"training": {**QUICK_SETTINGS, "epochs": epochs, "seed": seed}}, indent=2))
     step(
         "synthetic training set",
         "-m",
@@ -86,13 +86,7 @@ def run_demo(workdir: Path, train_records: int, test_records: int, epochs: int, 
         "--seed",
         seed + 1,
     )
-    step(
-        "training (five lead sets)",
-        "train_model.py",
-        data / "train",
-        model,
-        environ={"ECGCRNN_CONFIG": config},
-    )
+    step("training (five lead sets)", "train_model.py", data / "train", model, "--config", config)
     scores = {}
     for lead_set, leads in LEAD_SETS.items():
         test = data / "test" / lead_set
@@ -116,11 +110,10 @@ def run_demo(workdir: Path, train_records: int, test_records: int, epochs: int, 
     return scores
 
 
-def step(title: str, *command, environ: dict | None = None) -> None:
+def step(title: str, *command) -> None:
     """Run ``python COMMAND...`` in the repository's folder; raise :class:`DemoError` if it fails."""
     arguments = [sys.executable, *(str(part) for part in command)]
-    env = {**os.environ, **{key: str(value) for key, value in (environ or {}).items()}}
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    env = {"TF_CPP_MIN_LOG_LEVEL": "2", **os.environ}
     start = time.perf_counter()
     result = subprocess.run(arguments, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     if result.returncode != 0:

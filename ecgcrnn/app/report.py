@@ -108,8 +108,8 @@ def read_ecg(header, recording: np.ndarray, leads=None, settings=None, model=Non
         The leads to read; the model's when a model is given, else the header's.
     settings : PipelineSettings, optional
         The pipeline's settings; the model's when a model is given, else the defaults.
-    model : LoadedModel, optional
-        A model of :func:`ecgcrnn.inference.store.load_model`; run on the same prepared record.
+    model : LeadSetModel, optional
+        A model of :meth:`ecgcrnn.model.lead_set.LeadSetModel.load`; run on the same prepared record.
     """
     header = as_header(header)
     if model is not None:

@@ -27,10 +27,10 @@ import numpy as np
 from ecgcrnn.app import cli
 from ecgcrnn.app.report import Reading, panel_lines, reading_of, report_text
 from ecgcrnn.domain import STANDARD_LEADS, canonical_lead
-from ecgcrnn.inference.store import load_model
 from ecgcrnn.io.atomic import write_text
 from ecgcrnn.io.figures import pyplot, save_figure
 from ecgcrnn.io.records import load_header, load_recording, parse_header
+from ecgcrnn.model.lead_set import LeadSetModel
 from ecgcrnn.pipeline import PipelineSettings, prepare_record
 from ecgcrnn.signal.preprocessing import resampled_length
 
@@ -117,7 +117,7 @@ def show_record(record, output_file=None, model_directory=None, json_file=None) 
         if target is not None:
             cli.writable_folder(Path(target).parent, role)
     recording = load_recording(header_file.with_suffix(".mat"), header)
-    model = load_model(model_directory, header.leads) if model_directory is not None else None
+    model = LeadSetModel.load(model_directory, header.leads) if model_directory is not None else None
     settings = model.settings if model is not None else PipelineSettings()
     leads = model.leads if model is not None else header.leads
     prepared = prepare_record(header, recording, leads, settings)

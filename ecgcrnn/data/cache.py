@@ -40,7 +40,7 @@ from tqdm import tqdm
 
 from ecgcrnn.data.reader import RowReader
 from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
-from ecgcrnn.io.atomic import write_text
+from ecgcrnn.io.atomic import replacing, save_array, write_text
 from ecgcrnn.io.records import (
     find_challenge_files,
     get_age,
@@ -74,7 +74,8 @@ _HALF_PRECISION = ("signal", "beat_values")  # the largest inputs, kept as float
 
 @dataclass
 class Cache:
-    """An opened cache folder (see the module docstring for its arrays)."""
+    """An opened cache folder (see the module docstring for its arrays); ``settings`` are those of the
+    pipeline that made its inputs, as its meta.json holds them."""
 
     directory: Path
     record_ids: list[str]
@@ -83,6 +84,7 @@ class Cache:
     offsets: np.ndarray
     status: np.ndarray
     amplitudes_recorded: np.ndarray
+    settings: PipelineSettings
 
     @property
     def signals(self) -> np.ndarray:
@@ -163,6 +165,7 @@ def open_cache(cache_directory) -> Cache:
         offsets=np.load(directory / "offsets.npy"),
         status=np.load(directory / "status.npy", mmap_mode="r+"),
         amplitudes_recorded=np.load(directory / "amplitudes_recorded.npy") > 0,
+        settings=PipelineSettings.from_dict(meta["settings"]),
     )
 
 
@@ -224,15 +227,15 @@ def _allocate(directory: Path, plan: list[_Entry], settings: PipelineSettings, l
     total = int(offsets[-1])
     table = default_class_table()
     twelve = input_shapes(STANDARD_LEADS, settings, table.names)
-    np.save(directory / "offsets.npy", offsets)
-    np.save(directory / "labels.npy", np.stack([table.encode(e.labels, dtype=np.uint8) for e in plan]))
-    np.save(directory / "demographics.npy", np.stack([demographics(e.age, e.sex) for e in plan]))
+    save_array(directory / "offsets.npy", offsets)
+    save_array(directory / "labels.npy", np.stack([table.encode(e.labels, dtype=np.uint8) for e in plan]))
+    save_array(directory / "demographics.npy", np.stack([demographics(e.age, e.sex) for e in plan]))
     status = np.where(counts > 0, PENDING, FAILED).astype(np.uint8)
     for entry in plan:
         if entry.problem:
             log.warning("%s: skipped (%s)", entry.header_file, entry.problem)
-    np.save(directory / "status.npy", status)
-    np.save(directory / "amplitudes_recorded.npy", np.ones(len(plan), np.uint8))
+    save_array(directory / "status.npy", status)
+    save_array(directory / "amplitudes_recorded.npy", np.ones(len(plan), np.uint8))
     samples, leads = twelve["signal"].shape  # kept channels first, as the windows are cut
     shapes = {"signals": ((total, leads, samples), _stored_dtype("signal", twelve["signal"]))}
     for lead_set in lead_sets:
@@ -240,7 +243,8 @@ def _allocate(directory: Path, plan: list[_Entry], settings: PipelineSettings, l
         for name in FEATURE_ARRAYS:
             shapes[f"{lead_set}_{name}"] = ((total, *inputs[name].shape), _stored_dtype(name, inputs[name]))
     for name, (shape, dtype) in shapes.items():
-        np.lib.format.open_memmap(directory / f"{name}.npy", mode="w+", dtype=dtype, shape=shape).flush()
+        with replacing(directory / f"{name}.npy") as temporary:
+            np.lib.format.open_memmap(temporary, mode="w+", dtype=dtype, shape=shape).flush()
     meta = {"key": key, "format": CACHE_FORMAT, "settings": settings.to_dict(), "lead_sets": list(lead_sets)}
     meta |= {"record_ids": [e.record_id for e in plan], "header_files": [e.header_file for e in plan]}
     write_text(directory / "meta.json", json.dumps(meta))

@@ -11,7 +11,7 @@ fails the run once every recording has its output.
 A model that offers two stages, ``model.prepare(header, recording) -> inputs`` (picklable, no network) and
 ``model.finish_many([inputs, ...], [record name, ...]) -> [(classes, labels, probabilities), ...]``, whose
 composition is
-``run_model`` (as :class:`ecgcrnn.inference.store.LoadedModel` does), is run as a pipeline when more than one
+``run_model`` (as :class:`ecgcrnn.model.lead_set.LeadSetModel` does), is run as a pipeline when more than one
 core is usable: worker processes read and prepare the next recordings while this process runs the network, in
 order, on every prepared recording that is ready (up to :data:`FINISH_BATCH` at once), so that the network
 keeps up with the workers. Any other model is run one recording at a time, in this thread. The workers end

@@ -2,9 +2,15 @@
 
 The content is written to a temporary file in the destination's folder, which then replaces the
 destination in one ``os.replace``; when anything fails (an exception, a full disk, Ctrl-C) the temporary
-file is removed and an earlier file stays as it was. The temporary name ends with the destination's name,
-so writers that insist on a suffix (Keras' ``.keras`` and ``.weights.h5``) accept it. Errors name the
-destination, never the temporary file.
+file is removed and an earlier file stays as it was, and a process killed outright (SIGKILL, the
+out-of-memory killer) leaves at most a hidden temporary file, never a half-written destination. The
+temporary name ends with the destination's name, so writers that insist on a suffix (Keras' ``.keras`` and
+``.weights.h5``) accept it. Errors name the destination, never the temporary file. Arrays go through
+:func:`save_array` (``np.save``) and :func:`save_arrays` (``np.savez``).
+
+The one exception is the training cache's large arrays (:mod:`ecgcrnn.data.cache`): they are created whole
+through :func:`replacing`, then filled in place as memory maps, record by record, and a record counts as
+done only once its status is set after all its rows are written.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+
+import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +57,20 @@ def write_bytes(path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically."""
     with replacing(path) as temporary:
         temporary.write_bytes(data)
+
+
+def save_array(path, array) -> None:
+    """Write ``array`` to ``path`` atomically, as ``np.save`` does (``path`` is taken as it is: no ``.npy``
+    is added)."""
+    with replacing(path) as temporary, open(temporary, "wb") as file:
+        np.save(file, array)
+
+
+def save_arrays(path, **arrays) -> None:
+    """Write ``arrays`` to ``path`` atomically, as ``np.savez`` does (``path`` is taken as it is: no
+    ``.npz`` is added)."""
+    with replacing(path) as temporary, open(temporary, "wb") as file:
+        np.savez(file, **arrays)
 
 
 def _remove(temporary: Path) -> None:

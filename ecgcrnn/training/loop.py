@@ -33,17 +33,23 @@ from pathlib import Path
 
 import keras
 import numpy as np
+import tensorflow as tf
+from iterstrat.ml_stratifiers import MultilabelStratifiedKFold, MultilabelStratifiedShuffleSplit
 
+from ecgcrnn.data.batches import WindowBatches, average_by_owner, feature_statistics
 from ecgcrnn.data.cache import build_cache
 from ecgcrnn.data.sources import label_known, sources_of
 from ecgcrnn.domain import LEAD_SETS, default_class_table
-from ecgcrnn.inference.predict import CRITERIA, NETWORK
-from ecgcrnn.io.atomic import replacing, write_text
-from ecgcrnn.model.network import average_networks
+from ecgcrnn.io.atomic import replacing, save_arrays, write_text
+from ecgcrnn.model.lead_set import CRITERIA, NETWORK, LeadSetModel, decide
+from ecgcrnn.model.losses import UNKNOWN, make_loss
+from ecgcrnn.model.network import average_networks, build_model, criteria_probabilities
 from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import compute_challenge_metric
+from ecgcrnn.training.curves import plot_learning_curves
 from ecgcrnn.training.distribute import current_strategy, is_chief, precision, prepare, worker_folder
-from ecgcrnn.training.settings import TrainingConfig, load_config
+from ecgcrnn.training.progress import EpochProgress
+from ecgcrnn.training.settings import TrainingConfig
 from ecgcrnn.training.thresholds import (
     TOLERANCE,
     apply_thresholds,
@@ -59,13 +65,14 @@ FOLD_NETWORK = "network.keras"  # a finished fold's inference network, in its ch
 MIN_RECORDS = 4  # readable records needed to train and validate
 
 
-def train(data_directory, model_directory, config: TrainingConfig | None = None) -> dict[str, float]:
-    """Train and save a model for every lead set of ``config``; returns each one's out-of-fold (or, with
+def train(
+    data_directory, model_directory, config: TrainingConfig, settings: PipelineSettings
+) -> dict[str, float]:
+    """Train and save a model for every lead set of ``config``, its inputs made by the pipeline with
+    ``settings`` (the cache's, which each saved model keeps); returns each one's out-of-fold (or, with
     ``threshold_folds`` 0, validation) Challenge metric."""
-    config = config or load_config()
     strategy = current_strategy()  # before TensorFlow runs anything (a cluster's collectives need that)
     model_directory = Path(model_directory)
-    settings = PipelineSettings()
     cache_directory = Path(config.cache_directory or model_directory / "cache")
     cache = build_cache(data_directory, cache_directory, settings, config.lead_sets, config.n_jobs)
     if len(cache.usable) < MIN_RECORDS:
@@ -81,7 +88,7 @@ def train(data_directory, model_directory, config: TrainingConfig | None = None)
             log.info("%s-lead model already trained (%s); skipped", lead_set, meta_file)
             continue
         keras.utils.set_random_seed(config.seed)
-        results[lead_set] = _train_lead_set(cache, lead_set, cache.usable, config, settings, model_directory)
+        results[lead_set] = _train_lead_set(cache, lead_set, cache.usable, config, model_directory)
     if is_chief(strategy):
         shutil.rmtree(model_directory / CHECKPOINTS, ignore_errors=True)
     else:  # another worker's own folders are gone already; the chief's (shared storage) are its to remove
@@ -92,8 +99,6 @@ def train(data_directory, model_directory, config: TrainingConfig | None = None)
 
 def split_records(labels: np.ndarray, usable: np.ndarray, config: TrainingConfig):
     """Multilabel-stratified (iterative stratification) training and validation record indices."""
-    from iterstrat.ml_stratifiers import MultilabelStratifiedShuffleSplit
-
     if len(usable) < MIN_RECORDS:
         raise ValueError(f"{len(usable)} usable records: too few to train and validate")
     splitter = MultilabelStratifiedShuffleSplit(
@@ -103,45 +108,64 @@ def split_records(labels: np.ndarray, usable: np.ndarray, config: TrainingConfig
     return np.sort(usable[train_index]), np.sort(usable[validation_index])
 
 
-@dataclass
-class FittedModel:
-    """One lead set's trained network (uncompiled, ready to save) and what was learnt with it.
+@dataclass(frozen=True)
+class NetworkFit:
+    """One network trained with early stopping (:func:`fit_lead_set`) and what was learnt with it.
 
     Attributes
     ----------
     network : keras.Model
-        One network, or the fold networks' average (:func:`ecgcrnn.model.network.average_networks`).
+        The network of the best epoch, uncompiled, ready to save.
     thresholds : numpy.ndarray
-        Per class (C,); None for a network trained for no epoch.
+        Per class (C,), tuned on the validation records; None for a network trained for no epoch.
     metric : float
-        The Challenge metric of the thresholds on the records they were chosen on (out-of-fold or
-        validation); NaN without them.
+        The Challenge metric of the thresholds on the validation records; NaN without them.
     history : list of dict
-        Per epoch, the losses and validation metric (per fold, ``{"fold": f, ...}``, with folds).
-    decided_by : tuple of str
-        Per class, :data:`NETWORK` (its probability against its threshold) or :data:`CRITERIA` (its
-        criterion's grade against 0.5).
+        Per epoch, the losses and the validation metric.
     prevalence : numpy.ndarray
         Each class's share of the training records (the criteria path's prior).
     best_epoch : int
-        The epoch kept (0: the start, before any training); for fold networks, the median of theirs.
+        The epoch kept (0: the start, before any training).
     validation : numpy.ndarray
-        The kept network's probabilities of the validation records (records, C); empty for fold networks
-        (their out-of-fold predictions are in each fold's checkpoint folder).
+        The network's probabilities of the validation records (records, C); empty without thresholds.
     """
 
     network: keras.Model
     thresholds: np.ndarray | None
     metric: float
     history: list
-    decided_by: tuple = ()
-    prevalence: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    prevalence: np.ndarray
     best_epoch: int = 0
     validation: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
 
-def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, batches=None) -> FittedModel:
-    """One lead set's model from ``records``, with thresholds chosen by ``config``'s rule.
+@dataclass(frozen=True)
+class LeadSetFit:
+    """One lead set's trained model (:func:`fit_with_thresholds`) and how its training went.
+
+    Attributes
+    ----------
+    model : LeadSetModel
+        The network (one, or the fold networks' average, :func:`ecgcrnn.model.network.average_networks`),
+        its thresholds, what decides each class, the training prevalence and the cache's settings.
+    metric : float
+        The Challenge metric of the thresholds on the records they were chosen on (out-of-fold or
+        validation); NaN without them.
+    history : list of dict
+        Per epoch, the losses and validation metric (per fold, ``{"fold": f, ...}``, with folds).
+    best_epoch : int
+        The epoch kept (0: the start, before any training); for fold networks, the median of theirs.
+    """
+
+    model: LeadSetModel
+    metric: float
+    history: list
+    best_epoch: int = 0
+
+
+def fit_with_thresholds(cache, lead_set, records, config, checkpoint, batches=None) -> LeadSetFit:
+    """One lead set's model from ``records``, with thresholds chosen by ``config``'s rule, for inputs made
+    with the cache's settings.
 
     With ``config.threshold_folds`` k >= 2: k fold networks (:func:`fold_records`) give out-of-fold
     probabilities of every record, on which :class:`DecisionRule` chooses what decides each class and the
@@ -152,21 +176,24 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
     run resumes. With k = 0: :func:`fit_lead_set` on a ``config.validation_fraction`` split, thresholds
     tuned on the validation records, every class decided by the network.
     """
-    table = default_class_table()
     records = np.sort(np.asarray(records))
     labels = cache.labels[records] > 0
     prevalence = labels.mean(axis=0)
     if config.threshold_folds == 0:
         train_records, validation_records = split_records(cache.labels, records, config)
-        fitted = fit_lead_set(
-            cache, lead_set, train_records, validation_records, config, settings, checkpoint, batches
+        fit = fit_lead_set(cache, lead_set, train_records, validation_records, config, checkpoint, batches)
+        model = LeadSetModel(
+            lead_set,
+            fit.network,
+            thresholds=fit.thresholds,
+            settings=cache.settings,
+            prevalence=fit.prevalence,
         )
-        fitted.decided_by = (NETWORK,) * len(table)
-        return fitted
+        return LeadSetFit(model, fit.metric, fit.history, fit.best_epoch)
     evidence = Evidence.of(cache, config)
     folds = fold_records(cache.labels, records, config, evidence.sources)
     oof, fold_of, networks, best_epochs, history = _fold_networks(
-        cache, lead_set, records, folds, config, settings, checkpoint, batches
+        cache, lead_set, records, folds, config, checkpoint, batches
     )
     rule = DecisionRule(
         labels,
@@ -178,7 +205,7 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
     few = labels.sum(axis=0) < config.min_positives
     by_criteria = rule.fallback(oof, criteria, few, fold_of) if config.criteria_fallback else few
     decided_by = tuple(CRITERIA if flag else NETWORK for flag in by_criteria)
-    oof = np.where(by_criteria, criteria, oof)
+    oof = decide(oof, criteria, by_criteria)
     thresholds = rule.thresholds(oof, by_criteria)
     metric = rule.metric(apply_thresholds(oof, thresholds))
     log.info(
@@ -190,11 +217,12 @@ def fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint, 
         int(by_criteria.sum()),
     )
     network = average_networks(networks, f"crnn_{len(LEAD_SETS[lead_set])}_leads")
-    epochs = int(np.median(best_epochs))
-    return FittedModel(network, thresholds, metric, history, decided_by, prevalence, epochs)
+    rules = {"decided_by": decided_by, "prevalence": prevalence}
+    model = LeadSetModel(lead_set, network, thresholds=thresholds, settings=cache.settings, **rules)
+    return LeadSetFit(model, metric, history, int(np.median(best_epochs)))
 
 
-def _fold_networks(cache, lead_set, records, folds, config, settings, checkpoint, batches):
+def _fold_networks(cache, lead_set, records, folds, config, checkpoint, batches):
     """Each fold's network trained (or, finished before an interruption, loaded) and its predictions of the
     records it held out: (out-of-fold probabilities (N, C), each record's fold (N,), the networks, their best
     epochs, the history of the folds trained now)."""
@@ -208,11 +236,11 @@ def _fold_networks(cache, lead_set, records, folds, config, settings, checkpoint
             probabilities, best, fold_history = saved["probabilities"], int(saved["best_epoch"]), []
             network = _load_network(folder / FOLD_NETWORK)
         else:
-            fitted = fit_lead_set(cache, lead_set, learn, held_out, config, settings, folder, batches)
-            probabilities, best, fold_history = fitted.validation, fitted.best_epoch, fitted.history
-            network = fitted.network
+            fit = fit_lead_set(cache, lead_set, learn, held_out, config, folder, batches)
+            probabilities, best, fold_history = fit.validation, fit.best_epoch, fit.history
+            network = fit.network
             _save_atomically(network.save, folder / FOLD_NETWORK)  # before the predictions: they mark it done
-            np.savez(done, probabilities=probabilities, best_epoch=best, thresholds=fitted.thresholds)
+            save_arrays(done, probabilities=probabilities, best_epoch=best, thresholds=fit.thresholds)
         oof[np.searchsorted(records, held_out)] = probabilities
         fold_of[np.searchsorted(records, held_out)] = fold
         networks.append(network)
@@ -229,8 +257,6 @@ def fold_records(labels: np.ndarray, records: np.ndarray, config: TrainingConfig
     source's records fall in one fold, the sources dealt largest first to the fold with the fewest records;
     otherwise (or where the records come from fewer sources than folds) the folds are
     multilabel-stratified."""
-    from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
-
     records = np.sort(np.asarray(records))
     if len(records) < max(MIN_RECORDS, config.threshold_folds):
         raise ValueError(f"{len(records)} usable records: too few for {config.threshold_folds} folds")
@@ -291,8 +317,6 @@ class Evidence:
 
     def targets(self, labels: np.ndarray) -> np.ndarray:
         """The loss's targets (records, C): the labels, unknown ones :data:`ecgcrnn.model.losses.UNKNOWN`."""
-        from ecgcrnn.model.losses import UNKNOWN
-
         targets = (np.asarray(labels) > 0).astype(np.float32)
         return np.where(self.known | (not self.in_loss), targets, np.float32(UNKNOWN))
 
@@ -368,11 +392,11 @@ class DecisionRule:
         criterion raises the mean over sources of the cross-fitted metric (:meth:`cross_fitted`: each
         threshold chosen on other hospitals than those it is scored on) above its network's."""
         chosen = np.asarray(by_criteria, dtype=bool).copy()
-        best = self.source_mean(self.cross_fitted(np.where(chosen, criteria, network), chosen, fold_of))
+        best = self.source_mean(self.cross_fitted(decide(network, criteria, chosen), chosen, fold_of))
         for k in np.flatnonzero(~chosen):
             trial = chosen.copy()
             trial[k] = True
-            score = self.source_mean(self.cross_fitted(np.where(trial, criteria, network), trial, fold_of))
+            score = self.source_mean(self.cross_fitted(decide(network, criteria, trial), trial, fold_of))
             if score > best + TOLERANCE:
                 chosen, best = trial, score
         return chosen
@@ -380,9 +404,6 @@ class DecisionRule:
 
 def criteria_record_probabilities(cache, lead_set: str, records, prevalence) -> np.ndarray:
     """The criteria path's probabilities (records, C), each record's mean over its windows, from the cache."""
-    from ecgcrnn.data.batches import average_by_owner
-    from ecgcrnn.model.network import criteria_probabilities
-
     windows, owners = cache.windows_of(np.asarray(records))
     readers = cache.readers(lead_set)
     grades, known = (np.asarray(readers[n][windows], np.float64) for n in ("criteria", "criteria_mask"))
@@ -395,11 +416,10 @@ def fit_lead_set(
     train_records,
     validation_records,
     config,
-    settings,
     checkpoint,
     batches=None,
-) -> FittedModel:
-    """Train one lead set's network from the criteria's start.
+) -> NetworkFit:
+    """Train one lead set's network from the criteria's start, for inputs made with the cache's settings.
 
     The epoch with the best Challenge metric on ``validation_records`` is kept (early stopping after
     ``config.patience_epochs`` without progress; the start, epoch 0, competes), with the thresholds tuned
@@ -410,14 +430,7 @@ def fit_lead_set(
     default). Under a ``tf.distribute`` strategy (call it inside ``strategy.scope()``) a batch holds
     ``config.batch_size`` records per replica.
     """
-    import tensorflow as tf
-
-    from ecgcrnn.data.batches import feature_statistics
-    from ecgcrnn.model.losses import make_loss
-    from ecgcrnn.model.network import build_model
-    from ecgcrnn.training.progress import EpochProgress
-
-    batches = batches or _window_batches()
+    batches = batches or WindowBatches
     table = default_class_table()
     leads = LEAD_SETS[lead_set]
     state = _read_state(checkpoint)
@@ -432,7 +445,7 @@ def fit_lead_set(
     training = batches(cache, lead_set, train_records, batch, seed, True, **augmentation, **steps)
     stats = feature_statistics(cache, lead_set, train_records)
     prevalence = cache.labels[train_records].mean(axis=0)
-    shape = {"stats": stats, "settings": settings, "prevalence": prevalence}
+    shape = {"stats": stats, "settings": cache.settings, "prevalence": prevalence}
     shape["residual_l2"] = residual_penalty(len(train_records), config.residual_prior_sd)
     if state:
         log.info("%s leads: resuming after epoch %d", lead_set, state["epoch"] + 1)
@@ -470,16 +483,8 @@ def fit_lead_set(
     inference_network = build_model(leads, table.names, config.network, **shape)
     for layer in network.layers:
         inference_network.get_layer(layer.name).set_weights(layer.get_weights())
-    decided = (NETWORK,) * len(table)
-    return FittedModel(
-        inference_network,
-        thresholds,
-        metric,
-        monitor.history,
-        decided,
-        prevalence,
-        monitor.best_epoch,
-        probabilities,
+    return NetworkFit(
+        inference_network, thresholds, metric, monitor.history, prevalence, monitor.best_epoch, probabilities
     )
 
 
@@ -490,38 +495,24 @@ def residual_penalty(records: int, prior_sd: float) -> float:
     return 1.0 / (2.0 * prior_sd**2 * max(records, 1))
 
 
-def _window_batches():
-    from ecgcrnn.data.batches import WindowBatches
-
-    return WindowBatches
-
-
 def predict_records(network, batches) -> np.ndarray:
     """Per-record probabilities (records, C): the mean over each record's windows, as ``run_model`` does."""
-    from ecgcrnn.data.batches import average_by_owner
-
     windows = network.predict(batches, verbose=0)
     return average_by_owner(windows, batches.owners, batches.records)
 
 
-def _train_lead_set(cache, lead_set, records, config, settings, root):
-    from ecgcrnn.inference.store import save_model
-    from ecgcrnn.training.curves import plot_learning_curves
-
+def _train_lead_set(cache, lead_set, records, config, root):
     strategy = current_strategy()
     checkpoint = worker_folder(root / CHECKPOINTS / lead_set, strategy)
     with strategy.scope():
-        fitted = fit_with_thresholds(cache, lead_set, records, config, settings, checkpoint)
+        fitted = fit_with_thresholds(cache, lead_set, records, config, checkpoint)
     rule = "out_of_fold" if config.threshold_folds else "validation"
     extra = {f"{rule}_challenge_metric": fitted.metric, "history": fitted.history}
     extra |= {"epochs": fitted.best_epoch, "config": config.to_json()}
-    names = default_class_table().names
     chief = is_chief(strategy)  # other workers save into their temporary checkpoint folder, then delete it
-    folder = root if chief else checkpoint
-    rules = {"decided_by": fitted.decided_by, "prevalence": fitted.prevalence}
-    save_model(folder, lead_set, fitted.network, fitted.thresholds, names, settings, extra, **rules)
+    fitted.model.save(root if chief else checkpoint, extra)
     if chief:
-        try:  # beside the model: load_model checks only model.keras against model.json
+        try:  # beside the model: loading checks only model.keras against model.json
             plot_learning_curves(fitted.history, root / lead_set / "learning_curves.png")
         except Exception as error:  # a figure is no reason to lose a trained model
             log.warning("%s leads: learning curves not drawn: %s", lead_set, error)

@@ -1,7 +1,18 @@
 """Training settings in one frozen dataclass, with defaults meant for the full 88,253-record training set.
 
-Every field can be overridden for quick runs and tests, from a JSON file named by ``ECGCRNN_CONFIG`` and then
-from environment variables ``ECGCRNN_<FIELD>`` (upper case), e.g. ``ECGCRNN_EPOCHS=2``.
+Code hands them to code as arguments: ``train(data, model, config, settings)`` takes a
+:class:`TrainingConfig` and the :class:`ecgcrnn.pipeline.PipelineSettings` of the inputs. ``train_model.py``
+makes both once (:func:`load_settings`) from the defaults, a JSON file (``--config FILE``; without it, the
+file named by the environment variable ``ECGCRNN_CONFIG``) and then the environment variables
+``ECGCRNN_<FIELD>`` (upper case), e.g. ``ECGCRNN_EPOCHS=2``, for quick runs at the command line.
+
+The JSON file holds two optional sections: ``"training"``, the fields of :class:`TrainingConfig` with the
+network's sizes nested under ``"network"`` (the fields of :class:`ecgcrnn.model.settings.NetworkConfig`),
+and ``"pipeline"``, the stages of :class:`~ecgcrnn.pipeline.PipelineSettings` as a saved model's
+``model.json`` holds them; a field that is absent keeps its default::
+
+    {"training": {"epochs": 8, "lead_sets": ["twelve", "two"], "network": {"dropout": 0.2}},
+     "pipeline": {"features": {"max_beats": 24}}}
 """
 
 from __future__ import annotations
@@ -14,8 +25,11 @@ from pathlib import Path
 
 from ecgcrnn.domain import LEAD_SETS
 from ecgcrnn.model.settings import NetworkConfig
+from ecgcrnn.pipeline import PipelineSettings
 
 ENV_PREFIX = "ECGCRNN_"
+SECTIONS = ("training", "pipeline")
+"""The sections of a settings file: :class:`TrainingConfig`'s fields and :class:`PipelineSettings`' stages."""
 
 
 @dataclass(frozen=True)
@@ -69,9 +83,8 @@ class TrainingConfig:
     loss : str
         ``"weighted_bce"`` (positives weighted by the square root of the negative/positive ratio) or
         ``"focal"`` (binary focal cross-entropy, gamma 2).
-    conv_filters, signal_rnn_units, feature_rnn_units, dense_units, dropout
-        The network's layer sizes and dropout, as :class:`ecgcrnn.model.settings.NetworkConfig` defines them
-        (:attr:`network` gives them as one); set here so that one file or environment sets everything.
+    network : NetworkConfig
+        The network's layer sizes and dropout (:class:`ecgcrnn.model.settings.NetworkConfig`).
     gain_jitter, noise_mv : float
         Augmentation of the training signal (see :class:`ecgcrnn.data.batches.WindowBatches`): each lead's
         gain drawn from 1 ± ``gain_jitter``, and white noise of ``noise_mv`` millivolts.
@@ -102,11 +115,7 @@ class TrainingConfig:
     min_positives: int = 10
     residual_prior_sd: float = 0.1
     loss: str = "weighted_bce"
-    conv_filters: tuple[int, ...] = NetworkConfig.conv_filters
-    signal_rnn_units: int = NetworkConfig.signal_rnn_units
-    feature_rnn_units: int = NetworkConfig.feature_rnn_units
-    dense_units: tuple[int, ...] = NetworkConfig.dense_units
-    dropout: float = NetworkConfig.dropout
+    network: NetworkConfig = NetworkConfig()
     gain_jitter: float = 0.1
     noise_mv: float = 0.02
     mixed_precision: str = "auto"
@@ -139,44 +148,97 @@ class TrainingConfig:
         if not 0 < self.validation_fraction < 1:
             raise ValueError(f"validation_fraction {self.validation_fraction}: expected between 0 and 1")
 
-    @property
-    def network(self) -> NetworkConfig:
-        """The network's architecture settings."""
-        names = [field.name for field in dataclasses.fields(NetworkConfig)]
-        return NetworkConfig(**{name: getattr(self, name) for name in names})
-
     def to_json(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        """Plain values (tuples as lists, the network as a dict), as a settings file's ``"training"`` section
+        and model.json's ``"config"`` hold them."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
 
 
-def load_config(environ=None) -> TrainingConfig:
-    """The defaults, overridden by the JSON file in ``ECGCRNN_CONFIG``, then by ``ECGCRNN_<FIELD>``."""
+def load_settings(config_file=None, environ=None) -> tuple[TrainingConfig, PipelineSettings]:
+    """What ``train_model.py`` trains with: the defaults, overridden by the JSON file ``config_file`` (without
+    one, the file the environment's ``ECGCRNN_CONFIG`` names, if any), then by ``ECGCRNN_<FIELD>`` for a field
+    of :class:`TrainingConfig` or of its network (``ECGCRNN_EPOCHS``, ``ECGCRNN_DROPOUT``).
+
+    Raises
+    ------
+    ValueError
+        Naming the file or the variable, for one that cannot be read or names an unknown setting.
+    """
     environ = os.environ if environ is None else environ
-    values: dict = {}
-    if environ.get(f"{ENV_PREFIX}CONFIG"):
-        path = Path(environ[f"{ENV_PREFIX}CONFIG"])
-        try:
-            values.update(json.loads(path.read_text()))
-        except (OSError, ValueError) as error:
-            raise ValueError(f"{path}: cannot read the training configuration ({error})") from None
-    for f in dataclasses.fields(TrainingConfig):
-        key = f"{ENV_PREFIX}{f.name.upper()}"
-        if key in environ:
-            values[f.name] = _parse(environ[key], f.name)
-    return config_from_dict(values)
+    config_file = config_file or environ.get(f"{ENV_PREFIX}CONFIG") or None
+    values = _read_json(Path(config_file)) if config_file else {}
+    config, settings = settings_from_dict(values, str(config_file or "settings"))
+    overrides = _environment(environ)
+    if overrides:
+        training = config.to_json()
+        training["network"] |= overrides.pop("network", {})
+        config = config_from_dict(training | overrides)
+    return config, settings
+
+
+def read_settings(path) -> tuple[TrainingConfig, PipelineSettings]:
+    """The training and pipeline settings of a JSON settings file (see the module docstring)."""
+    return settings_from_dict(_read_json(Path(path)), str(path))
+
+
+def settings_from_dict(values: dict, where: str = "settings") -> tuple[TrainingConfig, PipelineSettings]:
+    """The :class:`TrainingConfig` and :class:`PipelineSettings` of a settings file's content (``where``
+    names it in errors)."""
+    if not isinstance(values, dict) or set(values) - set(SECTIONS):
+        unknown = sorted(set(values) - set(SECTIONS)) if isinstance(values, dict) else values
+        raise ValueError(f"{where}: unknown sections {unknown}; expected {' and '.join(SECTIONS)}")
+    try:
+        config = config_from_dict(values.get("training", {}))
+        return config, PipelineSettings.from_dict(values.get("pipeline", {}))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{where}: {error}") from None
 
 
 def config_from_dict(values: dict) -> TrainingConfig:
-    """A :class:`TrainingConfig` from plain values (lists become tuples); unknown keys are an error."""
-    fields = {f.name: f for f in dataclasses.fields(TrainingConfig)}
+    """A :class:`TrainingConfig` from plain values (lists become tuples, ``network`` a dict of its fields);
+    unknown keys are an error."""
+    values = dict(values)
+    network = values.pop("network", {})
+    if not isinstance(network, NetworkConfig):
+        network = NetworkConfig(**_converted(NetworkConfig, dict(network), "network settings"))
+    return TrainingConfig(network=network, **_converted(TrainingConfig, values, "training settings"))
+
+
+def _converted(kind, values: dict, what: str) -> dict:
+    """``values`` for the dataclass ``kind``, each converted to its field's type (lists to tuples)."""
+    fields = {f.name: f for f in dataclasses.fields(kind) if f.name != "network"}
     unknown = set(values) - set(fields)
     if unknown:
-        raise ValueError(f"unknown training settings {sorted(unknown)}; known: {', '.join(fields)}")
+        raise ValueError(f"unknown {what} {sorted(unknown)}; known: {', '.join(fields)}")
     converted = {}
     for name, value in values.items():
         default = fields[name].default
         converted[name] = tuple(value) if isinstance(default, tuple) else type(default)(value)
-    return TrainingConfig(**converted)
+    return converted
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as error:
+        raise ValueError(f"{path}: cannot read the settings ({error})") from None
+
+
+def _environment(environ) -> dict:
+    """The ``ECGCRNN_<FIELD>`` overrides: the training fields, the network's under ``"network"``."""
+    values = _variables(environ, TrainingConfig)
+    network = _variables(environ, NetworkConfig)
+    return values | {"network": network} if network else values
+
+
+def _variables(environ, kind) -> dict:
+    """The values of the variables ``ECGCRNN_<FIELD>`` set for the fields of the dataclass ``kind``."""
+    values = {}
+    for f in dataclasses.fields(kind):
+        variable = f"{ENV_PREFIX}{f.name.upper()}"
+        if f.name != "network" and variable in environ:
+            values[f.name] = _parse(environ[variable], f.name)
+    return values
 
 
 def _parse(text: str, name: str):
