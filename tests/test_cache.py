@@ -19,7 +19,7 @@ from ecgcrnn.features.beats import beat_feature_names, features_from_delineation
 from ecgcrnn.features.measurements import measurement_names
 from ecgcrnn.features.settings import FeatureConfig
 from ecgcrnn.io.records import get_age, get_labels, get_sex, load_header, load_recording, parse_header
-from ecgcrnn.pipeline import demographics, prepare_record
+from ecgcrnn.pipeline import PipelineSettings, demographics, prepare_record
 from ecgcrnn.signal.preprocessing import preprocess, windows
 
 
@@ -181,6 +181,15 @@ def test_open_cache_reads_what_build_cache_returned(small_cache):
     assert reopened.record_ids == small_cache.record_ids
     np.testing.assert_array_equal(reopened.offsets, small_cache.offsets)
     np.testing.assert_array_equal(reopened.labels, small_cache.labels)
+
+
+def test_cache_settings_are_those_it_was_built_with_as_its_meta_json_holds_them(record_folder, tmp_path):
+    settings = PipelineSettings.from_dict({"features": {"max_beats": 24}})
+
+    built = build_cache(record_folder, tmp_path / "cache", settings, lead_sets=("two",), n_jobs=1)
+
+    assert built.settings == open_cache(tmp_path / "cache").settings == settings
+    assert built.features("two")["beat_values"].shape[1] == 24
 
 
 def test_second_build_reuses_the_cache_without_processing(record_folder, tmp_path, monkeypatch):
@@ -350,6 +359,48 @@ def test_build_killed_half_way_continues_with_the_pending_records(record_folder,
     np.testing.assert_array_equal(resumed.signals, complete.signals)
     for name, array in complete.features("two").items():
         np.testing.assert_array_equal(resumed.features("two")[name], array, err_msg=name)
+
+
+# A build killed (SIGKILL) half-way through writing labels.npy, the second array it writes.
+_KILLED_ALLOCATION = """
+import os, signal, sys
+from numpy.lib import format
+from ecgcrnn.data import cache
+
+write_array, calls = format.write_array, []
+
+def write_half_and_die(file, array, *args, **kwargs):
+    calls.append(1)
+    if len(calls) == 2:
+        write_array(file, array[: len(array) // 2], *args, **kwargs)
+        file.flush()
+        os.kill(os.getpid(), signal.SIGKILL)
+    return write_array(file, array, *args, **kwargs)
+
+format.write_array = write_half_and_die
+cache.build_cache(sys.argv[1], sys.argv[2], lead_sets=("two",), n_jobs=1)
+"""
+
+
+def test_build_killed_while_writing_an_array_leaves_no_half_written_array_and_builds_again(
+    record_folder, tmp_path
+):
+    complete = build_cache(record_folder, tmp_path / "complete", lead_sets=("two",), n_jobs=1)
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_ALLOCATION, str(record_folder), str(tmp_path / "cache")],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+
+    assert sorted(path.name for path in (tmp_path / "cache").glob("[!.]*")) == ["offsets.npy"]
+    np.testing.assert_array_equal(np.load(tmp_path / "cache" / "offsets.npy"), complete.offsets)
+    rebuilt = build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
+    np.testing.assert_array_equal(rebuilt.labels, complete.labels)
+    np.testing.assert_array_equal(rebuilt.signals, complete.signals)
+    assert rebuilt.settings == complete.settings == PipelineSettings()
 
 
 def test_row_reader_reads_the_rows_a_memory_map_holds_in_any_order_with_repeats(small_cache):

@@ -1,6 +1,10 @@
 import math
 import os
+import signal
+import subprocess
+import sys
 
+import numpy as np
 import pytest
 
 from ecgcrnn.io.outputs import is_finite_number, is_integer, is_number, load_outputs, save_outputs
@@ -108,3 +112,52 @@ def test_atomic_replacing_keeps_the_destinations_name_at_the_end_of_the_temporar
         temporary.write_text("complete")
 
     assert [path.name for path in tmp_path.iterdir()] == ["last.keras"]
+
+
+def test_save_arrays_writes_under_the_name_given_what_np_load_reads(tmp_path):
+    from ecgcrnn.io.atomic import save_array, save_arrays
+
+    save_array(tmp_path / "one.array", np.arange(3))
+    save_arrays(tmp_path / "two.arrays", first=np.ones(2), second=np.array(5))
+
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["one.array", "two.arrays"]
+    np.testing.assert_array_equal(np.load(tmp_path / "one.array"), np.arange(3))
+    with np.load(tmp_path / "two.arrays") as saved:
+        np.testing.assert_array_equal(saved["first"], np.ones(2))
+        assert int(saved["second"]) == 5
+
+
+# Writes half of a large array through save_array, then is killed outright (SIGKILL: no clean-up).
+_KILLED_WRITE = """
+import os, signal, sys
+import numpy as np
+from numpy.lib import format
+from ecgcrnn.io.atomic import save_array
+
+write_array = format.write_array
+
+def write_half_and_die(file, array, *args, **kwargs):
+    write_array(file, array[: len(array) // 2], *args, **kwargs)
+    file.flush()
+    os.kill(os.getpid(), signal.SIGKILL)
+
+format.write_array = write_half_and_die
+save_array(sys.argv[1], np.arange(4_000_000, dtype=np.float64))
+"""
+
+
+def test_save_array_killed_half_way_leaves_the_earlier_file_whole_under_its_name(tmp_path):
+    from ecgcrnn.io.atomic import save_array
+
+    destination = tmp_path / "signals.npy"
+    save_array(destination, np.arange(10))
+
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_WRITE, str(destination)], capture_output=True, text=True, timeout=120
+    )
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    leftovers = [path for path in tmp_path.iterdir() if path != destination]
+    assert leftovers and all(path.name.startswith(".") for path in leftovers)  # the temporary, half written
+    assert max(path.stat().st_size for path in leftovers) > 1_000_000
+    np.testing.assert_array_equal(np.load(destination), np.arange(10))

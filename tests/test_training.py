@@ -7,6 +7,8 @@ helpers on the session's synthetic training records (conftest.py); they share on
 real tiny networks on the small cache.
 """
 
+import errno
+import io
 import json
 import math
 import shutil
@@ -608,6 +610,32 @@ def test_a_finished_folds_predictions_are_reused_and_its_network_not_trained_aga
     thresholds, metric = _chosen_on(small_cache, read)
     np.testing.assert_array_equal(fitted.model.thresholds, thresholds)
     assert fitted.metric == metric != _chosen_on(small_cache, _fold_probabilities(small_cache, records))[1]
+
+
+def test_a_fold_whose_predictions_were_written_half_way_is_trained_again_when_resumed(
+    small_cache, fake_fits, monkeypatch, tmp_path
+):
+    savez = np.savez
+
+    def half_then_disk_full(file, **arrays):  # the fold's "done" marker, cut off by a full disk
+        whole = io.BytesIO()
+        savez(whole, **arrays)
+        file.write(whole.getvalue()[: len(whole.getvalue()) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(np, "savez", half_then_disk_full)
+        with pytest.raises(OSError, match="out_of_fold.npz"):
+            _fit(small_cache, tmp_path)
+    assert [path.name for path in (tmp_path / "fold1").iterdir()] == [FOLD_NETWORK]
+
+    fitted = _fit(small_cache, tmp_path)
+
+    assert [c["checkpoint"] for c in fake_fits.calls] == ["fold1", "fold1", "fold2"]
+    assert fitted.model.network == ("average", ["fold network 1", "fold network 2"])
+    thresholds, metric = _chosen_on(small_cache, _fold_probabilities(small_cache, small_cache.usable))
+    np.testing.assert_array_equal(fitted.model.thresholds, thresholds)
+    assert fitted.metric == metric
 
 
 def test_threshold_folds_zero_trains_one_network_on_a_validation_split_that_decides_every_class(
