@@ -231,7 +231,7 @@ def _marks(panels, signal, positions: np.ndarray, fs_hz: float) -> tuple[np.ndar
 
 def _paper(ax, width_mm: float, height_mm: float) -> None:
     """The pink grid: 1 mm squares, 5 mm squares darker; no ticks or numbers, one mm per unit both ways."""
-    from matplotlib.ticker import MultipleLocator
+    from matplotlib.ticker import MultipleLocator  # matplotlib on first use, as io.figures.pyplot imports it
 
     for axis in (ax.xaxis, ax.yaxis):
         axis.set_major_locator(MultipleLocator(5))

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from joblib import Parallel, delayed
 from tqdm import tqdm
 
 from ecgcrnn.data.reader import RowReader
@@ -251,8 +252,6 @@ def _allocate(directory: Path, plan: list[_Entry], settings: PipelineSettings, l
 
 
 def _process(directory: Path, plan, pending: np.ndarray, settings, lead_sets, n_jobs: int) -> None:
-    from joblib import Parallel, delayed
-
     n_jobs = n_jobs or os.cpu_count() or 1
     chunks = [pending[i : i + _CHUNK_RECORDS] for i in range(0, len(pending), _CHUNK_RECORDS)]
     tasks = (

@@ -23,9 +23,9 @@ def save_figure(fig, output_file) -> Path:
 
 def pyplot():
     """matplotlib.pyplot on the Agg backend (files only, no display), imported on first use."""
-    import matplotlib
+    import matplotlib  # on first use: the commands that may draw start without it
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # after the backend is chosen
 
     return plt

@@ -68,7 +68,7 @@ def write_folder(model_directory, content: dict, extra: dict, save_network: Call
         Before anything is written, for a model :func:`read_folder` would refuse (classes other than the
         scored ones, a threshold that is not a probability) or an ``extra`` key that is one of model.json's.
     """
-    import keras  # only to name its version: a network to save has imported it already
+    import keras  # for their versions; on first use: test_model.py loads model.json before TensorFlow
     import tensorflow as tf
 
     root, lead_set = Path(model_directory), content["lead_set"]

@@ -81,7 +81,7 @@ def build_model(
         Inputs named and shaped as :func:`ecgcrnn.pipeline.input_shapes` states them, output ``classes`` of
         shape (batch, len(classes)).
     """
-    import keras
+    import keras  # on first use: run_model and the viewer import this module for the criteria path alone
     from keras import layers
 
     inputs = {
@@ -131,7 +131,7 @@ def average_networks(networks: Sequence, name: str = "fold_average"):
     the same inputs: the model kept when the thresholds are chosen on the fold networks' out-of-fold
     predictions, so that they are applied to the networks they were tuned on. The members are renamed
     ``fold_1``, ``fold_2``, ... (a model's layers need unique names); one network is returned as it is."""
-    import keras
+    import keras  # on first use, as in build_model
 
     if len(networks) == 1:
         return networks[0]

@@ -35,6 +35,9 @@ import os
 import shutil
 from pathlib import Path
 
+import keras
+import tensorflow as tf
+
 MIXED_PRECISION = ("auto", "on", "off")
 
 
@@ -42,8 +45,6 @@ MIXED_PRECISION = ("auto", "on", "off")
 def current_strategy():
     """The process's ``tf.distribute`` strategy (see the module docstring); created on the first call,
     which must come before TensorFlow runs any operation when ``TF_CONFIG`` names a cluster."""
-    import tensorflow as tf
-
     if _cluster_size() > 1:
         return tf.distribute.MultiWorkerMirroredStrategy()
     if len(tf.config.list_logical_devices("GPU")) > 1:
@@ -53,8 +54,6 @@ def current_strategy():
 
 def is_multi_worker(strategy) -> bool:
     """Whether ``strategy`` spans several workers."""
-    import tensorflow as tf
-
     return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and _cluster_size() > 1
 
 
@@ -85,8 +84,6 @@ def worker_folder(folder: Path, strategy) -> Path:
 def prepare(network, strategy) -> None:
     """Make a built (and compiled) network trainable with ``fit`` under ``strategy``; see the module
     docstring. With several workers, ``fit`` and ``predict`` must then run inside ``strategy.scope()``."""
-    import keras
-
     if strategy.num_replicas_in_sync > 1:
         for layer in network.layers:
             if isinstance(layer, keras.layers.BatchNormalization):
@@ -98,8 +95,6 @@ def prepare(network, strategy) -> None:
 
 def mixed_precision(setting: str) -> bool:
     """Whether to train in mixed precision: ``"on"``, ``"off"``, or ``"auto"`` (on where there is a GPU)."""
-    import tensorflow as tf
-
     if setting not in MIXED_PRECISION:
         raise ValueError(f"mixed_precision {setting!r}: expected one of {', '.join(MIXED_PRECISION)}")
     return setting == "on" or (setting == "auto" and bool(tf.config.list_physical_devices("GPU")))
@@ -109,8 +104,6 @@ def mixed_precision(setting: str) -> bool:
 def precision(setting: str):
     """Build layers inside in ``mixed_float16`` (float16 computations, float32 weights) when
     :func:`mixed_precision` says so, else in float32; the global dtype policy is restored on exit."""
-    import keras
-
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_float16" if mixed_precision(setting) else "float32")
     try:
@@ -121,7 +114,6 @@ def precision(setting: str):
 
 def _train_function(network, strategy):
     """One training step on the next global batch of a distributed iterator; the logs of this worker."""
-    import tensorflow as tf
 
     @tf.function(reduce_retracing=True)
     def train_function(iterator):
