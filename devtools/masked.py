@@ -16,7 +16,6 @@ import numpy as np
 from ecgcrnn.data.batches import WindowBatches
 from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
 from ecgcrnn.features.beats import beat_feature_names, record_feature_names
-from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds
 
 
@@ -26,14 +25,7 @@ def masked_crnn(cache, split, config, checkpoint: Path) -> dict:
 
     train_records, validation_records, test_records = split
     fitted = fit_lead_set(
-        cache,
-        "twelve",
-        train_records,
-        validation_records,
-        config,
-        PipelineSettings(),
-        checkpoint,
-        batches=MaskedLeadBatches,
+        cache, "twelve", train_records, validation_records, config, checkpoint, batches=MaskedLeadBatches
     )
     table = default_class_table()
     labels = cache.labels[validation_records] > 0
@@ -61,7 +53,7 @@ class MaskedLeadBatches(WindowBatches):
     def __init__(self, cache, lead_set, records, batch_size, seed, training, serve=None, **augmentation):
         super().__init__(cache, "twelve", records, batch_size, seed, training, **augmentation)
         self.serve = serve
-        imputed = PipelineSettings().features  # the settings the cache was built with
+        imputed = cache.settings.features  # the settings the cache was built with
         self.names = {"beat_values": beat_feature_names, "record_values": record_feature_names}
         self.defaults = {name: _imputed(names(STANDARD_LEADS), imputed) for name, names in self.names.items()}
 

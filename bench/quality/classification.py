@@ -83,7 +83,7 @@ from devtools.environment import one_folder, print_machine_line
 from ecgcrnn.data.cache import build_cache
 from ecgcrnn.data.sources import CHALLENGE_SOURCES, LUDB, OTHER, sources_of
 from ecgcrnn.domain import LEAD_SETS, default_class_table
-from ecgcrnn.pipeline import PipelineSettings
+from ecgcrnn.model.settings import NetworkConfig
 from ecgcrnn.scoring.metrics import compute_challenge_metric, compute_scores
 from ecgcrnn.training.settings import TrainingConfig, config_from_dict
 from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds, share_limits
@@ -120,7 +120,7 @@ def main(argv=None) -> None:
             "batch_size": args.batch_size,
             "patience_epochs": args.patience,
             "loss": args.loss,
-            "dropout": args.dropout,
+            "network": {"dropout": args.dropout},
             "seed": args.seed,
             "lead_sets": args.lead_sets,
             "learning_rate": args.learning_rate,
@@ -159,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--patience", type=int, default=5, help="early stopping: epochs without progress")
     parser.add_argument("--loss", default=defaults.loss, choices=("weighted_bce", "focal"))
-    parser.add_argument("--dropout", type=float, default=defaults.dropout, help="of the dense layers")
+    parser.add_argument("--dropout", type=float, default=defaults.network.dropout, help="of the dense layers")
     parser.add_argument("--learning-rate", type=float, default=defaults.learning_rate)
     parser.add_argument(
         "--validation-fraction",
@@ -200,12 +200,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def crnn_configs(parser, args, config: TrainingConfig) -> dict[str, TrainingConfig]:
     """The configuration of each CRNN row: :data:`CRNN` the base one, ``CRNN NAME`` each ``--variant``'s
-    (the base one with the variant's fields overridden, values read as JSON, else as text)."""
+    (the base one with the variant's fields overridden, values read as JSON, else as text; a field of the
+    network, :class:`ecgcrnn.model.settings.NetworkConfig`, by its own name)."""
     if args.protocol != "sources" and (args.seeds or args.variant or args.json):
         parser.error("--seeds, --variant and --json serve --protocol sources")
     if args.seeds and len(set(args.seeds)) < len(args.seeds):
         parser.error(f"--seeds {' '.join(map(str, args.seeds))}: each seed once")
-    fields = {f.name: f.default for f in dataclasses.fields(TrainingConfig)}
+    fields = {f.name: f.default for f in dataclasses.fields(TrainingConfig) if f.name != "network"}
+    network_fields = {f.name: f.default for f in dataclasses.fields(NetworkConfig)}
+    fields |= network_fields
     configs = {CRNN: config}
     for name, *pairs in args.variant or []:
         row = f"{CRNN} {name}"
@@ -221,8 +224,10 @@ def crnn_configs(parser, args, config: TrainingConfig) -> dict[str, TrainingConf
             if not _fits(overrides[key], fields[key]):
                 expected = type(fields[key]).__name__
                 parser.error(f"--variant {name} {pair}: {key} takes a {expected}, written as JSON")
+        base = config.to_json()
+        base["network"] |= {key: overrides.pop(key) for key in list(overrides) if key in network_fields}
         try:
-            configs[row] = config_from_dict({**config.to_json(), **overrides})
+            configs[row] = config_from_dict({**base, **overrides})
         except ValueError as error:
             parser.error(f"--variant {name}: {error}")
     return configs
@@ -331,8 +336,11 @@ def crnn_rows(cache, lead_set, split, configs, folder: Path) -> dict:
 
 
 def training_key(config: TrainingConfig) -> str:
-    """A name for the settings that shape the fold networks (all but :data:`DECISION_FIELDS`)."""
-    shaping = {k: v for k, v in config.to_json().items() if k not in DECISION_FIELDS}
+    """A name for the settings that shape the fold networks (all but :data:`DECISION_FIELDS`; the network's
+    by their own names, as before they were nested, so that networks trained then are found)."""
+    settings = config.to_json()
+    settings |= settings.pop("network")
+    shaping = {k: v for k, v in settings.items() if k not in DECISION_FIELDS}
     return "networks_" + hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:12]
 
 
@@ -571,8 +579,8 @@ def crnn_results(cache, lead_set, split, config, checkpoint: Path) -> dict:
     import keras
 
     from ecgcrnn.data.batches import WindowBatches
+    from ecgcrnn.model.lead_set import decide
     from ecgcrnn.training.loop import (
-        CRITERIA,
         FOLD_NETWORK,
         criteria_record_probabilities,
         fit_with_thresholds,
@@ -581,14 +589,12 @@ def crnn_results(cache, lead_set, split, config, checkpoint: Path) -> dict:
 
     train_records, validation_records, test_records = split
     learn = np.sort(np.concatenate([train_records, validation_records]))
-    fitted = fit_with_thresholds(cache, lead_set, learn, config, PipelineSettings(), checkpoint)
+    model = fit_with_thresholds(cache, lead_set, learn, config, checkpoint).model
     batches = WindowBatches(cache, lead_set, test_records, config.batch_size, config.seed, training=False)
-    probabilities = predict_records(fitted.network, batches)
-    by_criteria = np.array([rule == CRITERIA for rule in fitted.decided_by])
-    if by_criteria.any():
-        start = criteria_record_probabilities(cache, lead_set, test_records, fitted.prevalence)
-        probabilities[:, by_criteria] = start[:, by_criteria]
-    results = {"CRNN": (apply_thresholds(probabilities, fitted.thresholds), probabilities)}
+    network = predict_records(model.network, batches)
+    criteria = criteria_record_probabilities(cache, lead_set, test_records, model.prevalence)
+    probabilities = decide(network, criteria, model.by_criteria)
+    results = {"CRNN": (apply_thresholds(probabilities, model.thresholds), probabilities)}
     if config.threshold_folds:
         fold = checkpoint / "fold1"
         network = keras.saving.load_model(fold / FOLD_NETWORK, compile=False, safe_mode=True)
@@ -620,13 +626,13 @@ def criteria_grades(data_directory, cache, lead_sets, n_jobs: int = 0) -> dict[s
     from ecgcrnn.io.records import find_challenge_files
 
     header_files, recording_files = find_challenge_files(data_directory, required=True)
-    meta = json.loads((cache.directory / "meta.json").read_text())
+    meta = json.loads((cache.directory / "meta.json").read_text())  # the files it was built from
     if [str(f) for f in header_files] != [str(f) for f in meta["header_files"]]:
         raise ValueError(f"{cache.directory}: the cache's records are not those of {data_directory}")
-    settings = PipelineSettings.from_dict(meta["settings"])
     usable = cache.usable
     tasks = (
-        delayed(_record_grades)(header_files[i], recording_files[i], lead_sets, settings) for i in usable
+        delayed(_record_grades)(header_files[i], recording_files[i], lead_sets, cache.settings)
+        for i in usable
     )
     rows = Parallel(n_jobs=n_jobs or os.cpu_count() or 1)(
         tqdm(tasks, total=len(usable), desc="criteria", unit="rec", disable=None)

@@ -2,9 +2,9 @@
 
 Untrained networks with the entry's architecture are built with :func:`ecgcrnn.model.network.build_model`,
 averaged as training keeps them (``TrainingConfig.threshold_folds`` fold networks), and saved with
-:func:`ecgcrnn.inference.store.save_model` into a temporary folder, so the timed code path is the entry's
-(``load_model``, ``run_model``, the CLI) without a training run. After the machine line, three tables, in
-this order:
+:meth:`ecgcrnn.model.lead_set.LeadSetModel.save` into a temporary folder, so the timed code path is the
+entry's (``load_model``, ``run_model``, the CLI) without a training run. After the machine line, three
+tables, in this order:
 
 1. ``test_model.py`` as a subprocess on ``--recordings`` copies of the real records (renamed; written to a
    temporary folder), wall clock and CPU time, with the pipelined runner and with ``ECGCRNN_WORKERS=1``,
@@ -107,7 +107,7 @@ def read_records(data: Path) -> list[tuple[str, np.ndarray]]:
 def save_untrained_models(models: Path) -> None:
     """One untrained model per lead set (the default number of fold networks, averaged), saved as training
     would save it."""
-    from ecgcrnn.inference.store import save_model
+    from ecgcrnn.model.lead_set import LeadSetModel
     from ecgcrnn.model.network import average_networks, build_model
     from ecgcrnn.training.settings import TrainingConfig
 
@@ -115,7 +115,8 @@ def save_untrained_models(models: Path) -> None:
     members = max(TrainingConfig().threshold_folds, 1)
     for lead_set, leads in LEAD_SETS.items():
         network = average_networks([build_model(leads, classes) for _ in range(members)])
-        save_model(models, lead_set, network, np.full(len(classes), 0.5), classes, PipelineSettings())
+        thresholds = np.full(len(classes), 0.5)
+        LeadSetModel(lead_set, network, thresholds=thresholds, settings=PipelineSettings()).save(models)
 
 
 def copy_records(data: Path, target: Path, count: int) -> Path:
@@ -181,7 +182,7 @@ def run_cli(models: Path, data: Path, scratch: Path, workers: int | None) -> tup
 def print_stage_table(models: Path, records, passes: int) -> None:
     """Per-stage milliseconds of run_model for each lead set, one core."""
     from ecgcrnn.inference.predict import run_model
-    from ecgcrnn.inference.store import load_model
+    from ecgcrnn.model.lead_set import LeadSetModel
 
     print(
         f"run_model by stage on {len(records)} real 10 s 500 Hz records, 1 core, best of {passes} passes per "
@@ -192,7 +193,7 @@ def print_stage_table(models: Path, records, passes: int) -> None:
     print(header)
     print("-" * len(header))
     for lead_set, leads in LEAD_SETS.items():
-        model = load_model(models, leads)
+        model = LeadSetModel.load(models, leads)
         best = np.full((len(records), len(STAGES)), np.inf)
         for _ in range(passes):
             for index, (text, recording) in enumerate(records):
@@ -204,10 +205,10 @@ def print_stage_table(models: Path, records, passes: int) -> None:
         cells = "".join(f"{np.median(column):>7.2f} /{np.percentile(column, 90):>6.2f}" for column in best.T)
         within = 100.0 * np.mean(best[:, -1] <= RUN_MODEL_BUDGET_MS)
         print(f"{lead_set:<9}{cells}{within:>14.1f}%")
-    assert model.predict.experimental_get_tracing_count() == 1, "the prediction function was retraced"
+    assert model.window_function.experimental_get_tracing_count() == 1, "the prediction function was retraced"
     print("stages: delineate = delineate_record; features = features_from_delineation; measure = the global")
     print("measurements; assemble = the inputs, the criteria's grades among them; network = the traced")
-    print("function on all windows, mean and thresholds (LoadedModel.finish); total = run_model itself\n")
+    print("function on all windows, mean and thresholds (LeadSetModel.finish); total = run_model itself\n")
 
 
 def time_stages(model, text: str, recording: np.ndarray) -> list[float]:
@@ -241,9 +242,9 @@ def time_stages(model, text: str, recording: np.ndarray) -> list[float]:
 
 def print_predict_line(models: Path, records) -> None:
     """model.predict per record against the traced function, twelve leads, one core."""
-    from ecgcrnn.inference.store import load_model
+    from ecgcrnn.model.lead_set import LeadSetModel
 
-    model = load_model(models, LEAD_SETS["twelve"])
+    model = LeadSetModel.load(models, LEAD_SETS["twelve"])
     inputs = [model.prepare(text, recording) for text, recording in records]
     keras_ms, traced_ms = [], []
     for batch in inputs:
@@ -251,7 +252,7 @@ def print_predict_line(models: Path, records) -> None:
         model.network.predict(batch, verbose=0)
         keras_ms.append((time.perf_counter() - start) * 1000.0)
         start = time.perf_counter()
-        np.asarray(model.predict(batch))
+        np.asarray(model.window_function(batch))
         traced_ms.append((time.perf_counter() - start) * 1000.0)
     print(
         f"network per record, twelve leads, 1 core, {len(records)} records: keras model.predict "

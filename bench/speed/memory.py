@@ -87,6 +87,7 @@ def synthesise_cache(source, folder: Path, records: int, lead_set: str) -> None:
     np.save(folder / "labels.npy", source.labels[origin])
     np.save(folder / "demographics.npy", source.demographics[origin])
     np.save(folder / "status.npy", np.full(records, DONE, np.uint8))
+    np.save(folder / "amplitudes_recorded.npy", source.amplitudes_recorded[origin].astype(np.uint8))
     windows, _ = source.windows_of(origin)  # source window of each new window, in order
     names = ["signals", *(f"{lead_set}_{name}" for name in FEATURE_ARRAYS)]
     for name in names:
@@ -99,6 +100,7 @@ def synthesise_cache(source, folder: Path, records: int, lead_set: str) -> None:
         target.flush()
         del target
     meta = {"key": "synthesised", "lead_sets": [lead_set], "synthesised_from": str(source.directory)}
+    meta["settings"] = source.settings.to_dict()  # the arrays are the source's, made with its settings
     meta["record_ids"] = [f"{source.record_ids[i]}_{n}" for n, i in enumerate(origin.tolist())]
     meta_file.write_text(json.dumps(meta))
 
@@ -118,7 +120,6 @@ def train_and_measure(folder: Path, args) -> dict:
     import keras
 
     from ecgcrnn.data import cache as cache_module
-    from ecgcrnn.pipeline import PipelineSettings
     from ecgcrnn.training.loop import fit_lead_set, split_records
     from ecgcrnn.training.settings import TrainingConfig
 
@@ -130,9 +131,7 @@ def train_and_measure(folder: Path, args) -> dict:
     keras.utils.set_random_seed(config.seed)
     checkpoint = Path(tempfile.mkdtemp(prefix="checkpoint_", dir=args.scratch))
     started = time.perf_counter()
-    fitted = fit_lead_set(
-        cache, args.lead_set, train_records, validation_records, config, PipelineSettings(), checkpoint
-    )
+    fitted = fit_lead_set(cache, args.lead_set, train_records, validation_records, config, checkpoint)
     seconds = time.perf_counter() - started
     shutil.rmtree(checkpoint, ignore_errors=True)
     status = _proc_status()

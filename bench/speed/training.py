@@ -94,7 +94,9 @@ def measure_lead_set(cache, lead_set: str, config: TrainingConfig, steps: int) -
     batches = WindowBatches(cache, lead_set, epoch, config.batch_size, config.seed, True, **augmentation)
     pipeline = _records_per_second(lambda: _serve(batches), len(epoch))
     stats = feature_statistics(cache, lead_set, records)
-    network = build_model(LEAD_SETS[lead_set], default_class_table().names, config.network, stats)
+    network = build_model(
+        LEAD_SETS[lead_set], default_class_table().names, config.network, stats, cache.settings
+    )
     positives = cache.labels[records].mean(axis=0)
     network.compile(keras.optimizers.Adam(config.learning_rate), make_loss(config.loss, positives))
     held = HeldBatches([batches[i] for i in range(len(batches))])
