@@ -4,8 +4,19 @@ import shutil
 import numpy as np
 import pytest
 from helpers import png_size, save_untrained_model
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-from ecgcrnn.app.show import ROW_MM, draw_ecg_paper, ecg_layout, main, show_record
+from ecgcrnn.app.show import (
+    CALIBRATION_MM,
+    GAIN_MM_MV,
+    ROW_MM,
+    SPEED_MM_S,
+    draw_ecg_paper,
+    ecg_layout,
+    main,
+    paper_gain,
+    show_record,
+)
 from ecgcrnn.domain import FIDUCIALS, STANDARD_LEADS, default_class_table
 from ecgcrnn.features.measurements import NO_ECG
 from ecgcrnn.io.extract import extract_leads
@@ -53,7 +64,7 @@ def test_other_lead_sets_take_one_row_per_lead_for_the_whole_time():
         (1, 0, 2500),
         (2, 0, 2500),
     ]
-    assert [panel.y_mm for panel in panels] == [62.5, 37.5, 12.5]
+    assert [panel.y_mm for panel in panels] == [2.5 * ROW_MM, 1.5 * ROW_MM, 0.5 * ROW_MM]  # row middles
 
 
 @pytest.mark.parametrize(("leads", "marks"), [(("I", "II"), 3), (STANDARD_LEADS, 2)], ids=["two", "twelve"])
@@ -67,6 +78,127 @@ def test_every_fiducial_is_marked_where_its_lead_is_drawn_at_its_time(tmp_path, 
     # Two rows show all three beats. In the 4 x 3 layout lead I is drawn from 0 to 2.5 s and lead II from 0
     # to 2.5 s and on the 10 s rhythm strip: I's beat at 0.2 s and II's beat at 4 s (on the strip) remain.
     assert len(marked) == len(FIDUCIALS) and all(len(line.get_xdata()) == marks for line in marked)
+
+
+def paper_of(drawn, tmp_path, signal, leads, title="R1\nrate 60/min"):
+    """The paper's axes of ``signal`` (mV, shape (leads, samples) at 500 Hz) drawn without fiducials."""
+    fiducials = dict.fromkeys(FIDUCIALS, np.full((len(leads), 1), np.nan))
+    draw_ecg_paper(signal, leads, 500.0, fiducials, title, tmp_path / "p.png")
+    return drawn[-1].axes[0]
+
+
+def lines_of(ax, gid: str) -> list:
+    return [line for line in ax.lines if line.get_gid() == gid]
+
+
+def with_spike(leads, mv: float, lead: int = 0, at: int = 1000) -> np.ndarray:
+    """Flat 10 s signals of ``leads`` at 500 Hz, with one 20 ms deflection of ``mv`` in ``lead`` from
+    sample ``at``."""
+    signal = np.zeros((len(leads), 5000))
+    signal[lead, at : at + 10] = mv
+    return signal
+
+
+@pytest.mark.parametrize(("mv", "gain"), [(1.5, GAIN_MM_MV), (-1.5, GAIN_MM_MV), (2.0, 5.0), (-3.0, 5.0)])
+def test_the_gain_is_halved_only_when_the_tallest_complex_would_leave_its_row(mv, gain):
+    panels, _, _ = ecg_layout(STANDARD_LEADS, 5000, 500.0)
+    assert paper_gain(with_spike(STANDARD_LEADS, mv, lead=9, at=4000), panels) == gain  # V4, as in A0004
+
+
+def test_a_deflection_outside_the_drawn_samples_does_not_halve_the_gain():
+    panels, _, _ = ecg_layout(STANDARD_LEADS, 5000, 500.0)  # V4 is drawn from 7.5 s on only
+    assert paper_gain(with_spike(STANDARD_LEADS, 3.0, lead=9, at=1000), panels) == GAIN_MM_MV
+
+
+@pytest.mark.parametrize(("leads", "rows"), [(("I", "II"), 2), (STANDARD_LEADS, 4)], ids=["two", "twelve"])
+@pytest.mark.parametrize("mv", [1.0, 3.0], ids=["full", "half"])
+def test_every_row_starts_with_a_1_mv_calibration_pulse_at_the_printed_gain(tmp_path, drawn, leads, rows, mv):
+    ax = paper_of(drawn, tmp_path, with_spike(leads, mv, lead=1), leads)
+    gain = GAIN_MM_MV if mv * GAIN_MM_MV <= ROW_MM / 2 else GAIN_MM_MV / 2
+    pulses = lines_of(ax, "calibration")
+    assert len(pulses) == rows
+    for pulse in pulses:
+        x, y = np.asarray(pulse.get_xdata()), np.asarray(pulse.get_ydata())
+        top = x[y > y[0]]
+        assert np.ptp(y) == pytest.approx(1.0 * gain)  # 1 mV high
+        assert np.ptp(top) == pytest.approx(0.2 * SPEED_MM_S)  # 0.2 s wide
+        assert x.min() >= -CALIBRATION_MM and x.max() <= 0.0  # before the trace
+    assert f"25 mm/s, {gain:g} mm/mV" in ax.get_title(loc="left")
+
+
+@pytest.mark.parametrize("leads", [("I", "II", "V2"), STANDARD_LEADS], ids=["three", "twelve"])
+def test_every_line_of_a_row_stays_within_the_rows_band(tmp_path, drawn, leads):
+    signal = np.zeros((len(leads), 5000))
+    signal[:, ::500] = 9.0  # far taller than a row even at half gain, up and down
+    signal[:, 250::500] = -9.0
+    positions = np.tile(np.arange(0.0, 5000.0, 250.0), (len(leads), 1))  # a mark on every deflection
+    draw_ecg_paper(signal, leads, 500.0, dict.fromkeys(FIDUCIALS, positions), "R", tmp_path / "p.png")
+    ax = drawn[0].axes[0]
+    drawn_lines = [line for gid in ("trace", "calibration", "separator") for line in lines_of(ax, gid)]
+    assert len(lines_of(ax, "trace")) == len(ecg_layout(leads, 5000, 500.0)[0])
+    for line in drawn_lines:
+        y = np.asarray(line.get_ydata(), dtype=float)
+        row = np.floor(np.median(y) / ROW_MM)
+        assert row * ROW_MM <= y.min() and y.max() <= (row + 1) * ROW_MM, line.get_gid()
+
+
+def test_a_bar_marks_each_place_where_the_printout_changes_lead(tmp_path, drawn):
+    ax = paper_of(drawn, tmp_path, np.zeros((12, 5000)), STANDARD_LEADS)
+    bars = sorted((line.get_xdata()[0], np.mean(line.get_ydata())) for line in lines_of(ax, "separator"))
+    three_rows = [3.5 * ROW_MM, 2.5 * ROW_MM, 1.5 * ROW_MM]
+    assert bars == sorted((x, y) for x in (62.5, 125.0, 187.5) for y in three_rows)
+
+
+def test_a_record_drawn_one_row_per_lead_has_no_lead_change_bars(tmp_path, drawn):
+    assert lines_of(paper_of(drawn, tmp_path, np.zeros((2, 5000)), ("I", "II")), "separator") == []
+
+
+def test_each_lead_is_named_at_its_segments_top_left_on_a_white_box(tmp_path, drawn):
+    ax = paper_of(drawn, tmp_path, np.zeros((12, 5000)), STANDARD_LEADS)
+    panels, _, _ = ecg_layout(STANDARD_LEADS, 5000, 500.0)
+    labels = [text for text in ax.texts if text.get_gid() == "lead"]
+    assert [text.get_text() for text in labels] == [STANDARD_LEADS[panel.lead] for panel in panels]
+    for text, panel in zip(labels, panels, strict=True):
+        x, y = text.get_position()
+        assert panel.x_mm < x < panel.x_mm + 5  # at the segment's start
+        assert panel.y_mm + ROW_MM / 4 < y <= panel.y_mm + ROW_MM / 2  # in the row's top, above the baseline
+        assert text.get_bbox_patch().get_facecolor() == (1.0, 1.0, 1.0, 1.0)
+
+
+def inside_figure(figure, text) -> bool:
+    """Whether ``text`` (a matplotlib Text of ``figure``, not empty) is drawn wholly inside the figure."""
+    extent = text.get_window_extent(FigureCanvasAgg(figure).get_renderer())
+    assert extent.width > 0 and extent.height > 0
+    return (
+        extent.x0 >= 0
+        and extent.x1 <= figure.bbox.width
+        and extent.y0 >= 0
+        and extent.y1 <= figure.bbox.height
+    )
+
+
+@pytest.mark.parametrize(
+    ("leads", "samples"),
+    [(STANDARD_LEADS, 5000), (("I", "II"), 5000), (STANDARD_LEADS, 1000)],
+    ids=["twelve", "two", "twelve-2s"],
+)
+def test_the_title_and_the_footnote_lie_within_the_figure(tmp_path, drawn, leads, samples):
+    reading = "; ".join(f"measurement {k} 123 ms" for k in range(12))  # long enough to wrap
+    title = f"A0004\n{reading}\n{reading.upper()}"
+    ax = paper_of(drawn, tmp_path, with_spike(leads, 3.0, lead=1)[:, :samples], leads, title)
+    (title,) = drawn[0].findobj(lambda artist: artist.get_gid() == "title")
+    assert title.get_text().startswith("A0004\n")
+    assert inside_figure(drawn[0], title) and inside_figure(drawn[0], ax.xaxis.label)
+
+
+@pytest.mark.real_data
+def test_a0004_is_printed_at_half_gain_with_its_name_inside_the_figure(challenge_dir, tmp_path, drawn):
+    show_record(challenge_dir / "A0004", tmp_path / "A0004.png")  # V2 to V4 reach past 3 mV
+    ax = drawn[0].axes[0]
+    title = ax.get_title(loc="left")
+    assert title.startswith("A0004\n12 leads (I, II, ") and "25 mm/s, 5 mm/mV (halved" in title
+    assert inside_figure(drawn[0], *drawn[0].findobj(lambda artist: artist.get_gid() == "title"))
+    assert {round(np.ptp(line.get_ydata()), 6) for line in lines_of(ax, "calibration")} == {5.0}
 
 
 def test_show_with_a_model_titles_the_predicted_classes_by_abbreviation(synthetic_records, tmp_path, drawn):
@@ -130,14 +262,19 @@ def test_show_of_a_noise_recording_says_no_ecg_was_found_instead_of_a_diagnosis(
     assert reading["predictions"] == []
 
 
-def test_show_of_a_recording_with_every_lead_rescaled_says_it_reads_no_voltage(
-    synthetic_records, tmp_path, capsys
-):
+def rescaled_record(synthetic_records, folder):
+    """C2_10s with every lead rescaled to the same range, as LUDB's Challenge copies are."""
     header = parse_header(load_header(synthetic_records / "C2_10s.hea"))
     recording = load_recording(synthetic_records / "C2_10s.mat", header).astype(np.float64)
     low, span = recording.min(axis=1, keepdims=True), np.ptp(recording, axis=1, keepdims=True)
     rescaled = np.round((recording - low) / span * 1000).astype(np.int16)
-    record = write_record(tmp_path, header, rescaled, header.leads)
+    return write_record(folder, header, rescaled, header.leads)
+
+
+def test_show_of_a_recording_with_every_lead_rescaled_says_it_reads_no_voltage(
+    synthetic_records, tmp_path, capsys
+):
+    record = rescaled_record(synthetic_records, tmp_path)
 
     assert main([str(record), "--text", "--json", str(tmp_path / "r.json"), "-q"]) == 0
 
@@ -146,6 +283,14 @@ def test_show_of_a_recording_with_every_lead_rescaled_says_it_reads_no_voltage(
     reading = json.loads((tmp_path / "r.json").read_text())
     assert reading["amplitudes_recorded"] is False and reading["measurements"]["limb_QRS_max_mV"] is None
     assert reading["measurements"]["QRS_ms"] is not None
+
+
+def test_the_printout_of_a_recording_with_every_lead_rescaled_says_its_gain_is_not_the_recordings(
+    synthetic_records, tmp_path, drawn
+):
+    show_record(rescaled_record(synthetic_records, tmp_path), tmp_path / "r.png")
+
+    assert "amplitudes not read: every lead spans the same range" in drawn[0].axes[0].get_title(loc="left")
 
 
 def test_show_json_says_the_amplitudes_of_a_recorded_ecg_were_read(synthetic_records, tmp_path):

@@ -144,7 +144,8 @@ def reading_of(header, leads, prepared: PreparedRecord, model=None) -> Reading:
 
 
 def panel_lines(reading: Reading) -> list[str]:
-    """The measurements line and the statements line(s) of the viewer's panel."""
+    """The measurements line and the statements line(s) of the viewer's panel; a line saying that the
+    amplitudes were not read when every lead was rescaled (the printed gain is then not the recording's)."""
     if not reading.measurable:
         return [f"{reading.record}: {reading.statements[0] if reading.statements else 'not measurable'}"]
     shown = []
@@ -153,6 +154,8 @@ def panel_lines(reading: Reading) -> list[str]:
         if math.isfinite(value):
             shown.append(f"{label} {spec.format(value)}{unit}")
     lines = ["; ".join(shown), "; ".join(reading.statements) or "no criterion met"]
+    if not reading.amplitudes_recorded:
+        lines.insert(1, f"amplitudes {RESCALED}")
     if reading.predictions is not None:
         model = ", ".join(f"{a} {p:.2f}" for _, a, p in reading.predictions) or "no class above its threshold"
         lines.append(f"model: {model}")
