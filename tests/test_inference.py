@@ -26,7 +26,7 @@ from ecgcrnn.io.records import get_age, get_sex, load_header, load_recording, pa
 from ecgcrnn.model.folder import META_FILE, MODEL_FILE, ModelError
 from ecgcrnn.model.lead_set import LeadSetModel
 from ecgcrnn.model.network import build_model, criteria_probabilities
-from ecgcrnn.pipeline import assemble_inputs, demographics
+from ecgcrnn.pipeline import PipelineSettings, assemble_inputs, demographics
 from ecgcrnn.signal.preprocessing import preprocess, windows
 
 CLASSES = default_class_table().names
@@ -350,6 +350,36 @@ def test_finish_many_gives_each_records_own_result_in_one_network_call(twelve_le
         assert classes == alone[0]
         np.testing.assert_allclose(probabilities, alone[2], rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(labels, (probabilities >= THRESHOLDS).astype(int))
+
+
+def test_predict_proba_and_predict_give_each_records_probabilities_and_labels_as_finish_many(
+    twelve_lead_model, synthetic_records
+):
+    names = ("C2_10s", "C4_35s")
+    prepared = [_prepared(twelve_lead_model, synthetic_records, name) for name in names]
+
+    probabilities = twelve_lead_model.predict_proba(prepared)
+    labels = twelve_lead_model.predict(prepared)
+
+    finished = twelve_lead_model.finish_many(prepared)
+    assert probabilities.shape == labels.shape == (2, 26) and probabilities.dtype == np.float32
+    np.testing.assert_array_equal(probabilities, [result[2] for result in finished])
+    np.testing.assert_array_equal(labels, [result[1] for result in finished])
+    np.testing.assert_array_equal(labels, (probabilities >= THRESHOLDS.astype(np.float32)).astype(int))
+
+
+def test_a_model_made_in_memory_predicts_as_the_same_model_saved_and_loaded(tmp_path, synthetic_records):
+    network = build_model(LEAD_SETS["two"], CLASSES, tiny_config().network, prevalence=UNTRAINED_PREVALENCE)
+    rules = {"decided_by": ["criteria"] * 3 + ["network"] * 23, "prevalence": UNTRAINED_PREVALENCE}
+    model = LeadSetModel("two", network, thresholds=THRESHOLDS, settings=PipelineSettings(), **rules)
+    prepared = [_prepared(model, synthetic_records, name) for name in ("C1_15s", "C3_10s")]
+
+    model.save(tmp_path)
+    loaded = LeadSetModel.load(tmp_path, ("I", "II"))
+
+    assert loaded.decided_by == model.decided_by and loaded.settings == model.settings
+    np.testing.assert_allclose(loaded.predict_proba(prepared), model.predict_proba(prepared), rtol=1e-6)
+    np.testing.assert_array_equal(loaded.predict(prepared), model.predict(prepared))
 
 
 def _prepared(model, folder, name):
