@@ -42,7 +42,14 @@ from ecgcrnn.model.folder import (
     write_folder,
 )
 from ecgcrnn.model.network import criteria_probabilities
-from ecgcrnn.pipeline import INPUT_NAMES, PipelineSettings, code_digest, judged_noise_only, record_inputs
+from ecgcrnn.pipeline import (
+    INPUT_NAMES,
+    PipelineSettings,
+    code_digest,
+    input_shapes,
+    judged_noise_only,
+    record_inputs,
+)
 
 log = logging.getLogger(__name__)
 _MEASURABLE = measurement_names().index("measurable")
@@ -143,7 +150,8 @@ class LeadSetModel:
                 folder,
                 RETRAIN,
             )
-        reads = (settings.preprocess.window_samples, len(meta["leads"]), len(meta["classes"]))
+        signal = input_shapes(meta["leads"], settings, meta["classes"])["signal"]
+        reads = (*signal.shape, len(meta["classes"]))
         loading = ThreadPoolExecutor(1, thread_name_prefix=f"load-{name}").submit(
             _load_network, folder / MODEL_FILE, reads
         )
@@ -224,7 +232,10 @@ class LeadSetModel:
 
     def _outputs(self, prepared: Sequence[dict], names=None) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per record, labels (C,) int64 and probabilities (C,) float32."""
-        batch = {name: np.concatenate([inputs[name] for inputs in prepared]) for name in INPUT_NAMES}
+        batch = {
+            name: np.concatenate([inputs[name] for inputs in prepared], dtype=spec.dtype)
+            for name, spec in input_shapes(self.leads, self.settings, self.classes).items()
+        }
         ends = np.cumsum([len(inputs["signal"]) for inputs in prepared])[:-1]
         windows = np.split(self.window_function(batch).numpy(), ends)
         results, by_criteria = [], self.by_criteria
