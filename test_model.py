@@ -34,6 +34,7 @@ def main(argv=None) -> int:
         # TensorFlow's own thread pool would only compete with them.
         os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
         os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
+        cli.import_tensorflow(args)  # quietly, unless -v
         from team_code import load_model, run_model
 
         total, failed = run_test_set(

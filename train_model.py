@@ -42,6 +42,7 @@ def main(argv=None) -> int:
         config, settings = load_settings(args.config, os.environ)  # the environment, read once here
         cli.require_records(args.data_directory, "TRAIN_DIR")
         cli.writable_folder(args.model_directory, "MODEL_DIR")
+        cli.import_tensorflow(args)  # quietly, unless -v
         from team_code import training_code  # the package: --help and a wrong folder answer at once
 
         training_code(args.data_directory, args.model_directory, config, settings)

@@ -1,11 +1,16 @@
+import argparse
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
-from helpers import png_size, save_untrained_model
+from helpers import REPOSITORY, png_size, save_untrained_model
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+from ecgcrnn.app import cli
 from ecgcrnn.app.show import (
     CALIBRATION_MM,
     GAIN_MM_MV,
@@ -303,6 +308,28 @@ def test_show_json_says_the_amplitudes_of_a_recorded_ecg_were_read(synthetic_rec
 def test_show_reads_a_real_record_with_atrial_fibrillation(challenge_dir, capsys):
     assert main([str(challenge_dir / "A0004"), "--text", "-q"]) == 0
     assert "atrial fibrillation" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_show_with_a_model_loads_tensorflow_without_its_messages_of_a_missing_gpu(
+    synthetic_records, tmp_path
+):
+    model = saved_model(tmp_path / "model", "twelve", 0.5)
+    environ = {key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"}
+    command = [sys.executable, "-m", "ecgcrnn.app.show", synthetic_records / "C1_15s", model, "--text"]
+    result = subprocess.run(command, cwd=REPOSITORY, env=environ, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Model:" in result.stdout
+    assert "cuda" not in result.stderr.lower() and "cuInit" not in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(("verbose", "users"), [(True, None), (False, "1")], ids=["verbose", "user-set"])
+def test_verbose_or_the_users_own_tf_log_level_leaves_tensorflows_log_alone(monkeypatch, verbose, users):
+    monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
+    if users is not None:
+        monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", users)
+    cli.import_tensorflow(argparse.Namespace(verbose=verbose, quiet=False))
+    assert os.environ.get("TF_CPP_MIN_LOG_LEVEL") == users
 
 
 def one_line_error(capsys, argv) -> str:

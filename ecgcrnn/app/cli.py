@@ -1,5 +1,6 @@
-"""What the command-line faces share: the --verbose/--quiet choice and the logging it sets, checks of the
-folders they are given, and one line on stderr for every error a user can cause.
+"""What the command-line faces share: the --verbose/--quiet choice and the logging it sets, TensorFlow
+imported without its start-up noise unless --verbose, checks of the folders they are given, and one line on
+stderr for every error a user can cause.
 
 A script's ``main`` parses its arguments and hands the work to :func:`run`, naming the folders it reads and
 writes by the names its usage line gives them (``TEST_DIR``, ``OUTPUT_DIR``): an error then ends the run
@@ -10,6 +11,7 @@ with ``--verbose``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import logging
 import os
@@ -36,6 +38,24 @@ def add_verbosity(parser: argparse.ArgumentParser) -> None:
 def configure_logging(args: argparse.Namespace) -> None:
     level = logging.DEBUG if args.verbose else logging.ERROR if args.quiet else logging.INFO
     logging.basicConfig(level=level, format="%(levelname)s: %(message)s")
+
+
+def import_tensorflow(args: argparse.Namespace) -> None:
+    """Import TensorFlow now, without the start-up lines it writes on a machine without a GPU ("Could not
+    find cuda drivers on your machine", "failed call to cuInit: ... CUDA error"), which read as failures.
+
+    A command calls it where it is about to use TensorFlow, before starting any thread or process: standard
+    error goes to /dev/null while TensorFlow's libraries load, since they write before reading any setting
+    (absl's "before InitializeLog" lines), and ``TF_CPP_MIN_LOG_LEVEL=3`` keeps TensorFlow's C++ log quiet
+    after (it is read when TensorFlow starts, and child processes inherit it). With ``--verbose``, or when
+    the environment sets ``TF_CPP_MIN_LOG_LEVEL`` itself (the user's choice wins), nothing is done here and
+    TensorFlow logs as it does. Python warnings and errors, and TensorFlow's own exceptions, are untouched.
+    """
+    if args.verbose or "TF_CPP_MIN_LOG_LEVEL" in os.environ or "tensorflow" in sys.modules:
+        return
+    os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+    with _standard_error_discarded():
+        import tensorflow  # noqa: F401  (here, for the lines its libraries write as they load)
 
 
 def run(prog: str, action: Callable[[], int | None], reads=None, writes=None) -> int:
@@ -148,6 +168,21 @@ def writable_folder(path, role: str) -> Path:
     with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
         pass
     return folder
+
+
+@contextlib.contextmanager
+def _standard_error_discarded():
+    """File descriptor 2 pointed at /dev/null for the block (what libraries write there too), then back."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _holder(path: Path, folders) -> str | None:

@@ -99,6 +99,8 @@ def main(argv=None) -> int:
     }
 
     def action() -> None:
+        if model is not None:
+            cli.import_tensorflow(args)  # quietly, unless -v
         reading = show_record(args.record, args.output, model, args.json)
         if args.text:
             print(report_text(reading))
