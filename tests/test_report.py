@@ -14,8 +14,8 @@ from ecgcrnn.io.outputs import save_outputs
 from ecgcrnn.io.records import get_labels, load_header
 from ecgcrnn.model.lead_set import LeadSetModel
 from ecgcrnn.pipeline import PipelineSettings
-from ecgcrnn.scoring.metrics import Scores
-from ecgcrnn.scoring.plots import plot_class_scores
+from ecgcrnn.scoring.metrics import Scores, compute_scores
+from ecgcrnn.scoring.plots import class_notes, plot_class_scores
 from ecgcrnn.training.curves import plot_learning_curves
 
 SCRIPT = Path(__file__).resolve().parents[1] / "evaluate_model.py"
@@ -46,10 +46,51 @@ def test_plot_class_scores_draws_no_bar_for_a_nan_score(tmp_path, drawn):
     assert sorted(widths) == [0.4, 0.5, 0.7, 0.8]
 
 
-def test_plot_class_scores_says_no_positives_on_a_row_without_any_score(tmp_path, drawn):
+def notes_drawn(drawn) -> list[tuple[str, float]]:
+    return [(text.get_text(), text.get_position()[1]) for text in drawn[0].axes[0].texts]
+
+
+def test_plot_class_scores_says_a_class_without_positive_labels_that_was_never_stated_on_its_row(
+    tmp_path, drawn
+):
     plot_class_scores(scores_of([np.nan, 0.8], [np.nan, 0.6], [np.nan, 0.4]), tmp_path / "scores.png")
-    notes = [(text.get_text(), text.get_position()[1]) for text in drawn[0].axes[0].texts]
-    assert notes == [("no positives", 0)]
+    assert notes_drawn(drawn) == [("no positive label; never stated", 0)]
+
+
+def test_plot_class_scores_says_a_class_without_positive_labels_was_stated_wrongly(tmp_path, drawn):
+    plot_class_scores(scores_of([0.9, np.nan], [0.7, np.nan], [0.5, 0.0]), tmp_path / "scores.png")
+    assert notes_drawn(drawn) == [("no positive label; stated, wrongly (F = 0)", 1)]
+
+
+def test_plot_class_scores_says_why_an_f_measure_of_0_has_no_bar_beside_its_other_bars(tmp_path, drawn):
+    plot_class_scores(scores_of([0.9, 0.8], [0.7, 0.6], [0.5, 0.0]), tmp_path / "scores.png")
+    ((note, y),) = notes_drawn(drawn)
+    f_bars = [bar for bar in drawn[0].axes[0].patches if bar.get_width() in (0.5, 0.0)]
+    assert note == "F = 0: never stated correctly"
+    assert y == pytest.approx(f_bars[1].get_y() + f_bars[1].get_height() / 2)  # in the F-measure's place
+
+
+def test_plot_class_scores_says_why_a_class_every_recording_has_lacks_an_auroc(tmp_path, drawn):
+    plot_class_scores(scores_of([0.9, np.nan], [0.7, 0.6], [0.5, 0.4]), tmp_path / "scores.png")
+    ((note, y),) = notes_drawn(drawn)
+    assert note == "AUROC undefined: no negative label" and 0.5 < y < 1  # in row 1, in the AUROC's place
+
+
+def test_class_notes_tell_the_cases_apart_from_the_scores_the_metrics_give():
+    labels = np.zeros((4, 26), dtype=bool)
+    outputs = np.zeros((4, 26), dtype=bool)
+    labels[:2, 0] = outputs[:2, 0] = True  # class 0 right everywhere
+    outputs[:, 1] = True  # class 1 stated, never true
+    labels[:, 2] = outputs[:, 2] = True  # class 2 true everywhere
+    labels[:2, 3] = True  # class 3 true, never stated; classes 4 and on neither true nor stated
+    notes = class_notes(compute_scores(labels, outputs, outputs.astype(float), default_class_table()))
+    assert notes[:5] == [
+        [],
+        [(None, "no positive label; stated, wrongly (F = 0)")],
+        [("AUROC", "AUROC undefined: no negative label")],
+        [("F-measure", "F = 0: never stated correctly")],
+        [(None, "no positive label; never stated")],
+    ]
 
 
 def test_plot_learning_curves_of_several_epochs_marks_the_best(tmp_path, drawn):

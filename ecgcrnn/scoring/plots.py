@@ -20,9 +20,9 @@ def plot_class_scores(scores, output_file) -> Path:
     """Draw the per-class AUROC, AUPRC and F-measure as grouped horizontal bars; returns the PNG's path.
 
     One row per scored class, labelled with its abbreviation (:data:`ecgcrnn.domain.ABBREVIATIONS`), in
-    scoring order from the top; the overall Challenge metric is in the title. A NaN score (a class without
-    positives, or without negatives for the AUROC) draws no bar; a row with no score at all (a NaN
-    F-measure means no positives) says "no positives", so that it is not read as scores of 0.
+    scoring order from the top; the overall Challenge metric is in the title. Where a bar would be missing
+    or of no length, a note says why (:func:`class_notes`), so that a blank is never read as a score of 0
+    or as a class forgotten.
 
     Parameters
     ----------
@@ -41,15 +41,19 @@ def plot_class_scores(scores, output_file) -> Path:
     }
     rows = np.arange(len(labels))
     height = 0.8 / len(columns)
+    offsets = {name: (k - (len(columns) - 1) / 2) * height for k, name in enumerate(columns)}
     values = {name: np.asarray(column, dtype=float) for name, column in columns.items()}
     fig, ax = plt.subplots(figsize=(7, 1.8 + 0.3 * len(labels)), dpi=100, layout="constrained")
     try:
-        for k, (name, column) in enumerate(values.items()):
+        for name, column in values.items():
             shown = np.isfinite(column)
-            offset = (k - (len(columns) - 1) / 2) * height
-            ax.barh(rows[shown] + offset, column[shown], height, label=name, color=_SCORE_COLOURS[name])
-        for row in np.flatnonzero(np.all([~np.isfinite(column) for column in values.values()], axis=0)):
-            ax.text(0.01, row, "no positives", va="center", fontsize="small", style="italic", color="grey")
+            ax.barh(
+                rows[shown] + offsets[name], column[shown], height, label=name, color=_SCORE_COLOURS[name]
+            )
+        for row, notes in enumerate(class_notes(scores)):
+            for score, note in notes:
+                y, size = (row, "small") if score is None else (row + offsets[score], 7.5)
+                ax.text(0.01, y, note, va="center", fontsize=size, style="italic", color="dimgrey")
         ax.set_yticks(rows, labels)
         ax.set_ylim(len(labels) - 0.5, -0.5)
         ax.set_xlim(0, 1)
@@ -61,6 +65,30 @@ def plot_class_scores(scores, output_file) -> Path:
     finally:
         plt.close(fig)
     return Path(output_file)
+
+
+def class_notes(scores) -> list[list[tuple[str | None, str]]]:
+    """Per class, why bars of the figure are missing or of no length: a list of (the score the note stands
+    in for, None for the whole row; the note), empty where every bar is drawn.
+
+    The scores tell the cases apart (:mod:`ecgcrnn.scoring.metrics`): a NaN AUPRC means that no recording
+    has the class (the AUROC is NaN then too, and the F-measure NaN when it was never stated either, else
+    0); a NaN AUROC beside an AUPRC, that every recording has it; an F-measure of 0 beside an AUPRC, that it
+    was never stated where it is true (stated nowhere, or only wrongly).
+    """
+    notes = []
+    for auroc, auprc, f_measure in zip(
+        scores.auroc_classes, scores.auprc_classes, scores.f_measure_classes, strict=True
+    ):
+        if np.isnan(auprc):
+            stated = "never stated" if np.isnan(f_measure) else "stated, wrongly (F = 0)"
+            notes.append([(None, f"no positive label; {stated}")])
+            continue
+        row = [("AUROC", "AUROC undefined: no negative label")] if np.isnan(auroc) else []
+        if f_measure == 0:
+            row.append(("F-measure", "F = 0: never stated correctly"))
+        notes.append(row)
+    return notes
 
 
 def _abbreviations(classes) -> list[str]:
