@@ -252,18 +252,7 @@ def draw_ecg_paper(signal, leads, fs_hz: float, fiducials: dict, title: str, out
             if panel.start > 0:  # where the printout changes lead
                 bar = [panel.y_mm - SEPARATOR_MM / 2, panel.y_mm + SEPARATOR_MM / 2]
                 ax.plot([panel.x_mm] * 2, bar, color="black", linewidth=1.2, gid="separator")
-            ax.text(
-                panel.x_mm + 1.5,
-                panel.y_mm + ROW_MM / 2 - 1.5,
-                leads[panel.lead],
-                ha="left",
-                va="top",
-                fontsize=8,
-                weight="bold",
-                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0},
-                zorder=4,
-                gid="lead",
-            )
+            _lead_name(ax, panel, leads[panel.lead])
         for y_mm in sorted({panel.y_mm for panel in panels}):
             ax.plot(*_calibration_pulse(y_mm, gain), color="black", linewidth=0.8, gid="calibration")
         for keys, colour in WAVES.values():
@@ -297,7 +286,7 @@ def _figure(plt, width_mm: float, height_mm: float, title_lines: list[str]):
 
 def _wrap(lines, width_mm: float, size_pt: float) -> list[str]:
     """``lines`` broken at spaces into lines that fit ``width_mm`` in matplotlib's font at ``size_pt``."""
-    from matplotlib.font_manager import FontProperties
+    from matplotlib.font_manager import FontProperties  # matplotlib on first use, as io.figures.pyplot
     from matplotlib.textpath import TextToPath
 
     measure, font = TextToPath().get_text_width_height_descent, FontProperties(size=size_pt)
@@ -314,6 +303,14 @@ def _wrap(lines, width_mm: float, size_pt: float) -> list[str]:
             parts = textwrap.wrap(line, columns, break_long_words=False)
         wrapped.extend(parts or [""])
     return wrapped
+
+
+def _lead_name(ax, panel: Panel, name: str) -> None:
+    """The lead's name at the top left of its segment, clear of the baseline, on a white box over the grid
+    and over any complex that reaches that high."""
+    box = {"facecolor": "white", "edgecolor": "none", "pad": 1.0}
+    x, y = panel.x_mm + 1.5, panel.y_mm + ROW_MM / 2 - 1.5
+    ax.text(x, y, name, ha="left", va="top", fontsize=8, weight="bold", bbox=box, zorder=4, gid="lead")
 
 
 def _calibration_pulse(y_mm: float, gain: float) -> tuple[list[float], list[float]]:
