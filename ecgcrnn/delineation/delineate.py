@@ -201,7 +201,7 @@ def _prepare(signals: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
     x = x.astype(float)
     usable = missing < 1
     if x.size:
-        x -= qrs.medians(x)[:, None]
+        x -= nanmedian(x)[:, None]
         usable &= np.ptp(x, axis=-1) > TINY
     return x, usable
 

@@ -24,6 +24,7 @@ from scipy.ndimage import maximum_filter1d
 from ecgcrnn.delineation import wavelet
 from ecgcrnn.delineation.settings import TINY, DelineationConfig
 from ecgcrnn.delineation.wavelet import WAVELET_OFFSET
+from ecgcrnn.signal.arrays import adjacent_order_statistics, nanmedian
 
 
 def pacing_spikes(x: np.ndarray, usable: np.ndarray, z_threshold: float) -> np.ndarray:
@@ -146,7 +147,7 @@ def qrs_boundaries(x, w2, rms2, anchors, spikes, fs: float, cfg: DelineationConf
     peak = wavelet.take_last(a, core)[..., None]
     is_core = j == core[..., None]
     lm = (wavelet.local_maxima(a) & (j >= margin) & (j <= pre + margin + post)) | is_core
-    floor = cfg.qrs_noise_factor * medians(np.abs(w2))[:, None, None]
+    floor = cfg.qrs_noise_factor * nanmedian(np.abs(w2))[:, None, None]
     before, after = _pauses(a < cfg.qrs_gamma[0] * peak, core, round(cfg.qrs_pause_s * fs))
     lm &= (j > before[..., None]) & (j < after[..., None])
     first_mask = lm & (a > np.maximum(cfg.qrs_gamma[0] * peak, floor)) & (j <= core[..., None])
@@ -201,30 +202,6 @@ def refine_peak(x: np.ndarray, peak: np.ndarray, half: int) -> np.ndarray:
     polarity = np.sign(v[..., half : half + 1] - np.mean(v, axis=-1, keepdims=True))
     best = np.argmax(np.where(inside, polarity * v, -np.inf), axis=-1)
     return np.where(finite, centre - half + best, np.nan).astype(float)
-
-
-def medians(values: np.ndarray) -> np.ndarray:
-    """Median along the last axis: ``np.median(values, axis=-1)``, at a fraction of its cost.
-
-    numpy partitions every row at both middle ranks and at its end (to find NaN). One partition at the lower
-    middle rank and the smallest value above it give the same two middle values, and their mean, taken as
-    numpy takes it, is numpy's result to the bit, but for the sign of a zero median where the middle values
-    are zeros of opposite signs. An array with a NaN or infinite value, or of rows of fewer than two
-    values, is left to numpy.
-
-    Parameters
-    ----------
-    values : np.ndarray of float, shape (..., n)
-
-    Returns
-    -------
-    np.ndarray, shape (...), of ``values``' dtype
-    """
-    n = values.shape[-1]
-    if n < 2 or not np.isfinite(values).all():
-        return np.median(values, axis=-1)
-    lower, upper = _adjacent_order_statistics(values, (n - 1) // 2)
-    return np.mean(np.stack((lower,) if n % 2 else (lower, upper), axis=-1), axis=-1)
 
 
 def modulus_maxima_lines(w: np.ndarray, eps: np.ndarray, halfwidth: int) -> tuple[np.ndarray, ...]:
@@ -343,7 +320,7 @@ def fuse_complexes(
     keep = support >= need
     mean_strength = weight / np.maximum(np.bincount(cid, minlength=n_clusters), 1)
     if keep.any():
-        keep &= mean_strength >= weak_fraction * medians(mean_strength[keep])
+        keep &= mean_strength >= weak_fraction * nanmedian(mean_strength[keep])
     anchor, score = anchor[keep], (weight * support)[keep]
     accepted = np.zeros(anchor.size, dtype=bool)
     times, kept = anchor.tolist(), []
@@ -422,10 +399,10 @@ def _qrs_peak(x, on, off, anchors, fs: float, cfg: DelineationConfig) -> np.ndar
 def _percentiles(values: np.ndarray, percent: float) -> np.ndarray:
     """``np.percentile(values, percent, axis=-1)`` (linear interpolation), bit for bit, by one partition.
 
-    As :func:`medians`: numpy partitions at the two ranks either side of the percentile's position
-    ``(n - 1) * percent / 100`` and at both ends; one partition and the smallest value above it give the two
-    values, interpolated as numpy's ``_lerp`` does (from the upper one when the fraction is 0.5 or more);
-    the sign of a zero aside, the result is numpy's to the bit.
+    As for a median (:func:`~ecgcrnn.signal.arrays.nanmedian`): numpy partitions at the two ranks either side
+    of the percentile's position ``(n - 1) * percent / 100`` and at both ends; one partition and the smallest
+    value above it give the two values, interpolated as numpy's ``_lerp`` does (from the upper one when the
+    fraction is 0.5 or more); the sign of a zero aside, the result is numpy's to the bit.
     """
     n = values.shape[-1]
     fraction = np.true_divide(percent, 100)
@@ -433,13 +410,7 @@ def _percentiles(values: np.ndarray, percent: float) -> np.ndarray:
     rank = math.floor(position)
     if not 0 <= rank < n - 1 or not np.isfinite(values).all():
         return np.percentile(values, percent, axis=-1)
-    lower, upper = _adjacent_order_statistics(values, rank)
+    lower, upper = adjacent_order_statistics(values, rank)
     weight = float(position - rank)
     step = upper - lower
     return upper - step * (1 - weight) if weight >= 0.5 else lower + step * weight
-
-
-def _adjacent_order_statistics(values: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
-    """The values of rank ``rank`` and ``rank + 1`` (from 0, ascending) along the last axis."""
-    part = np.partition(values, rank, axis=-1)
-    return part[..., rank], part[..., rank + 1 :].min(axis=-1)

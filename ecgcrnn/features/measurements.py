@@ -23,7 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 
 import numpy as np
 
-from ecgcrnn.delineation.qrs import medians, pacing_spikes
+from ecgcrnn.delineation.qrs import pacing_spikes
 from ecgcrnn.domain import FIDUCIALS, STANDARD_LEADS
 from ecgcrnn.features import morphology
 from ecgcrnn.features.settings import MeasurementConfig
@@ -279,7 +279,7 @@ def _quality(signal, per_lead, r, fid, config: MeasurementConfig) -> dict:
     if usable.any() and signal.shape[1] >= 3:
         n = signal.shape[1]  # second differences centred on samples 1, 5, 9, ... n - 2
         second = (signal[:, 2:n:4] - 2 * signal[:, 1 : n - 1 : 4] + signal[:, : n - 2 : 4])[usable]
-        noise = float(medians(1.4826 * medians(np.abs(second))) / math.sqrt(6))
+        noise = float(nanmedian(1.4826 * nanmedian(np.abs(second))) / math.sqrt(6))
     found = np.isfinite(fid["QRS_on"]) & np.isfinite(fid["QRS_off"])
     measurable = (
         r.size >= 2 and math.isfinite(noise) and noise <= config.max_noise_mv

@@ -8,9 +8,13 @@ import numpy as np
 def nanmedian(values, axis: int = -1) -> np.ndarray:
     """Median of the finite entries along ``axis``; NaN where there are none (no warning).
 
-    The one median of measurements with gaps used by the delineator and the features: it sorts once (NaN and
-    ±inf count as missing) and averages the two middle entries, as :func:`numpy.nanmedian` does for finite
-    data, many times faster on the small arrays of one record.
+    The one median of the delineator, the features and the measurements, many times faster than
+    :func:`numpy.nanmedian` and :func:`numpy.median` on the small arrays of one record. Where every entry
+    is finite (the common case: a lead's samples, its wavelet coefficients, one beat's values), one partition
+    at the lower middle rank and the smallest value above it give the two middle values, in ``values``'
+    floating dtype: numpy's median to the bit, but for the sign of a zero median between zeros of opposite
+    signs. Otherwise NaN and ±inf count as missing: one sort, the two middle finite entries averaged, in
+    float64.
 
     Parameters
     ----------
@@ -22,7 +26,14 @@ def nanmedian(values, axis: int = -1) -> np.ndarray:
     -------
     numpy.ndarray of float, ``values``' shape without ``axis``
     """
-    values = np.moveaxis(np.asarray(values, dtype=float), axis, -1)
+    values = np.moveaxis(np.asarray(values), axis, -1)
+    if values.dtype.kind != "f":
+        values = values.astype(float)
+    n = values.shape[-1]
+    if n >= 2 and np.isfinite(values).all():
+        lower, upper = adjacent_order_statistics(values, (n - 1) // 2)
+        return lower if n % 2 else np.mean(np.stack((lower, upper), axis=-1), axis=-1)
+    values = values.astype(float)
     finite = np.isfinite(values)
     count = finite.sum(axis=-1)
     ordered = np.sort(np.where(finite, values, np.inf), axis=-1)
@@ -31,3 +42,18 @@ def nanmedian(values, axis: int = -1) -> np.ndarray:
     lo = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[..., None], axis=-1)[..., 0]
     hi = np.take_along_axis(ordered, np.maximum(count // 2, 0)[..., None], axis=-1)[..., 0]
     return np.where(count > 0, 0.5 * (lo + hi), np.nan)
+
+
+def adjacent_order_statistics(values: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
+    """The values of rank ``rank`` and ``rank + 1`` (from 0, ascending) along the last axis, by one partition.
+
+    Parameters
+    ----------
+    values : numpy.ndarray, shape (..., n), n > rank + 1
+
+    Returns
+    -------
+    tuple of two numpy.ndarray, shape (...)
+    """
+    part = np.partition(values, rank, axis=-1)
+    return part[..., rank], part[..., rank + 1 :].min(axis=-1)
