@@ -62,7 +62,7 @@ def global_fiducials(
     p_window, t_window = config.global_agreement_p_t_s
     windows = {"P": p_window, "QRS": config.global_agreement_s, "T": t_window}
     values = np.stack([np.asarray(per_lead[key], dtype=np.float64) for key in FIDUCIALS])
-    medians = nanmedian(values, axis=1)
+    medians = nanmedian(np.asarray(values, dtype=float), axis=1)
     out = dict(zip(FIDUCIALS, medians, strict=True))
     for keys, earliest in ((ONSETS, True), (OFFSETS, False)):
         rows = [FIDUCIALS.index(key) for key in keys]

@@ -149,7 +149,7 @@ def features_from_delineation(
 def _beat_times(fiducials: dict) -> np.ndarray:
     """One time (samples) per beat: the median over leads of R."""
     r = np.asarray(fiducials["R"], dtype=np.float64)
-    return nanmedian(r, axis=0) if r.size else np.zeros(0)
+    return nanmedian(np.asarray(r, dtype=float), axis=0) if r.size else np.zeros(0)
 
 
 def _rr_intervals(r_times: np.ndarray, fs: float) -> tuple[np.ndarray, np.ndarray]:
@@ -230,7 +230,7 @@ def _impute_beats(
     counts = measured.sum(axis=0)
     if per_beat.shape[0]:
         has = counts > 0
-        fill[has] = nanmedian(per_beat[:, has], axis=0)
+        fill[has] = nanmedian(np.asarray(per_beat[:, has], dtype=float), axis=0)
     values = np.where(measured, per_beat, fill[None, :])[:max_beats]
     beats = np.zeros((max_beats, per_beat.shape[1]), np.float32)
     mask = np.zeros_like(beats)
@@ -243,7 +243,7 @@ def _medians(lead_values: np.ndarray) -> np.ndarray:
     """Per lead, the median of each feature over beats (NaN where no beat has it), flattened."""
     if lead_values.shape[1] == 0:
         return np.full(lead_values.shape[0] * lead_values.shape[2], np.nan)
-    return nanmedian(lead_values, axis=1).ravel()
+    return nanmedian(np.asarray(lead_values, dtype=float), axis=1).ravel()
 
 
 def _record_summary(signal, fs, leads, r_times, rr_before, fiducials, lead_values) -> np.ndarray:
@@ -272,7 +272,9 @@ def _frontal_axis(leads, lead_values: np.ndarray) -> tuple[float, float]:
     names = list(leads)
     if lead_values.shape[1] == 0 or "I" not in names:
         return math.nan, math.nan
-    net = nanmedian(lead_values[..., LEAD["R_amp"]] + lead_values[..., LEAD["S_amp"]], axis=1)
+    net = nanmedian(
+        np.asarray(lead_values[..., LEAD["R_amp"]] + lead_values[..., LEAD["S_amp"]], dtype=float), axis=1
+    )
     lead_i = net[names.index("I")]
     if "aVF" in names:
         lead_avf = net[names.index("aVF")]

@@ -260,7 +260,7 @@ def combine_windows(windows: Sequence[Measurements]) -> Measurements:
     if len(usable) == 1:
         return usable[0]
     table = np.array([[w[name] for name in measurement_names()] for w in usable])
-    combined = dict(zip(measurement_names(), nanmedian(table, axis=0), strict=True))
+    combined = dict(zip(measurement_names(), nanmedian(np.asarray(table, dtype=float), axis=0), strict=True))
     for name in COUNTS:
         column = table[:, measurement_names().index(name)]
         combined[name] = float(column[np.isfinite(column)].max()) if np.isfinite(column).any() else math.nan
@@ -317,7 +317,7 @@ def _premature(rr: np.ndarray, qrs_ms: np.ndarray, config: MeasurementConfig):
         running = np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * half + 1), axis=1)
         premature[1:] = rr < config.premature_fraction * running
     with np.errstate(invalid="ignore"):
-        aberrant = qrs_ms >= nanmedian(qrs_ms) + config.wider_than_median_s * 1000
+        aberrant = qrs_ms >= nanmedian(np.asarray(qrs_ms, dtype=float)) + config.wider_than_median_s * 1000
         wide = aberrant | (qrs_ms >= config.wide_qrs_s * 1000)
     return premature, wide, aberrant
 
@@ -447,7 +447,9 @@ def _morphology(signal, leads, r_dominant, fid, dominant, fs: float, config: Mea
     rows = morphology.limb_leads(signal, leads)
     names = list(rows)
     complexes, r_index = morphology.median_complexes(np.stack(list(rows.values())), r_dominant, fs, config)
-    relative = nanmedian(np.stack([fid[key][dominant] for key in FIDUCIALS]) - r_dominant, axis=1)
+    relative = nanmedian(
+        np.asarray(np.stack([fid[key][dominant] for key in FIDUCIALS]) - r_dominant, dtype=float), axis=1
+    )
     at = {key: float(value) + r_index for key, value in zip(FIDUCIALS, relative, strict=True)}
     waves = morphology.read_complexes(complexes, at, fs, config)
     columns = {key: values.tolist() for key, values in waves.items()}

@@ -112,7 +112,7 @@ def median_complexes(signals: np.ndarray, r_peaks: np.ndarray, fs: float, config
         chosen = whole[np.unique(picks)]
         return _median_of_few(signals[:, index[chosen]]), before
     values = signals[:, np.clip(index, 0, signals.shape[1] - 1)]  # (leads, beats, span)
-    return nanmedian(np.where(inside[None], values, np.nan), axis=1), before
+    return nanmedian(np.where(inside[None], values, np.nan).astype(float), axis=1), before
 
 
 def read_complexes(complexes: np.ndarray, fiducials: dict, fs: float, config: MeasurementConfig) -> dict:

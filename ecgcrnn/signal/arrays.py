@@ -11,10 +11,10 @@ def nanmedian(values, axis: int = -1) -> np.ndarray:
     The one median of the delineator, the features and the measurements, many times faster than
     :func:`numpy.nanmedian` and :func:`numpy.median` on the small arrays of one record. Where every entry
     is finite (the common case: a lead's samples, its wavelet coefficients, one beat's values), one partition
-    at the lower middle rank and the smallest value above it give the two middle values, in ``values``'
-    floating dtype: numpy's median to the bit, but for the sign of a zero median between zeros of opposite
-    signs. Otherwise NaN and ±inf count as missing: one sort, the two middle finite entries averaged, in
-    float64.
+    at the lower middle rank and the smallest value above it give the two middle values: numpy's median to
+    the bit, but for the sign of a zero median between zeros of opposite signs. Otherwise NaN and ±inf count
+    as missing: one sort, the two middle finite entries averaged. Either way in ``values``' floating dtype
+    (float64 for integers): a caller that wants float64 arithmetic on float32 data passes float64.
 
     Parameters
     ----------
@@ -24,7 +24,7 @@ def nanmedian(values, axis: int = -1) -> np.ndarray:
 
     Returns
     -------
-    numpy.ndarray of float, ``values``' shape without ``axis``
+    numpy.ndarray of ``values``' floating dtype, ``values``' shape without ``axis``
     """
     values = np.moveaxis(np.asarray(values), axis, -1)
     if values.dtype.kind != "f":
@@ -33,15 +33,15 @@ def nanmedian(values, axis: int = -1) -> np.ndarray:
     if n >= 2 and np.isfinite(values).all():
         lower, upper = adjacent_order_statistics(values, (n - 1) // 2)
         return lower if n % 2 else np.mean(np.stack((lower, upper), axis=-1), axis=-1)
-    values = values.astype(float)
     finite = np.isfinite(values)
     count = finite.sum(axis=-1)
     ordered = np.sort(np.where(finite, values, np.inf), axis=-1)
     if ordered.shape[-1] == 0:
         return np.full(count.shape, np.nan)
+    half = values.dtype.type(0.5)
     lo = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[..., None], axis=-1)[..., 0]
     hi = np.take_along_axis(ordered, np.maximum(count // 2, 0)[..., None], axis=-1)[..., 0]
-    return np.where(count > 0, 0.5 * (lo + hi), np.nan)
+    return np.where(count > 0, half * (lo + hi), values.dtype.type(np.nan))
 
 
 def adjacent_order_statistics(values: np.ndarray, rank: int) -> tuple[np.ndarray, np.ndarray]:
