@@ -147,7 +147,8 @@ def _run_staged(model, run_model: Callable, members, workers: int, progress) -> 
     """Prepare recordings in ``workers`` processes, up to ``64 * workers`` ahead; finish them here, in order.
 
     A recording whose worker died is run again in this process with ``run_model``. When the run stops (an
-    exception, an interruption) the workers are ended at once, what they were preparing being of no use.
+    exception, an interruption) the recordings queued are cancelled (:func:`_stop`), and the workers end with
+    the one each is preparing.
     """
     failed = 0
     try:
@@ -212,12 +213,13 @@ def _finish_batch(model, run_model: Callable, batch: list) -> int:
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel the recordings queued and end the worker processes without waiting for those they prepare (a
-    long recording takes seconds)."""
-    processes = list((getattr(pool, "_processes", None) or {}).values())  # Python 3.14: terminate_workers()
+    """Cancel the recordings queued; each worker ends once the recording it is preparing is done.
+
+    The workers are not terminated: one ended while it writes its result leaves half a message in the pool's
+    result pipe, on which the pool's manager thread, and the interpreter at exit with it, would wait for ever.
+    A parent killed outright does not come here: its workers end by :func:`_end_with_parent`.
+    """
     pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        process.terminate()
 
 
 def _end_with_parent() -> None:
