@@ -6,7 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import wfdb
-from helpers import CACHE_RECORDS, run_script
+from helpers import CACHE_RECORDS, REPOSITORY, run_script
 
 from ecgcrnn.domain import LEAD_SETS
 from ecgcrnn.io.extract import extract_leads
@@ -19,7 +19,6 @@ from ecgcrnn.io.records import (
     parse_header,
 )
 
-ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ["A0001", "E00015", "E07500", "HR00001", "JS00001", "Q0013", "S0001"]
 
 
@@ -171,7 +170,7 @@ def test_extract_cli_error_is_one_line(record_folder):
             "-l",
             "I",
         ],
-        cwd=ROOT,
+        cwd=REPOSITORY,
         capture_output=True,
         text=True,
     )
@@ -193,5 +192,5 @@ def test_extract_cli_writes_records(record_folder, tmp_path):
         "I",
         "II",
     ]
-    assert subprocess.run(command, cwd=ROOT).returncode == 0
+    assert subprocess.run(command, cwd=REPOSITORY).returncode == 0
     assert_extracted(record_folder, out, ("I", "II"))

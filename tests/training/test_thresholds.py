@@ -1,9 +1,9 @@
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import REPOSITORY
 
 from ecgcrnn.domain import default_class_table
 from ecgcrnn.scoring.metrics import compute_challenge_metric
@@ -15,8 +15,6 @@ from ecgcrnn.training.thresholds import (
     choose_thresholds,
     share_floor,
 )
-
-REPOSITORY = Path(__file__).resolve().parents[1]
 
 # Hand-made cases: classes normal (index 0), a and b; predicting b when a is true earns half a point.
 NORMAL = 0

@@ -1,10 +1,10 @@
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from helpers import REPOSITORY
 
-SCRIPT = Path(__file__).resolve().parents[1] / "evaluate_model.py"
+SCRIPT = REPOSITORY / "evaluate_model.py"
 LEADS = ("I", "II", "III", "aVR", "aVL", "aVF", "V1", "V2", "V3", "V4", "V5", "V6")
 
 

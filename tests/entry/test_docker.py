@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import REPOSITORY
 
-ROOT = Path(__file__).resolve().parents[1]
-DOCKERFILE = ROOT / "Dockerfile"
+DOCKERFILE = REPOSITORY / "Dockerfile"
 
 
 def _instructions() -> list[str]:
@@ -37,13 +37,13 @@ def test_dockerfile_base_is_a_slim_python_3_11():
 
 
 def test_dockerignore_keeps_environments_and_history_out_of_the_image():
-    ignored = (ROOT / ".dockerignore").read_text().split()
+    ignored = (REPOSITORY / ".dockerignore").read_text().split()
 
     assert {".git", ".venv", "**/__pycache__"} <= set(ignored)
 
 
 def test_every_requirement_is_pinned_to_one_version():
-    lines = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()]
+    lines = [line.strip() for line in (REPOSITORY / "requirements.txt").read_text().splitlines()]
     requirements = [line for line in lines if line and not line.startswith("#")]
 
     assert requirements and all("==" in line for line in requirements)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import wfdb
+from helpers import REPOSITORY
 
 from ecgcrnn.delineation.delineate import delineate
 from ecgcrnn.domain import FIDUCIALS, STANDARD_LEADS, default_class_table
@@ -299,7 +300,7 @@ def test_cli_refuses_an_output_path_that_is_a_file_without_a_traceback(tmp_path)
         [sys.executable, "-m", "ecgcrnn.synthetic", str(existing), "--records", "2"],
         capture_output=True,
         text=True,
-        cwd=Path(__file__).resolve().parents[1],
+        cwd=REPOSITORY,
     )
     assert run.returncode == 2
     assert "Traceback" not in run.stderr

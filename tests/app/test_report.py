@@ -1,12 +1,11 @@
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import matplotlib.figure
 import numpy as np
 import pytest
-from helpers import CACHE_RECORDS, png_size, tiny_config
+from helpers import CACHE_RECORDS, REPOSITORY, png_size, tiny_config
 
 from ecgcrnn.domain import default_class_table
 from ecgcrnn.io.figures import save_figure
@@ -18,7 +17,7 @@ from ecgcrnn.scoring.metrics import Scores, compute_scores
 from ecgcrnn.scoring.plots import class_notes, plot_class_scores
 from ecgcrnn.training.curves import plot_learning_curves
 
-SCRIPT = Path(__file__).resolve().parents[1] / "evaluate_model.py"
+SCRIPT = REPOSITORY / "evaluate_model.py"
 
 
 def scores_of(auroc, auprc, f_measure, codes=("164889003", "426783006")) -> Scores:
