@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from helpers import SHARED_WEIGHTS
 
+import ecgcrnn
 from ecgcrnn.domain import (
     NORMAL_CODE,
     WEIGHTS_FILE,
@@ -57,8 +58,8 @@ def test_default_table_is_read_once():
     assert default_class_table() is default_class_table()
 
 
-def test_weights_file_sits_next_to_the_module():
-    assert WEIGHTS_FILE.parent == Path(__file__).resolve().parents[1] / "ecgcrnn"
+def test_weights_file_ships_inside_the_package():
+    assert WEIGHTS_FILE.is_file() and WEIGHTS_FILE.is_relative_to(Path(ecgcrnn.__file__).parent)
 
 
 @pytest.mark.real_data

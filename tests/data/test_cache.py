@@ -1,6 +1,5 @@
 """The on-disk training cache: its arrays, reuse without work, failed records, and resuming a build."""
 
-import json
 import logging
 import signal
 import subprocess
@@ -102,8 +101,20 @@ def test_cache_measurements_and_criteria_are_the_inputs_prepare_record_gives(sma
     assert np.all(np.abs(features["criteria"][rows]) <= 0.5)
 
 
-def test_cache_meta_names_the_cache_format(small_cache):
-    assert json.loads((small_cache.directory / "meta.json").read_text())["format"] == CACHE_FORMAT
+def test_cache_of_another_format_is_built_again(record_folder, tmp_path, monkeypatch):
+    build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
+    processed, process = [], cache_module._process
+
+    def record_processing(*args, **kwargs):
+        processed.append(args)
+        return process(*args, **kwargs)
+
+    monkeypatch.setattr(cache_module, "CACHE_FORMAT", CACHE_FORMAT + 1)
+    monkeypatch.setattr(cache_module, "_process", record_processing)
+
+    cache = build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
+
+    assert processed and np.all(cache.status == DONE)
 
 
 @pytest.mark.real_data

@@ -1,5 +1,8 @@
-"""The Dockerfile: the Challenge template's lines, the entry's own requirements, and hadolint's approval."""
+"""The Docker image: it installs the entry's pinned requirements and nothing else, leaves environments and
+history out, and hadolint approves the Dockerfile."""
 
+import itertools
+import shlex
 import shutil
 import subprocess
 import sys
@@ -15,25 +18,17 @@ def _instructions() -> list[str]:
     return [line.strip() for line in DOCKERFILE.read_text().splitlines() if line.strip() and line[0] != "#"]
 
 
-@pytest.mark.parametrize(
-    "line",
-    ["RUN mkdir /physionet", "COPY ./ /physionet", "WORKDIR /physionet"],
-)
-def test_dockerfile_keeps_the_challenge_templates_lines(line):
-    assert line in _instructions()
-
-
-def test_dockerfile_installs_requirements_txt_without_a_pip_cache_after_copying_the_entry():
+def test_dockerfile_installs_exactly_requirements_txt_after_copying_the_entry():
     instructions = _instructions()
-    install = instructions.index("RUN pip install --no-cache-dir -r requirements.txt")
+    installs = [i for i, line in enumerate(instructions) if "pip" in line and "install" in line]
+    copy = next(i for i, line in enumerate(instructions) if line.split()[0] == "COPY")
 
-    assert install > instructions.index("COPY ./ /physionet")
-
-
-def test_dockerfile_base_is_a_slim_python_3_11():
-    base = next(line for line in _instructions() if line.startswith("ARG BASE_IMAGE="))
-
-    assert base.split("=", 1)[1].startswith("python:3.11") and "slim" in base
+    assert len(installs) == 1 and installs[0] > copy
+    arguments = shlex.split(instructions[installs[0]])
+    assert arguments[:3] == ["RUN", "pip", "install"]
+    requirements = [value for flag, value in itertools.pairwise(arguments) if flag in ("-r", "--requirement")]
+    packages = [word for word in arguments[3:] if not word.startswith("-") and word not in requirements]
+    assert requirements == ["requirements.txt"] and packages == []
 
 
 def test_dockerignore_keeps_environments_and_history_out_of_the_image():
