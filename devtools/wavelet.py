@@ -1,6 +1,6 @@
 """The delineator's wavelet transform as it was written before PyWavelets computed it: the reference that
-:func:`ecgcrnn.delineation.wavelet.quadratic_spline_swt` is tested against (tests/delineation/test_wavelet.py) and timed
-beside (bench/speed/wavelet.py).
+:func:`ecgcrnn.delineation.wavelet.quadratic_spline_swt` is tested against
+(tests/delineation/test_wavelet.py) and timed beside (bench/speed/wavelet.py).
 
 Reference
 ---------
