@@ -34,8 +34,8 @@ SCORES = ("Challenge metric", "AUROC", "AUPRC", "F-measure", "Accuracy")
 QUICK_SETTINGS = {"epochs": 8, "batch_size": 32, "patience_epochs": 4, "learning_rate": 1e-3}
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(argv=None, prog: str = "python -m ecgcrnn.app.demo") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", type=Path, default=Path("demo"), help="folder for data, model, outputs")
     parser.add_argument("--train-records", type=int, default=600, help="synthetic training recordings")
     parser.add_argument("--test-records", type=int, default=150, help="synthetic test recordings")

@@ -48,7 +48,7 @@ def main(argv=None, prog: str = "ecgcrnn") -> int:
     # stack (seconds), which `ecgcrnn --help` should not wait for, and a command imports no more than it
     # uses (`ecgcrnn measure` never TensorFlow).
     module = importlib.import_module(COMMANDS[args.command][0])
-    return module.main(arguments) or 0
+    return module.main(arguments, prog=f"{prog} {args.command}") or 0
 
 
 if __name__ == "__main__":

@@ -72,8 +72,8 @@ class Panel(NamedTuple):
     y_mm: float
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ecgcrnn.app.show", description=__doc__.splitlines()[0])
+def main(argv=None, prog: str = "python -m ecgcrnn.app.show") -> int:
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument(
         "record", type=Path, metavar="RECORD", help="a header file, or a record's path without extension"
     )

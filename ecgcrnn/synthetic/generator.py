@@ -227,9 +227,9 @@ def check_labels(names: Iterable[str]) -> None:
             raise ValueError(f"synthetic labels: {a} and {b} are not generated together")
 
 
-def main(argv=None) -> None:
+def main(argv=None, prog: str = "python -m ecgcrnn.synthetic") -> None:
     """Command line: ``python -m ecgcrnn.synthetic OUT_DIR --records N --seed S [--clean]``."""
-    parser = argparse.ArgumentParser(prog="python -m ecgcrnn.synthetic", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("output_directory", type=Path, help="folder for the records (created if missing)")
     parser.add_argument("--records", type=_positive_int, default=100, help="number of records (default 100)")
     parser.add_argument("--seed", type=_natural_int, default=0, help="random seed, >= 0 (default 0)")

@@ -72,6 +72,13 @@ def test_show_gets_its_own_help(capsys):
     assert "RECORD" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("command", ["show", "measure", "demo", "synthetic"])
+def test_each_commands_usage_names_it_as_the_user_typed_it(command, capsys):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    assert capsys.readouterr().out.startswith(f"usage: ecgcrnn {command} ")
+
+
 def test_demo_checks_its_own_arguments(capsys, tmp_path):
     with pytest.raises(SystemExit) as stopped:
         main(["demo", "--workdir", str(tmp_path), "--epochs", "0"])
