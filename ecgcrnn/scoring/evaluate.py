@@ -9,7 +9,7 @@ length, or bytes that are not UTF-8 is scored as all-negative with a warning nam
 
 Reading is most of an evaluation's time, so it is written for speed: a file is read with one system call,
 the Dx line is found with string methods, and the entries of every output file are parsed in one pass
-(bench/scoring.py times it).
+(bench/speed/scoring.py times it).
 """
 
 from __future__ import annotations
