@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's
 
 import numpy as np
 
+from devtools.challenge import CLASS_COUNTS, TRAINING_RECORDINGS
 from devtools.environment import REPOSITORY, print_machine_line
 from ecgcrnn.domain import STANDARD_LEADS, default_class_table
 from ecgcrnn.io.outputs import save_outputs
@@ -39,10 +40,6 @@ from ecgcrnn.scoring import metrics as scoring
 
 EVALUATE_SCRIPT = REPOSITORY / "evaluate_model.py"
 
-# Recordings per scored class in the 2021 training set (dx_mapping_scored.csv, pairs summed), weights order.
-CLASS_COUNTS = (5255, 8374, 522, 295, 1494, 4830, 3534, 1857, 7631, 2186, 392, 1599, 1907)
-CLASS_COUNTS += (1768, 28971, 3265, 1481, 638, 1938, 2076, 1280, 3790, 18918, 9657, 11716, 3989)
-TRAINING_RECORDINGS = 88253
 TOLERANCE = 1e-10
 
 
