@@ -17,15 +17,14 @@ from pathlib import Path
 
 import pytest
 
+from devtools.environment import REPOSITORY, shared_root
 from ecgcrnn.synthetic.generator import SyntheticConfig, generate_record, write_dataset, write_record_files
 from ecgcrnn.training.settings import config_from_dict
 
-REPOSITORY = Path(__file__).resolve().parents[1]
-
-# ../shared beside the checkout: the real Challenge records, LUDB and the Challenge's scoring tables. Tests
-# that read it are marked real_data and skip where it is absent. ECGCRNN_SHARED names another folder, e.g.
-# ECGCRNN_SHARED=/nonexistent to see what a fresh clone runs.
-SHARED = Path(os.environ.get("ECGCRNN_SHARED") or REPOSITORY.parent / "shared")
+# ../shared beside the checkout (devtools.environment.shared_root): the real Challenge records, LUDB and the
+# Challenge's scoring tables. Tests that read it are marked real_data and skip where it is absent.
+# ECGCRNN_SHARED names another folder, e.g. ECGCRNN_SHARED=/nonexistent to see what a fresh clone runs.
+SHARED = shared_root()
 CHALLENGE_DATA = SHARED / "data" / "challenge"
 LUDB_DATA = SHARED / "data" / "ludb"
 LUDB_CHALLENGE_DATA = SHARED / "data" / "ludb_challenge"
