@@ -28,6 +28,21 @@ _NOT_PERMITTED = {errno.EACCES, errno.EPERM, errno.EROFS}
 _NO_SPACE = {errno.ENOSPC, errno.EDQUOT}
 
 
+def whole_number(minimum: int = 0) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number of at least ``minimum``, else a usage error saying so."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text}")
+        return value
+
+    return parse
+
+
 def add_verbosity(parser: argparse.ArgumentParser) -> None:
     """Add ``-v/--verbose`` (debug messages) and ``-q/--quiet`` (errors only)."""
     group = parser.add_mutually_exclusive_group()

@@ -98,7 +98,7 @@ def main(argv=None, prog: str = "ecgcrnn measure") -> int:
     parser.add_argument("--per-lead", action="store_true", help="add every standard lead's amplitudes")
     parser.add_argument("--json", action="store_true", help="write JSON lines (one object a row), not CSV")
     parser.add_argument(
-        "-j", "--jobs", type=_positive_int, metavar="N", help="worker processes (default: every core)"
+        "-j", "--jobs", type=cli.whole_number(1), metavar="N", help="worker processes (default: every core)"
     )
     cli.add_verbosity(parser)
     args = parser.parse_args(argv)
@@ -341,16 +341,6 @@ def _plain(value):
             return None
         value = round(value, DECIMALS)
         return int(value) if value.is_integer() else value
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number of processes, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected at least 1 process, got {text}")
     return value
 
 

@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from ecgcrnn.app.cli import add_verbosity, configure_logging
+from ecgcrnn.app.cli import add_verbosity, configure_logging, whole_number
 from ecgcrnn.domain import FIDUCIALS, STANDARD_LEADS
 from ecgcrnn.io.atomic import write_text
 from ecgcrnn.io.records import parse_header, write_record
@@ -231,8 +231,8 @@ def main(argv=None, prog: str = "python -m ecgcrnn.synthetic") -> None:
     """Command line: ``python -m ecgcrnn.synthetic OUT_DIR --records N --seed S [--clean]``."""
     parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("output_directory", type=Path, help="folder for the records (created if missing)")
-    parser.add_argument("--records", type=_positive_int, default=100, help="number of records (default 100)")
-    parser.add_argument("--seed", type=_natural_int, default=0, help="random seed, >= 0 (default 0)")
+    parser.add_argument("--records", type=whole_number(1), default=100, help="records (default 100)")
+    parser.add_argument("--seed", type=whole_number(0), default=0, help="random seed, >= 0 (default 0)")
     parser.add_argument("--clean", action="store_true", help="no noise, baseline wander or mains hum")
     add_verbosity(parser)
     args = parser.parse_args(argv)
@@ -245,23 +245,6 @@ def main(argv=None, prog: str = "python -m ecgcrnn.synthetic") -> None:
     except OSError as error:
         parser.error(f"{folder}: cannot write records ({error.strerror or error})")
     logging.info("wrote %d records to %s", len(paths), folder)
-
-
-def _positive_int(text: str) -> int:
-    value = _natural_int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive number of records, got {text}")
-    return value
-
-
-def _natural_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text}")
-    return value
 
 
 def _parse_labels(labels: Iterable[str]) -> frozenset[str]:
