@@ -6,11 +6,8 @@ run ends with the line ``N recordings, K failed``. SIGTERM stops the run as Ctrl
 """
 
 import argparse
-import contextlib
 import os
-import signal
 import sys
-import threading
 
 from ecgcrnn.app import cli
 from ecgcrnn.inference.runner import run_test_set
@@ -43,22 +40,7 @@ def main(argv=None) -> int:
         print(f"{total} recordings, {failed} failed")
 
     reads = {"MODEL_DIR": args.model_directory, "TEST_DIR": args.data_directory}
-    with _sigterm_interrupts():
-        return cli.run("test_model.py", test, reads=reads, writes={"OUTPUT_DIR": args.output_directory})
-
-
-@contextlib.contextmanager
-def _sigterm_interrupts():
-    """Make SIGTERM stop the run as Ctrl-C does (the worker processes ended, ``test_model.py: interrupted``,
-    exit status 130) instead of ending this process alone; the previous handler is restored after."""
-    if threading.current_thread() is not threading.main_thread():  # only the main thread sets handlers
-        yield
-        return
-    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+    return cli.run("test_model.py", test, reads=reads, writes={"OUTPUT_DIR": args.output_directory})
 
 
 if __name__ == "__main__":

@@ -15,8 +15,10 @@ import contextlib
 import errno
 import logging
 import os
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -78,7 +80,8 @@ def run(prog: str, action: Callable[[], int | None], reads=None, writes=None) ->
 
     An :class:`OSError`, :class:`ValueError` (which includes unreadable records and models) or
     :class:`NotImplementedError` is printed as one line, ``<prog>: error: <message>`` (see
-    :func:`describe`), its traceback logged at debug level; an interruption (Ctrl-C) exits with 130.
+    :func:`describe`), its traceback logged at debug level; an interruption (Ctrl-C, or SIGTERM, which
+    stops the work as Ctrl-C does instead of ending the process alone) exits with 130.
 
     Parameters
     ----------
@@ -91,7 +94,8 @@ def run(prog: str, action: Callable[[], int | None], reads=None, writes=None) ->
         them; None for an optional one not given.
     """
     try:
-        return action() or 0
+        with _sigterm_interrupts():
+            return action() or 0
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
@@ -210,3 +214,17 @@ def _holder(path: Path, folders) -> str | None:
         if absolute == folder or folder in absolute.parents or absolute in folder.parents:
             return name
     return None
+
+
+@contextlib.contextmanager
+def _sigterm_interrupts():
+    """Make SIGTERM raise KeyboardInterrupt, as Ctrl-C does, so that a command stops its worker processes
+    and says so; the previous handler is restored after. Only the main thread sets handlers."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
