@@ -104,7 +104,7 @@ STORM_RATIO = 2.0
 RUN_OWN = ("seed", "lead_sets")
 """TrainingConfig fields that ``--seeds`` and ``--lead-sets`` set for every row, never a variant."""
 
-DECISION_FIELDS = ("max_share_ratio", "criteria_fallback")
+DECISION_FIELDS = ("max_share_ratio", "share_confidence", "criteria_fallback")
 """Settings applied after the fold networks are trained: rows that differ only in these share networks."""
 
 
@@ -144,8 +144,8 @@ def main(argv=None) -> None:
             if args.json:
                 args.json.write_text(json.dumps(_plain(report), indent=1, allow_nan=False) + "\n")
             return
-        scores = cross_validate(cache, config, args.folds, Path(scratch), args.masked, grades)
-    print_table(scores, args, len(cache.usable))
+        scores = cross_validate(cache, configs, args.folds, Path(scratch), args.masked, grades)
+    print_table(scores, args, len(cache.usable), configs)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -186,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         nargs="+",
         metavar=("NAME", "KEY=VALUE"),
-        help="sources: a row 'CRNN NAME' trained with these TrainingConfig fields overridden (repeatable)",
+        help="a row 'CRNN NAME' trained with these TrainingConfig fields overridden (repeatable)",
     )
     parser.add_argument("--json", type=Path, help="sources: write everything measured to this JSON file")
     parser.add_argument(
@@ -202,8 +202,8 @@ def crnn_configs(parser, args, config: TrainingConfig) -> dict[str, TrainingConf
     """The configuration of each CRNN row: :data:`CRNN` the base one, ``CRNN NAME`` each ``--variant``'s
     (the base one with the variant's fields overridden, values read as JSON, else as text; a field of the
     network, :class:`ecgcrnn.model.settings.NetworkConfig`, by its own name)."""
-    if args.protocol != "sources" and (args.seeds or args.variant or args.json):
-        parser.error("--seeds, --variant and --json serve --protocol sources")
+    if args.protocol != "sources" and (args.seeds or args.json):
+        parser.error("--seeds and --json serve --protocol sources")
     if args.seeds and len(set(args.seeds)) < len(args.seeds):
         parser.error(f"--seeds {' '.join(map(str, args.seeds))}: each seed once")
     fields = {f.name: f.default for f in dataclasses.fields(TrainingConfig) if f.name != "network"}
@@ -529,19 +529,17 @@ def print_calls(report: dict, width: int) -> None:
             print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{count:>10}" for count in counts))
 
 
-def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = False, grades=None) -> dict:
-    """scores[lead_set][classifier][metric] = list over folds; ``grades`` are :func:`criteria_grades`'
-    (the criteria classifier is left out without them)."""
+def cross_validate(cache, configs, folds: int, scratch: Path, masked: bool = False, grades=None) -> dict:
+    """scores[lead_set][classifier][metric] = list over folds: every CRNN row of ``configs``
+    (:func:`crnn_rows`, :data:`CRNN` the base one, which also gives the folds' seed and lead sets), then the
+    references; ``grades`` are :func:`criteria_grades`' (the criteria classifier is left out without them)."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
     from ecgcrnn.training.loop import split_records
 
-    usable = cache.usable
+    config, usable = configs[CRNN], cache.usable
     splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
-    classifiers = tuple(c for c in CLASSIFIERS if grades is not None or c != "criteria")
-    classifiers += (MASKED,) if masked else ()
-    classifiers += (ONE_SPLIT,) if config.threshold_folds else ()
-    scores = {s: {c: {m: [] for m in METRICS} for c in classifiers} for s in config.lead_sets}
+    scores: dict = {lead_set: {} for lead_set in config.lead_sets}
     for fold, (learn, test) in enumerate(splitter.split(np.zeros(len(usable)), cache.labels[usable])):
         train_records, validation_records = split_records(cache.labels, usable[learn], config)
         test_records = usable[test]
@@ -552,7 +550,7 @@ def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = Fals
             masked_results = masked_crnn(cache, split, config, scratch / f"fold{fold}" / "masked")
         for lead_set in config.lead_sets:
             results = {
-                **crnn_results(cache, lead_set, split, config, scratch / f"fold{fold}" / lead_set),
+                **crnn_rows(cache, lead_set, split, configs, scratch / f"fold{fold}" / lead_set),
                 "always normal": always_normal(len(test_records)),
                 "logistic regression": logistic_regression(cache, lead_set, split, config.seed),
             }
@@ -564,9 +562,12 @@ def cross_validate(cache, config, folds: int, scratch: Path, masked: bool = Fals
             for classifier, (binary, scalar) in results.items():
                 result = compute_scores(labels, binary, scalar)
                 for metric in METRICS:
-                    scores[lead_set][classifier][metric].append(getattr(result, metric))
-            crnn_metric = scores[lead_set]["CRNN"]["challenge_metric"][-1]
-            print(f"fold {fold + 1}/{folds} {lead_set}: CRNN challenge metric {crnn_metric:.3f}", flush=True)
+                    by_metric = scores[lead_set].setdefault(classifier, {m: [] for m in METRICS})
+                    by_metric[metric].append(getattr(result, metric))
+            crnn_metrics = ", ".join(
+                f"{row} {scores[lead_set][row]['challenge_metric'][-1]:.3f}" for row in configs
+            )
+            print(f"fold {fold + 1}/{folds} {lead_set}: challenge metric {crnn_metrics}", flush=True)
     return scores
 
 
@@ -717,7 +718,9 @@ def record_features(cache, lead_set: str, records: np.ndarray) -> np.ndarray:
     return np.array(rows)
 
 
-def print_table(scores: dict, args, records: int) -> None:
+def print_table(scores: dict, args, records: int, configs) -> None:
+    """The k-fold protocol's table: every metric as mean ± SD over the folds; with variants, each CRNN row's
+    Challenge metric minus the base row's, fold by fold (paired: the folds are the same)."""
     print(
         f"\n{records} records, {args.folds}-fold multilabel-stratified cross-validation, "
         f"CRNN {args.epochs} epochs at most (patience {args.patience}, batch {args.batch_size}, "
@@ -726,9 +729,22 @@ def print_table(scores: dict, args, records: int) -> None:
         f"validation fraction {args.validation_fraction:g}, seed {args.seed}, "
         f"{os.cpu_count()} CPU cores"
     )
+    base = configs[CRNN].to_json()
+    for row, config in configs.items():
+        fields = {name: value for name, value in config.to_json().items() if value != base[name]}
+        if row != CRNN:
+            print(f"{row}: " + (", ".join(f"{k}={json.dumps(v)}" for k, v in fields.items()) or "as CRNN"))
     print_metrics(
         scores, lambda by_metric, m: f"{np.nanmean(by_metric[m]):>11.3f} ± {np.nanstd(by_metric[m]):.3f}"
     )
+    if len(configs) > 1:
+        print("\nChallenge metric minus the CRNN's, same folds: mean ± SD over folds (each fold's)")
+        for lead_set, by_classifier in scores.items():
+            base_metric = np.array(by_classifier[CRNN]["challenge_metric"])
+            for row in list(configs)[1:]:
+                difference = np.array(by_classifier[row]["challenge_metric"]) - base_metric
+                each = " ".join(f"{value:+.3f}" for value in difference)
+                print(f"{lead_set:<8} {row:<28} {_mean_sd(difference):>16}   ({each})")
 
 
 def print_metrics(table: dict, cell) -> None:

@@ -200,6 +200,7 @@ def fit_with_thresholds(cache, lead_set, records, config, checkpoint, batches=No
         evidence.for_thresholds(records),
         evidence.sources[records],
         share_limits(labels & evidence.known[records], evidence.sources[records], config.max_share_ratio),
+        config.share_confidence,
     )
     criteria = criteria_record_probabilities(cache, lead_set, records, prevalence)
     few = labels.sum(axis=0) < config.min_positives
@@ -347,18 +348,21 @@ class DecisionRule:
     known : numpy.ndarray of bool, shape (N, C), or None
     sources : numpy.ndarray of str, shape (N,)
     limits : numpy.ndarray of float, shape (C,)
+    confidence : float
+        The share floor's binomial quantile level (:func:`~ecgcrnn.training.thresholds.share_floor`).
     """
 
     labels: np.ndarray
     known: np.ndarray | None
     sources: np.ndarray
     limits: np.ndarray
+    confidence: float = 0.0
 
     def thresholds(self, probabilities: np.ndarray, by_criteria: np.ndarray, rows=slice(None)) -> np.ndarray:
         """Thresholds (C,) chosen on ``probabilities`` (N, C) of the records ``rows``."""
         table = default_class_table()
         known = None if self.known is None else self.known[rows]
-        floor = share_floor(probabilities[rows], self.sources[rows], self.limits)
+        floor = share_floor(probabilities[rows], self.sources[rows], self.limits, self.confidence)
         fixed = np.where(by_criteria, 0.5, np.nan)
         return choose_thresholds(
             self.labels[rows],

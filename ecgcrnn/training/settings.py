@@ -111,6 +111,7 @@ class TrainingConfig:
     threshold_grouping: str = "sources"
     unknown_labels: str = "both"
     max_share_ratio: float = 2.0
+    share_confidence: float = 0.95
     criteria_fallback: bool = False
     min_positives: int = 10
     residual_prior_sd: float = 0.1
@@ -141,6 +142,8 @@ class TrainingConfig:
             )
         if self.max_share_ratio < 0:
             raise ValueError(f"max_share_ratio {self.max_share_ratio}: expected 0 or more")
+        if not 0 <= self.share_confidence < 1:
+            raise ValueError(f"share_confidence {self.share_confidence}: expected at least 0 and below 1")
         if self.threshold_folds < 0 or self.threshold_folds == 1:
             raise ValueError(f"threshold_folds {self.threshold_folds}: expected 0 or at least 2")
         if self.residual_prior_sd <= 0:

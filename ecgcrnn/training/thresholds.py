@@ -15,6 +15,7 @@ on_i and off_i are recording i's score with class k predicted and not predicted.
 from __future__ import annotations
 
 import numpy as np
+from scipy.stats import binom
 
 from ecgcrnn.scoring.metrics import inactive_outputs, normalise_score, raw_score, reward_matrix
 
@@ -162,8 +163,14 @@ def best_f_measure_thresholds(labels, probabilities, candidates: int = 100) -> n
     return _f_measure_thresholds(labels, probabilities, candidates)
 
 
-def share_floor(probabilities, groups, limits) -> np.ndarray:
-    """Per class, the lowest threshold at which no group has more than its limit's share predicted.
+def share_floor(probabilities, groups, limits, confidence: float = 0.0) -> np.ndarray:
+    """Per class, the lowest threshold at which no group has more records predicted than its limit allows.
+
+    A group of n records may have ``floor(limit n)`` of them predicted, or, with ``confidence`` q above 0,
+    as many as a group whose true share is the limit has with probability q: the q-quantile of
+    Binomial(n, limit), if that is more. The quantile keeps a small group from being held to a share its
+    size cannot resolve (3 calls of 7 records against a limit of 0.3 is no storm), while a large group
+    stays close to the limit itself.
 
     Parameters
     ----------
@@ -173,19 +180,25 @@ def share_floor(probabilities, groups, limits) -> np.ndarray:
         Each record's group (its source).
     limits : array_like of float, shape (C,)
         The largest share of a group's records that may be predicted positive, per class (1: no limit).
+    confidence : float, default 0
+        The binomial quantile's level q in [0, 1); 0 is the plain ``floor(limit n)``.
 
     Returns
     -------
     numpy.ndarray of float, shape (C,)
-        Thresholds in [0, 1] (0 where no group binds); a group of n records may have floor(limit n) of
-        them predicted, the others fall below the threshold (ties included).
+        Thresholds in [0, 1] (0 where no group binds); the records beyond the allowed count fall below the
+        threshold (ties included).
     """
     probabilities = np.asarray(probabilities, dtype=float)
     groups, limits = np.asarray(groups), np.asarray(limits, dtype=float)
+    if not 0 <= confidence < 1:
+        raise ValueError(f"confidence {confidence}: expected at least 0 and below 1")
     floor = np.zeros(probabilities.shape[1])
     for group in np.unique(groups):
         descending = -np.sort(-probabilities[groups == group], axis=0)
         allowed = np.floor(limits * len(descending) + 1e-9).astype(int)
+        if confidence > 0:
+            allowed = np.maximum(allowed, binom.ppf(confidence, len(descending), limits).astype(int))
         for k in np.flatnonzero(allowed < len(descending)):
             floor[k] = max(floor[k], min(np.nextafter(descending[allowed[k], k], np.inf), NEVER))
     return floor
