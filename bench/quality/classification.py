@@ -144,7 +144,8 @@ def main(argv=None) -> None:
             if args.json:
                 args.json.write_text(json.dumps(_plain(report), indent=1, allow_nan=False) + "\n")
             return
-        scores = cross_validate(cache, configs, args.folds, Path(scratch), args.masked, grades)
+        work = args.workdir or Path(scratch)
+        scores = cross_validate(cache, configs, args.folds, work, args.masked, grades)
     print_table(scores, args, len(cache.usable), configs)
 
 
@@ -192,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--workdir",
         type=Path,
-        help="sources: keep the CRNN's fold networks here (default: a temporary folder); a rerun of the same "
+        help="keep the CRNN's fold networks here (default: a temporary folder); a rerun of the same "
         "code reuses every network already trained under the same training settings",
     )
     return parser
