@@ -6,6 +6,7 @@ import types
 import numpy as np
 import pytest
 from helpers import tiny_config
+from scipy.stats import binom
 
 from ecgcrnn.domain import default_class_table
 from ecgcrnn.model.losses import UNKNOWN
@@ -111,6 +112,21 @@ def test_thresholds_keep_every_source_within_its_share_limit():
     for source in ("a", "b"):
         shares = (probabilities[sources == source] >= thresholds).mean(axis=0)
         assert np.all(shares <= 0.2)
+
+
+def test_thresholds_keep_every_source_within_the_binomial_quantile_of_its_limit_with_a_confidence():
+    rng = np.random.default_rng(4)
+    labels = _labels(100, seed=5)
+    probabilities = rng.random(labels.shape)
+    sources = np.array(["a"] * 60 + ["b"] * 40)
+    limits = np.full(len(TABLE), 0.2)
+    rule = DecisionRule(labels, None, sources, limits, confidence=0.9)
+
+    thresholds = rule.thresholds(probabilities, np.zeros(len(TABLE), bool))
+
+    for source, count in (("a", 60), ("b", 40)):
+        calls = (probabilities[sources == source] >= thresholds).sum(axis=0)
+        assert np.all(calls <= binom.ppf(0.9, count, 0.2))
 
 
 def _evidence(mode):

@@ -273,3 +273,9 @@ def test_train_model_with_an_unknown_setting_in_its_config_file_ends_with_one_li
     assert status == 1 and given == {}
     line = capsys.readouterr().err.strip().splitlines()[-1]
     assert line.startswith(f"train_model.py: error: {path}: unknown training settings ['epoch_count']")
+
+
+@pytest.mark.parametrize("confidence", [-0.5, 1.0])
+def test_share_confidence_outside_zero_to_one_raises_value_error_naming_the_field(confidence):
+    with pytest.raises(ValueError, match="share_confidence"):
+        TrainingConfig(share_confidence=confidence)

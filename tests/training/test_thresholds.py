@@ -319,3 +319,41 @@ def test_share_floor_of_a_limit_of_one_is_zero():
     probabilities = np.random.default_rng(1).random((20, 3))
 
     np.testing.assert_array_equal(share_floor(probabilities, np.zeros(20), np.ones(3)), 0.0)
+
+
+def test_share_floor_with_confidence_lets_a_group_state_the_binomial_quantile_of_its_limit():
+    # 7 records against a limit of 0.3: floor(0.3 * 7) = 2 calls, but a source whose true share is 0.3
+    # has 4 or fewer of 7 with probability 0.97 (Binomial(7, 0.3)), so at q = 0.95 it may have 4.
+    probabilities = np.array([[0.9], [0.8], [0.7], [0.6], [0.5], [0.4], [0.3]])
+    groups = np.zeros(7)
+
+    strict = share_floor(probabilities, groups, [0.3])[0]
+    lenient = share_floor(probabilities, groups, [0.3], confidence=0.95)[0]
+
+    assert strict == np.nextafter(0.7, 1)
+    assert lenient == np.nextafter(0.5, 1)
+
+
+def test_share_floor_with_confidence_holds_a_large_group_close_to_its_limit():
+    probabilities = np.linspace(0.0, 1.0, 1000)[:, None]
+
+    floor = share_floor(probabilities, np.zeros(1000), [0.2], confidence=0.95)[0]
+
+    share = np.mean(probabilities[:, 0] >= floor)
+    assert 0.2 < share < 0.23  # the 0.95 quantile of Binomial(1000, 0.2) is 221
+
+
+def test_share_floor_never_binds_below_the_plain_limit_whatever_the_confidence():
+    rng = np.random.default_rng(3)
+    probabilities, groups = rng.random((60, 4)), rng.integers(0, 5, 60)
+    limits = np.array([0.05, 0.2, 0.5, 0.9])
+
+    plain = share_floor(probabilities, groups, limits)
+    for confidence in (0.5, 0.9, 0.99):
+        assert np.all(share_floor(probabilities, groups, limits, confidence) <= plain)
+
+
+@pytest.mark.parametrize("confidence", [-0.1, 1.0, 1.5])
+def test_share_floor_refuses_a_confidence_outside_zero_to_one(confidence):
+    with pytest.raises(ValueError, match="confidence"):
+        share_floor(np.zeros((3, 1)), np.zeros(3), [0.5], confidence)
