@@ -16,7 +16,8 @@ A label the record's source never gives, or cannot read from its signals, is no 
 default), so is a class whose criterion scores better than its network across held-out folds
 (:meth:`DecisionRule.fallback`). No class is stated, on any
 source's out-of-fold predictions, on more than ``max_share_ratio`` times the largest share of records any
-training source labels with it (:func:`ecgcrnn.training.thresholds.share_limits`). Every
+training source labels with it (:func:`ecgcrnn.training.thresholds.share_limits`), counted as a source of
+its size at that share could reach (``share_confidence``, a binomial quantile). Every
 epoch leaves a checkpoint (model with optimizer state, and a JSON state) and every finished fold its
 network and predictions, so a run that is interrupted resumes where it stopped when started again with the
 same arguments; a lead set whose model is already saved is skipped.
