@@ -5,6 +5,7 @@ Usage: python bench/quality/classification.py DATA_DIR [DATA_DIR ...] [--protoco
            [--loss {weighted_bce,focal}] [--dropout D] [--learning-rate R] [--validation-fraction F]
            [--lead-sets twelve two] [--masked] [--references-only] [--threshold-folds 2] [--cache FOLDER]
            [--seeds S [S ...]] [--variant NAME KEY=VALUE [KEY=VALUE ...]] [--json FILE] [--workdir FOLDER]
+       python bench/quality/classification.py --report FILE
 
 The classifiers, each trained on some records and scored on others with the Challenge's metrics:
 - the CRNN (ecgcrnn.training.loop.fit_with_thresholds, the same code as train_model.py, quick settings:
@@ -58,7 +59,8 @@ It prints, every figure as mean ± SD (population) over the seeds:
   share of records that any training source labels with it; then the number of storms per lead set,
   classifier and seed.
 ``--json FILE`` writes all of it (per seed, lead set, classifier and source: the Challenge metric and each
-class's calls, true calls and labels; the pooled scores; the settings) as one JSON file.
+class's calls, true calls and labels; the pooled scores; the settings) as one JSON file, whose tables
+``--report FILE`` prints again.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
 
 import numpy as np
+from scipy.stats import binom
 
 from devtools.environment import one_folder, print_machine_line
 from ecgcrnn.data.cache import build_cache
@@ -101,6 +104,8 @@ FIGURES = ("mean over sources", "mean over Challenge sources", "pooled")
 """The three Challenge metrics of the sources protocol's main table, the main one first."""
 STORM_RATIO = 2.0
 """A class called on more than this multiple of its largest labelled share in a training source storms."""
+CHANCE = 0.95
+"""The binomial quantile beyond which a storm's false calls are more than its source's size explains."""
 RUN_OWN = ("seed", "lead_sets")
 """TrainingConfig fields that ``--seeds`` and ``--lead-sets`` set for every row, never a variant."""
 
@@ -111,6 +116,11 @@ DECISION_FIELDS = ("max_share_ratio", "share_confidence", "criteria_fallback")
 def main(argv=None) -> None:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.report:
+        print_sources(json.loads(args.report.read_text()))
+        return
+    if not args.data_directories:
+        parser.error("DATA_DIR is required but with --report")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
     log.setLevel(logging.INFO)
     print_machine_line()
@@ -153,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line (see the module docstring)."""
     defaults = TrainingConfig()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("data_directories", nargs="+", type=Path, metavar="DATA_DIR")
+    parser.add_argument("data_directories", nargs="*", type=Path, metavar="DATA_DIR")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--epochs", type=int, default=15)
     parser.add_argument("--seed", type=int, default=2021)
@@ -190,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a row 'CRNN NAME' trained with these TrainingConfig fields overridden (repeatable)",
     )
     parser.add_argument("--json", type=Path, help="sources: write everything measured to this JSON file")
+    parser.add_argument("--report", type=Path, help="print the tables of a --json file and stop")
     parser.add_argument(
         "--workdir",
         type=Path,
@@ -519,15 +530,21 @@ def print_calls(report: dict, width: int) -> None:
                     for source, measured in entry["sources"].items():
                         head = f"{label:<10} {lead_set:<8} {classifier:<{width}} {source[:16]:<17}"
                         print(head + _class_calls(measured, classes))
-    print("\nStorms (classes summed over the held-out sources), per seed: all storms / storms of false calls")
-    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{seed:>10}" for seed in seeds))
+    print(
+        "\nStorms (classes summed over the held-out sources), per seed: all storms / storms of false calls "
+        f"/ false calls beyond chance (more than the {CHANCE:g} quantile of Binomial(records, "
+        f"{STORM_RATIO:g} x largest share))"
+    )
+    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{seed:>12}" for seed in seeds))
+    largest = report["largest_training_share"]
     for lead_set, by_classifier in report["seeds"][seeds[0]].items():
         for classifier in by_classifier:
             counts = [
-                f"{_storm_count(entry, 'storms')}/{_storm_count(entry, 'false_storms')}"
+                f"{_storm_count(entry, 'storms')}/{_storm_count(entry, 'false_storms')}/"
+                f"{_chance_storm_count(entry, largest)}"
                 for entry in _entries(report, lead_set, classifier)
             ]
-            print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{count:>10}" for count in counts))
+            print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{count:>12}" for count in counts))
 
 
 def cross_validate(cache, configs, folds: int, scratch: Path, masked: bool = False, grades=None) -> dict:
@@ -795,6 +812,18 @@ def _named(names, chosen) -> list[str]:
 
 def _storm_count(entry: dict, kind: str = "storms") -> int:
     return sum(len(measured.get(kind, ())) for measured in entry["sources"].values())
+
+
+def _chance_storm_count(entry: dict, largest: dict) -> int:
+    """The classes, summed over the held-out sources, whose false calls exceed what a source of that size
+    would state by chance at :data:`STORM_RATIO` times the largest training share: the :data:`CHANCE`
+    quantile of the binomial (on 9 records a share of 0.1 is 0.9 calls, and 2 false calls are no storm)."""
+    count = 0
+    for source, measured in entry["sources"].items():
+        limit = np.minimum(STORM_RATIO * np.asarray(largest[source]), 1.0)
+        false_calls = np.asarray(measured["calls"]) - np.asarray(measured["true"])
+        count += int(np.sum(false_calls > binom.ppf(CHANCE, measured["records"], limit)))
+    return count
 
 
 def _json_or_text(text: str):
