@@ -781,7 +781,8 @@ def _crnn_settings(config: dict) -> str:
         f"CRNN {config['epochs']} epochs at most (patience {config['patience_epochs']}, batch "
         f"{config['batch_size']}), {config['threshold_folds']} threshold folds grouped by "
         f"{config['threshold_grouping']}, unknown labels left out: {config['unknown_labels']}, max share "
-        f"ratio {config['max_share_ratio']:g}, criteria fallback {fallback}"
+        f"ratio {config['max_share_ratio']:g} (share confidence "
+        f"{config.get('share_confidence', 0):g}), criteria fallback {fallback}"
     )
 
 
