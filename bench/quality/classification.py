@@ -80,7 +80,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's root, for devtools
 
 import numpy as np
-from scipy.stats import binom
 
 from devtools.environment import one_folder, print_machine_line
 from ecgcrnn.data.cache import build_cache
@@ -89,7 +88,7 @@ from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.model.settings import NetworkConfig
 from ecgcrnn.scoring.metrics import compute_challenge_metric, compute_scores
 from ecgcrnn.training.settings import TrainingConfig, config_from_dict
-from ecgcrnn.training.thresholds import apply_thresholds, choose_thresholds, share_limits
+from ecgcrnn.training.thresholds import allowed_calls, apply_thresholds, choose_thresholds, share_limits
 
 log = logging.getLogger("quality")
 
@@ -823,7 +822,7 @@ def _chance_storm_count(entry: dict, largest: dict) -> int:
     for source, measured in entry["sources"].items():
         limit = np.minimum(STORM_RATIO * np.asarray(largest[source]), 1.0)
         false_calls = np.asarray(measured["calls"]) - np.asarray(measured["true"])
-        count += int(np.sum(false_calls > binom.ppf(CHANCE, measured["records"], limit)))
+        count += int(np.sum(false_calls > allowed_calls(measured["records"], limit, CHANCE)))
     return count
 
 

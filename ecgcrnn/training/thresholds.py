@@ -196,12 +196,21 @@ def share_floor(probabilities, groups, limits, confidence: float = 0.0) -> np.nd
     floor = np.zeros(probabilities.shape[1])
     for group in np.unique(groups):
         descending = -np.sort(-probabilities[groups == group], axis=0)
-        allowed = np.floor(limits * len(descending) + 1e-9).astype(int)
-        if confidence > 0:
-            allowed = np.maximum(allowed, binom.ppf(confidence, len(descending), limits).astype(int))
+        allowed = allowed_calls(len(descending), limits, confidence)
         for k in np.flatnonzero(allowed < len(descending)):
             floor[k] = max(floor[k], min(np.nextafter(descending[allowed[k], k], np.inf), NEVER))
     return floor
+
+
+def allowed_calls(records: int, limits, confidence: float = 0.0) -> np.ndarray:
+    """Per class, how many of a source's ``records`` may be stated at the share ``limits`` (C,):
+    ``floor(limit records)``, or with ``confidence`` q above 0 the q-quantile of Binomial(records, limit) if
+    that is more (what a source whose true share is the limit states with probability q)."""
+    limits = np.asarray(limits, dtype=float)
+    allowed = np.floor(limits * records + 1e-9).astype(int)
+    if confidence > 0:
+        allowed = np.maximum(allowed, binom.ppf(confidence, records, limits).astype(int))
+    return allowed
 
 
 def share_limits(evidence_labels: np.ndarray, sources, ratio: float) -> np.ndarray:
