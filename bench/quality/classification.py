@@ -416,12 +416,7 @@ def source_measures(labels, binary, largest) -> dict:
 def run_settings(args, configs, seeds, seconds: float) -> dict:
     """What a sources run was asked for: the data, lead sets, seeds, the base CRNN configuration and each
     variant's fields that differ from it, the CPU cores and the minutes taken."""
-    base = configs[CRNN].to_json()
-    variants = {
-        row: {name: value for name, value in config.to_json().items() if value != base[name]}
-        for row, config in configs.items()
-        if row != CRNN and not args.references_only
-    }
+    variants = {} if args.references_only else variant_fields(configs)
     return {
         "protocol": "sources",
         "data_directories": [str(folder) for folder in args.data_directories],
@@ -429,11 +424,27 @@ def run_settings(args, configs, seeds, seconds: float) -> dict:
         "seeds": list(seeds),
         "references_only": args.references_only,
         "storm_ratio": STORM_RATIO,
-        "config": base,
+        "config": configs[CRNN].to_json(),
         "variants": variants,
         "cpu_count": os.cpu_count(),
         "minutes": seconds / 60,
     }
+
+
+def variant_fields(configs) -> dict:
+    """Per variant row of ``configs`` (all but :data:`CRNN`), its settings that differ from the base row's."""
+    base = configs[CRNN].to_json()
+    return {
+        row: {name: value for name, value in config.to_json().items() if value != base[name]}
+        for row, config in configs.items()
+        if row != CRNN
+    }
+
+
+def print_variants(variants: dict) -> None:
+    """A line per variant row: its name, then the settings it overrides."""
+    for row, fields in variants.items():
+        print(f"{row}: " + (", ".join(f"{k}={json.dumps(v)}" for k, v in fields.items()) or "as CRNN"))
 
 
 def print_sources(report: dict) -> None:
@@ -446,11 +457,7 @@ def print_sources(report: dict) -> None:
         f"seeds {', '.join(seeds)}; {settings['cpu_count']} CPU cores; {settings['minutes']:.1f} minutes"
     )
     print("records per source: " + ", ".join(f"{source} {n}" for source, n in report["records"].items()))
-    for row, fields in settings["variants"].items():
-        print(
-            f"{row}: "
-            + (", ".join(f"{name}={json.dumps(value)}" for name, value in fields.items()) or "as CRNN")
-        )
+    print_variants(settings["variants"])
     rows = [
         (lead_set, c) for lead_set, by_classifier in report["seeds"][seeds[0]].items() for c in by_classifier
     ]
@@ -746,11 +753,7 @@ def print_table(scores: dict, args, records: int, configs) -> None:
         f"validation fraction {args.validation_fraction:g}, seed {args.seed}, "
         f"{os.cpu_count()} CPU cores"
     )
-    base = configs[CRNN].to_json()
-    for row, config in configs.items():
-        fields = {name: value for name, value in config.to_json().items() if value != base[name]}
-        if row != CRNN:
-            print(f"{row}: " + (", ".join(f"{k}={json.dumps(v)}" for k, v in fields.items()) or "as CRNN"))
+    print_variants(variant_fields(configs))
     print_metrics(
         scores, lambda by_metric, m: f"{np.nanmean(by_metric[m]):>11.3f} ± {np.nanstd(by_metric[m]):.3f}"
     )
