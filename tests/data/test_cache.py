@@ -347,14 +347,7 @@ cache.build_cache(sys.argv[1], sys.argv[2], lead_sets=("two",), n_jobs=1)
 
 def test_build_killed_half_way_continues_with_the_pending_records(record_folder, tmp_path, monkeypatch):
     complete = build_cache(record_folder, tmp_path / "complete", lead_sets=("two",), n_jobs=1)
-    killed = subprocess.run(
-        [sys.executable, "-c", _KILLED_BUILD, str(record_folder), str(tmp_path / "cache")],
-        cwd=REPOSITORY,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    _run_until_killed(_KILLED_BUILD, record_folder, tmp_path / "cache")
     assert open_cache(tmp_path / "cache").status.tolist() == [DONE, DONE, DONE, PENDING, PENDING, PENDING]
     seen, process = [], cache_module._process
 
@@ -397,14 +390,7 @@ def test_build_killed_while_writing_an_array_leaves_no_half_written_array_and_bu
     record_folder, tmp_path
 ):
     complete = build_cache(record_folder, tmp_path / "complete", lead_sets=("two",), n_jobs=1)
-    killed = subprocess.run(
-        [sys.executable, "-c", _KILLED_ALLOCATION, str(record_folder), str(tmp_path / "cache")],
-        cwd=REPOSITORY,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
+    _run_until_killed(_KILLED_ALLOCATION, record_folder, tmp_path / "cache")
 
     assert sorted(path.name for path in (tmp_path / "cache").glob("[!.]*")) == ["offsets.npy"]
     np.testing.assert_array_equal(np.load(tmp_path / "cache" / "offsets.npy"), complete.offsets)
@@ -449,3 +435,16 @@ def test_row_reader_refuses_a_fortran_ordered_array(tmp_path):
 
     with pytest.raises(ValueError, match="a.npy: expected a C-ordered array"):
         RowReader(tmp_path / "a.npy")
+
+
+def _run_until_killed(script: str, record_folder, cache_folder) -> None:
+    """Run ``script`` (a cache build that kills itself) on the records into ``cache_folder``; assert that it
+    died of SIGKILL."""
+    killed = subprocess.run(
+        [sys.executable, "-c", script, str(record_folder), str(cache_folder)],
+        cwd=REPOSITORY,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-2000:]
