@@ -347,10 +347,13 @@ def crnn_rows(cache, lead_set, split, configs, folder: Path) -> dict:
 
 
 def training_key(config: TrainingConfig) -> str:
-    """A name for the settings that shape the fold networks (all but :data:`DECISION_FIELDS`; the network's
-    by their own names, as before they were nested, so that networks trained then are found)."""
+    """A name for the settings that shape one lead set's fold networks: all but :data:`DECISION_FIELDS`
+    and the lead sets the run covers, which do not shape them (a run of some lead sets finds the networks
+    of a run of all five). The key is written as it was before these were set apart, so that networks
+    trained then are found: the network's settings by their own names, the lead sets all five."""
     settings = config.to_json()
     settings |= settings.pop("network")
+    settings["lead_sets"] = list(LEAD_SETS)
     shaping = {k: v for k, v in settings.items() if k not in DECISION_FIELDS}
     return "networks_" + hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:12]
 
