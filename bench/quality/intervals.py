@@ -6,8 +6,7 @@ delineated by :func:`ecgcrnn.delineation.delineate.delineate_record` on its 12 l
 :func:`ecgcrnn.features.measurements.measure`'s ``PR_ms``, ``QRS_ms`` and ``QT_ms`` (medians over the
 dominant beats of the global fiducials; the signal it reads amplitudes from is the same record filtered as
 the pipeline filters it). The truth is the median over the record's conducted (``N``) beats of the same
-intervals between the true fiducials. Prints, per interval, the records measured on both sides, the
-median absolute error, the mean error and the 95th percentile of the absolute error, with the target
+intervals between the true fiducials. Prints :func:`devtools.intervals.error_table`, with the target
 (median absolute error within 8 ms), then the machine line.
 
 Usage: ``.venv/bin/python bench/quality/intervals.py [--records 200] [--seed 0] [--clean]``
@@ -25,14 +24,12 @@ import numpy as np
 from tqdm import tqdm
 
 from devtools.environment import print_machine_line
+from devtools.intervals import INTERVALS, error_table
 from ecgcrnn.delineation.delineate import delineate_record
 from ecgcrnn.domain import STANDARD_LEADS
 from ecgcrnn.features.measurements import measure
 from ecgcrnn.signal.preprocessing import filter_signal
 from ecgcrnn.synthetic.generator import generate_record
-
-INTERVALS = {"PR": ("P_on", "QRS_on"), "QRS": ("QRS_on", "QRS_off"), "QT": ("QRS_on", "T_off")}
-"""Interval name: (start fiducial, end fiducial)."""
 
 TARGET_MEDIAN_ABS_MS = 8.0
 """Largest accepted median absolute error of every interval, ms."""
@@ -64,26 +61,6 @@ def evaluate(records: int, seed: int, clean: bool = False) -> dict[str, tuple[np
     return {name: (measured[name], truth[name]) for name in INTERVALS}
 
 
-def format_table(results: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
-    """One row per interval: records compared, median |error|, mean error, 95th percentile |error| (ms)."""
-    header = f"{'interval':<9} {'n':>5} {'missed':>6} {'med|e| ms':>9} {'mean ms':>8} {'p95|e| ms':>9}"
-    lines = [header, "-" * len(header)]
-    for name, (measured, truth) in results.items():
-        both = np.isfinite(measured) & np.isfinite(truth)
-        missed = int((np.isfinite(truth) & ~np.isfinite(measured)).sum())
-        error = measured[both] - truth[both]
-        if error.size == 0:
-            lines.append(f"{name:<9} {0:>5d} {missed:>6d}")
-            continue
-        median_abs = float(np.median(np.abs(error)))
-        verdict = "ok" if median_abs <= TARGET_MEDIAN_ABS_MS else "MISS"
-        lines.append(
-            f"{name:<9} {error.size:>5d} {missed:>6d} {median_abs:>9.1f} {error.mean():>+8.1f} "
-            f"{np.percentile(np.abs(error), 95):>9.1f}   {verdict} (med|e| <= {TARGET_MEDIAN_ABS_MS:g})"
-        )
-    return "\n".join(lines)
-
-
 def main() -> None:
     """Parse arguments, evaluate, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -94,7 +71,7 @@ def main() -> None:
     results = evaluate(args.records, args.seed, args.clean)
     noise = "clean" if args.clean else "with noise"
     print(f"synthetic records 0..{args.records - 1}, seed {args.seed}, {noise}: measured minus true interval")
-    print(format_table(results))
+    print(error_table(results, TARGET_MEDIAN_ABS_MS))
     print()
     print_machine_line()
 

@@ -25,11 +25,10 @@ import numpy as np
 from tqdm import tqdm
 
 from devtools.environment import data_root, print_machine_line
+from devtools.intervals import INTERVALS, error_table
 from devtools.ludb import LEADS, evaluation_span, global_reference, read_reference
 from ecgcrnn.app.measure import default_jobs, measure_records
 
-INTERVALS = {"PR": ("P_on", "QRS_on"), "QRS": ("QRS_on", "QRS_off"), "QT": ("QRS_on", "T_off")}
-"""Interval name: (start fiducial, end fiducial), measured as ``<name>_ms``."""
 BEAT_GAP_S = 0.1
 """Largest gap between LUDB's QRS peak marks of one beat over the leads (as bench/quality/delineation.py)."""
 LUDB_RECORDS = range(1, 201)
@@ -71,32 +70,13 @@ def reference_intervals(record_path: Path, fs_hz: float = 500.0) -> dict[str, fl
     return out
 
 
-def interval_table(results: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
-    """One row per interval: records compared, missed, extra, median |error|, mean error, p95 |error|."""
-    header = f"{'interval':<9} {'n':>5} {'missed':>6} {'extra':>6}"
-    header += f" {'med|e| ms':>9} {'mean e ms':>9} {'p95|e| ms':>9}"
-    lines = [header, "-" * len(header)]
-    for name, (measured, reference) in results.items():
-        given, marked = np.isfinite(measured), np.isfinite(reference)
-        error = measured[given & marked] - reference[given & marked]
-        missed, extra = int((marked & ~given).sum()), int((given & ~marked).sum())
-        if error.size == 0:
-            lines.append(f"{name:<9} {0:>5d} {missed:>6d} {extra:>6d}")
-            continue
-        lines.append(
-            f"{name:<9} {error.size:>5d} {missed:>6d} {extra:>6d} {np.median(np.abs(error)):>9.1f} "
-            f"{error.mean():>+9.1f} {np.percentile(np.abs(error), 95):>9.1f}"
-        )
-    return "\n".join(lines)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--shared", type=Path, default=data_root(), help="the folder of the data sets")
     args = parser.parse_args()
     print_machine_line()
     print("\nmeasure's PR, QRS and QT against LUDB's cardiologists (global boundaries over the 12 leads)")
-    print(interval_table(ludb_intervals(args.shared, default_jobs())))
+    print(error_table(ludb_intervals(args.shared, default_jobs())))
 
 
 if __name__ == "__main__":
