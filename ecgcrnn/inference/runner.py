@@ -16,7 +16,7 @@ core is usable: worker processes read and prepare the next recordings while this
 order, on every prepared recording that is ready (up to :data:`FINISH_BATCH` at once), so that the network
 keeps up with the workers. Any other model is run one recording at a time, in this thread. The workers end
 with this process, however it ends: when the run stops (an exception, Ctrl-C) it ends them at once, and if
-it is killed outright they notice and end themselves (see :func:`_end_with_parent`).
+it is killed outright they notice and end themselves (see :func:`_start_worker`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -153,7 +154,7 @@ def _run_staged(model, run_model: Callable, members, workers: int, progress) -> 
     failed = 0
     try:
         context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_end_with_parent)
+        pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker)
     except (OSError, NotImplementedError) as error:  # no process support here: run in turn
         log.warning("cannot start worker processes (%s); running recordings one at a time", error)
         return _run_in_turn(model, run_model, members, workers, progress)
@@ -217,13 +218,17 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
     The workers are not terminated: one ended while it writes its result leaves half a message in the pool's
     result pipe, on which the pool's manager thread, and the interpreter at exit with it, would wait for ever.
-    A parent killed outright does not come here: its workers end by :func:`_end_with_parent`.
+    A parent killed outright does not come here: its workers end by :func:`_start_worker`'s watch.
     """
     pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _end_with_parent() -> None:
-    """In a worker process, as the pool's initializer: end the worker as soon as its parent process ends.
+def _start_worker() -> None:
+    """In a worker process, as the pool's initializer: leave Ctrl-C to the parent, and end the worker as
+    soon as its parent process ends.
+
+    Ctrl-C in a terminal sends SIGINT to the whole process group, the workers too; the parent stops the
+    pool (:func:`_stop`), where a worker interrupted would print a traceback of its own, however far it was.
 
     A worker waits for tasks on a queue whose write end it holds itself, so a parent killed outright
     (SIGKILL, the out-of-memory killer, a crash) would leave it waiting for ever, with its memory. A daemon
@@ -234,6 +239,7 @@ def _end_with_parent() -> None:
     worker with ``os._exit``: there is nothing to save. Linux's ``prctl(PR_SET_PDEATHSIG)`` is not used: it
     is Linux-only and fires when the thread that started the worker ends, not the process.
     """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     parent = multiprocessing.parent_process()
     if parent is None:  # not started by multiprocessing: no parent to watch
         return

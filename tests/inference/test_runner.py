@@ -202,22 +202,36 @@ def twelve_lead_model(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="finds processes in /proc")
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize(
+    ("signum", "to_group"),
+    [(signal.SIGTERM, False), (signal.SIGKILL, False), (signal.SIGINT, True)],
+    ids=["SIGTERM", "SIGKILL", "Ctrl-C"],
+)
 def test_worker_processes_end_with_test_model_when_it_is_killed(
-    signum, twelve_lead_model, synthetic_records, tmp_path
+    signum, to_group, twelve_lead_model, synthetic_records, tmp_path
 ):
+    """SIGTERM and SIGKILL reach test_model.py alone; Ctrl-C in a terminal sends SIGINT to its whole process
+    group, the workers too, which leave it to test_model.py to stop them."""
     records = _copies(synthetic_records, "C4_35s", tmp_path / "test", 40)
     out = tmp_path / "out"
     command = [sys.executable, REPOSITORY / "test_model.py", twelve_lead_model, records, out, "-q"]
     environ = {**tiny_environment(), "ECGCRNN_WORKERS": "2"}
     with open(tmp_path / "stderr.txt", "w") as stderr:
         process = subprocess.Popen(
-            command, cwd=REPOSITORY, env=environ, stdout=subprocess.DEVNULL, stderr=stderr
+            command,
+            cwd=REPOSITORY,
+            env=environ,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,  # its own process group, as a command started in a terminal has
         )
     children = []
     try:
         children = _children_once_running(process, out, tmp_path / "stderr.txt")
-        process.send_signal(signum)
+        if to_group:
+            os.killpg(process.pid, signum)
+        else:
+            process.send_signal(signum)
         process.wait(timeout=120)
         survivors = _survivors(children, within_s=10.0)
     finally:
@@ -227,10 +241,11 @@ def test_worker_processes_end_with_test_model_when_it_is_killed(
             _kill(pid)
 
     assert survivors == [], f"{len(survivors)} of {len(children)} child processes outlived test_model.py"
-    if signum == signal.SIGTERM:
+    if signum != signal.SIGKILL:
         assert process.returncode == 130
-        last = (tmp_path / "stderr.txt").read_text().splitlines()[-1]
-        assert last == "test_model.py: interrupted"
+        lines = (tmp_path / "stderr.txt").read_text().splitlines()
+        assert lines[-1] == "test_model.py: interrupted"
+        assert not any(line.startswith("Traceback") for line in lines), "\n".join(lines)
 
 
 def test_train_cli_missing_or_empty_folder_is_a_one_line_error(tmp_path, capsys):
