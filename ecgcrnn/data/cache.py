@@ -43,6 +43,7 @@ from ecgcrnn.data.reader import RowReader
 from ecgcrnn.domain import LEAD_SETS, STANDARD_LEADS, default_class_table
 from ecgcrnn.io.atomic import replacing, save_array, write_text
 from ecgcrnn.io.records import (
+    check_recording_size,
     find_challenge_files,
     get_age,
     get_labels,
@@ -189,6 +190,7 @@ def _plan(header_files, recording_files, config: PreprocessConfig) -> list[_Entr
         try:
             header = parse_header(load_header(header_file), header_file)
             header.lead_indices(STANDARD_LEADS)
+            check_recording_size(recording_file, header)  # before room is made for its windows
             samples = resampled_length(header.num_samples, header.fs_hz, config.fs_hz)
             count = len(window_starts(samples, config.window_samples))
             plan.append(

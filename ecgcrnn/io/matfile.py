@@ -32,6 +32,9 @@ _COMPLEX_FLAG = 0x800
 # What a compressed variable may inflate to: far above any recording (30 min of 12 leads at 1000 Hz in
 # float64 is 173 MB), and a damaged or hostile file cannot take all the memory.
 _MAX_INFLATED_BYTES = 1 << 31
+MAX_DEFLATE_RATIO = 1032
+"""The most bytes zlib's deflate makes of one (a 258-byte match coded in 2 bits): what one byte of a
+compressed level 5 variable may hold at most."""
 
 
 class RecordError(ValueError):
@@ -56,6 +59,13 @@ def read_mat(path, key: str = "val") -> np.ndarray:
             return matrix
         names.append(name)
     raise _missing(path, key, names)
+
+
+def most_values(path) -> int:
+    """The most numbers a MATLAB file of ``path``'s size can hold, whatever its level, compression and
+    number type (one byte each at least, :data:`MAX_DEFLATE_RATIO` per byte compressed): a bound to check a
+    header's sample count against without reading the file."""
+    return Path(path).stat().st_size * MAX_DEFLATE_RATIO
 
 
 def write_mat(path, key: str, matrix: np.ndarray) -> None:

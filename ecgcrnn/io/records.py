@@ -26,7 +26,7 @@ import numpy as np
 
 from ecgcrnn.domain import canonical_lead
 from ecgcrnn.io.atomic import write_text
-from ecgcrnn.io.matfile import RecordError, read_mat, write_mat
+from ecgcrnn.io.matfile import RecordError, most_values, read_mat, write_mat
 
 DEFAULT_GAIN = 200.0  # WFDB: a missing or zero gain means 200 ADC units per physical unit
 INVALID_ADC = -32768  # WFDB: the value of an invalid (missing) sample in 16-bit formats
@@ -250,6 +250,18 @@ def load_recording(recording_file, header: str | Header | None = None, leads=Non
     if leads is not None:
         recording = recording[header.lead_indices(leads)]
     return recording
+
+
+def check_recording_size(recording_file, header: Header) -> None:
+    """Raise a RecordError when ``header`` announces more samples than ``recording_file`` can hold
+    (:func:`ecgcrnn.io.matfile.most_values`): checked before the file is read, so that a typo's extra
+    digits in a sample count cannot make room for a recording that does not exist."""
+    most = most_values(recording_file)
+    if header.num_leads * header.num_samples > most:
+        raise RecordError(
+            f"{recording_file}: header {header.source} announces {header.num_samples} samples of "
+            f"{header.num_leads} leads, more than a file of its size holds ({most} numbers at most)"
+        )
 
 
 def to_millivolts(header: str | Header, recording: np.ndarray, leads=None) -> np.ndarray:

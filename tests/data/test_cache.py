@@ -256,6 +256,25 @@ def test_unreadable_header_is_logged_and_marked_failed(record_folder, tmp_path, 
     assert len(cache.usable) == len(CACHE_RECORDS) - 1
 
 
+def test_a_header_announcing_more_samples_than_its_file_can_hold_is_skipped_before_any_allocation(
+    record_folder, tmp_path, caplog
+):
+    header = record_folder / "C3_10s.hea"
+    lines = header.read_text().splitlines()
+    record_line = lines[0].split()
+    record_line[3] = str(10**12)  # a typo's extra digits: 10^12 samples of 12 leads
+    header.write_text("\n".join([" ".join(record_line), *lines[1:]]) + "\n")
+
+    with caplog.at_level(logging.WARNING, logger="ecgcrnn.data.cache"):
+        cache = build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
+
+    assert cache.status[_record_index(cache, "C3_10s")] == FAILED
+    skipped = [message for message in caplog.messages if "C3_10s.hea: skipped" in message]
+    assert len(skipped) == 1 and "C3_10s.mat" in skipped[0], caplog.messages
+    assert len(cache.usable) == len(CACHE_RECORDS) - 1
+    assert cache.offsets[-1] == sum(CACHE_WINDOWS[name] for name in CACHE_RECORDS if name != "C3_10s")
+
+
 def test_interrupted_build_processes_only_the_pending_records(record_folder, tmp_path, monkeypatch):
     build_cache(record_folder, tmp_path / "cache", lead_sets=("two",), n_jobs=1)
     status = np.load(tmp_path / "cache" / "status.npy", mmap_mode="r+")

@@ -12,6 +12,7 @@ from ecgcrnn.domain import STANDARD_LEADS, default_class_table
 from ecgcrnn.io.matfile import read_mat, write_mat
 from ecgcrnn.io.records import (
     RecordError,
+    check_recording_size,
     checksum,
     dx_codes,
     find_challenge_files,
@@ -32,6 +33,7 @@ def test_every_shared_record_loads_with_plausible_values(challenge_dir):
     assert len(header_files) == 171
     for header_file, recording_file in zip(header_files, recording_files, strict=True):
         header = parse_header(load_header(header_file))
+        check_recording_size(recording_file, header)
         recording = load_recording(recording_file, header)
         assert header.leads == STANDARD_LEADS, header_file
         assert header.fs_hz in (500.0, 1000.0), header_file
@@ -51,6 +53,7 @@ def test_every_ludb_challenge_record_loads_as_finite_millivolts(ludb_challenge_d
     assert len(header_files) == 200
     for header_file, recording_file in zip(header_files, recording_files, strict=True):
         header = parse_header(load_header(header_file))
+        check_recording_size(recording_file, header)
         mv = to_millivolts(header, load_recording(recording_file, header))
         assert header.leads == STANDARD_LEADS and header.fs_hz == 500.0, header_file
         assert mv.shape == (12, header.num_samples) and np.isfinite(mv).all(), header_file
@@ -493,3 +496,24 @@ def test_checksum_is_signed_16_bit_sum():
     assert checksum(np.array([32767, 1], np.int16)) == -32768
     assert checksum(np.array([-1, -1], np.int16)) == -2
     assert checksum(np.array([], np.int16)) == 0
+
+
+def test_the_most_compressible_recording_fits_the_size_its_file_allows(tmp_path):
+    # zeros of one byte each, compressed: the most samples per byte of file a recording can have
+    matrix = np.zeros((12, 100_000), dtype=np.uint8)
+    (tmp_path / "zeros.mat").write_bytes(_level5_bytes(matrix, do_compression=True))
+    header = parse_header(_header_text("zeros", 12, matrix.shape[1]))
+    check_recording_size(tmp_path / "zeros.mat", header)
+    np.testing.assert_array_equal(load_recording(tmp_path / "zeros.mat", header), matrix)
+
+
+def test_a_header_announcing_more_samples_than_its_file_can_hold_is_refused_naming_both(tmp_path):
+    write_mat(tmp_path / "r.mat", "val", np.zeros((2, 5000), dtype=np.int16))
+    header = parse_header(_header_text("r", 2, 5000 * 10**6), source="r.hea")
+    with pytest.raises(RecordError, match=r"r\.mat: header r\.hea announces 5000000000 samples of 2 leads"):
+        check_recording_size(tmp_path / "r.mat", header)
+
+
+def _header_text(name: str, leads: int, samples: int) -> str:
+    signals = [f"{name}.mat 16+24 1000/mV 16 0 0 0 0 {lead}" for lead in STANDARD_LEADS[:leads]]
+    return "\n".join([f"{name} {leads} 500 {samples}", *signals]) + "\n"
