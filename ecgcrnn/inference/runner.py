@@ -21,6 +21,7 @@ it is killed outright they notice and end themselves (see :func:`_start_worker`)
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
@@ -115,19 +116,15 @@ def run_test_set(
     for leads, members in groups.items():
         try:
             model = load_model(str(model_directory), leads)
-            if callable(getattr(model, "wait_until_loaded", None)):  # a network loading in the background:
-                model.wait_until_loaded()  # one that fails is the group's failure, not every recording's
         except Exception as error:  # the entry's own code: any failure is that group's failure
-            log.error("cannot load the model for leads %s: %s", ", ".join(leads), error)
-            for header, _, output_file in members:
-                failed += _fail(Path(output_file), parse_header(header).record_name, error, quiet=True)
-            progress.update(len(members))
-            count = f"{len(members)} recording{'s' if len(members) > 1 else ''}"
-            unloaded.append(f"{count} with leads {', '.join(leads)}: {error}")
+            failed += _fail_group(leads, members, error, progress, unloaded)
             continue
         staged = workers > 1 and callable(getattr(model, "finish_many", None)) and hasattr(model, "prepare")
         run = _run_staged if staged else _run_in_turn
-        failed += run(model, run_model, members, workers, progress)
+        try:
+            failed += run(model, run_model, members, workers, progress)
+        except _NotLoaded as error:  # the network loading in the background failed, before any output
+            failed += _fail_group(leads, members, error.__cause__, progress, unloaded)
     progress.close()
     if unloaded:
         more = f" (and {len(unloaded) - 1} more lead sets, above)" if len(unloaded) > 1 else ""
@@ -135,8 +132,36 @@ def run_test_set(
     return len(header_files), failed
 
 
+class _NotLoaded(Exception):
+    """A lead set's network, loading in the background, failed to load (the error is the cause)."""
+
+
+def _wait_until_loaded(model) -> None:
+    """Wait for ``model``'s network where it loads in the background (``model.wait_until_loaded``); a load
+    that failed raises :class:`_NotLoaded`, the failure of the model's group, not of every recording."""
+    if callable(getattr(model, "wait_until_loaded", None)):
+        try:
+            model.wait_until_loaded()
+        except Exception as error:  # the entry's own code: any failure is the load's
+            raise _NotLoaded(error) from error
+
+
+def _fail_group(leads, members, error: Exception, progress, unloaded: list) -> int:
+    """Give every recording of a group whose model did not load an all-negative output; log the error once
+    and add the group's line to ``unloaded``. The number failed: all of them."""
+    log.error("cannot load the model for leads %s: %s", ", ".join(leads), error)
+    for header, _, output_file in members:
+        _fail(Path(output_file), parse_header(header).record_name, error, quiet=True)
+    progress.update(len(members))
+    count = f"{len(members)} recording{'s' if len(members) > 1 else ''}"
+    unloaded.append(f"{count} with leads {', '.join(leads)}: {error}")
+    return len(members)
+
+
 def _run_in_turn(model, run_model: Callable, members, workers: int, progress) -> int:
-    """Read, run and save each recording in this thread; the number that failed."""
+    """Read, run and save each recording in this thread, once the network has loaded; the number that
+    failed."""
+    _wait_until_loaded(model)
     failed = 0
     for header, recording_file, output_file in members:
         failed += _run_one(model, run_model, header, recording_file, output_file)
@@ -146,6 +171,9 @@ def _run_in_turn(model, run_model: Callable, members, workers: int, progress) ->
 
 def _run_staged(model, run_model: Callable, members, workers: int, progress) -> int:
     """Prepare recordings in ``workers`` processes, up to ``64 * workers`` ahead; finish them here, in order.
+
+    The workers start preparing while the network loads in the background; it is waited for before the
+    first recording is finished, so that a network that does not load fails the group before any output.
 
     A recording whose worker died is run again in this process with ``run_model``. When the run stops (an
     exception, an interruption) the recordings queued are cancelled (:func:`_stop`), and the workers end with
@@ -162,6 +190,7 @@ def _run_staged(model, run_model: Callable, members, workers: int, progress) -> 
         tasks = ((model.prepare, header, recording_file) for header, recording_file, _ in members)
         futures = _submit_ahead(pool, _prepare, tasks, 64 * workers)
         try:
+            _wait_until_loaded(model)
             for batch in _ready_batches(zip(members, futures, strict=True), FINISH_BATCH):
                 failed += _finish_batch(model, run_model, batch)
                 progress.update(len(batch))
@@ -258,18 +287,27 @@ def _prepare(prepare: Callable, header: str, recording_file: str):
 
 
 def _submit_ahead(pool, function: Callable, tasks: Iterable[tuple], depth: int) -> Iterator[Future]:
-    """Futures of ``function(*task)`` in the order of ``tasks``, with at most ``depth`` submitted ahead."""
-    pending: deque[Future] = deque()
-    for task in tasks:
-        try:
-            pending.append(pool.submit(function, *task))
-        except BrokenProcessPool as error:
-            broken: Future = Future()
-            broken.set_exception(error)
-            pending.append(broken)
-        if len(pending) >= depth:
+    """Futures of ``function(*task)`` in the order of ``tasks``, at most ``depth`` submitted ahead: the first
+    ``depth`` at once, then one more as each is taken."""
+    tasks = iter(tasks)
+    pending = deque(_submit(pool, function, task) for task in itertools.islice(tasks, depth))
+
+    def futures() -> Iterator[Future]:
+        while pending:
             yield pending.popleft()
-    yield from pending
+            pending.extend(_submit(pool, function, task) for task in itertools.islice(tasks, 1))
+
+    return futures()
+
+
+def _submit(pool, function: Callable, task: tuple) -> Future:
+    """``pool.submit(function, *task)``, or a future that holds the error of a pool already broken."""
+    try:
+        return pool.submit(function, *task)
+    except BrokenProcessPool as error:
+        broken: Future = Future()
+        broken.set_exception(error)
+        return broken
 
 
 def _run_one(model, run_model: Callable, header: str, recording_file: str, output_file: str) -> int:

@@ -66,6 +66,37 @@ class StagedEntry:
         ]
 
 
+def _first_sample_noted(header, recording) -> dict:
+    """:func:`_first_sample`, noting the record as prepared in the folder ``PREPARED_DIR`` names."""
+    (Path(os.environ["PREPARED_DIR"]) / parse_header(header).record_name).touch()
+    return _first_sample(header, recording)
+
+
+class LoadingEntry(StagedEntry):
+    """A two-stage model whose network loads in the background until ``count`` records are prepared (it
+    fails after ``timeout_s`` without them)."""
+
+    prepare = staticmethod(_first_sample_noted)
+
+    def __init__(self, prepared: Path, count: int, timeout_s: float = 60.0):
+        super().__init__()
+        self.prepared, self.count, self.timeout_s = prepared, count, timeout_s
+        self.seen_when_loaded = None
+
+    def wait_until_loaded(self):
+        deadline = time.monotonic() + self.timeout_s
+        while len(list(self.prepared.iterdir())) < self.count:
+            if time.monotonic() > deadline:
+                raise RuntimeError("no recording was prepared while the network loaded")
+            time.sleep(0.05)
+        self.seen_when_loaded = sorted(path.name for path in self.prepared.iterdir())
+        return self
+
+    def finish_many(self, prepared, names=None):
+        assert self.seen_when_loaded is not None, "a recording was finished before the network loaded"
+        return super().finish_many(prepared, names)
+
+
 @pytest.fixture
 def test_set(synthetic_records, tmp_path):
     """Three synthetic 12-lead records in a test folder."""
@@ -145,6 +176,20 @@ def test_a_header_without_its_recording_is_logged_and_gets_an_all_negative_outpu
     recording_id, classes, labels, probabilities = load_outputs(tmp_path / "out" / "C2_10s.csv")
     assert recording_id == "C2_10s" and len(classes) == 26
     assert set(labels) == {"0"} and set(probabilities) == {0.0}
+
+
+def test_recordings_are_prepared_while_the_network_loads_and_finished_once_it_has(
+    test_set, tmp_path, monkeypatch
+):
+    (tmp_path / "prepared").mkdir()
+    monkeypatch.setenv("PREPARED_DIR", str(tmp_path / "prepared"))  # the workers inherit it
+    entry = LoadingEntry(tmp_path / "prepared", count=3)
+
+    total, failed = run_test_set(tmp_path, test_set, tmp_path / "out", entry.load_model, None, workers=2)
+
+    assert (total, failed) == (3, 0)
+    assert entry.seen_when_loaded == ["C1_15s", "C2_10s", "C5_38s_1000Hz"]
+    assert [name for names in entry.names for name in names] == entry.seen_when_loaded
 
 
 def test_a_lead_set_whose_model_fails_to_load_fails_the_run_after_writing_its_outputs(test_set, tmp_path):
