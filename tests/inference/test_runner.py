@@ -269,6 +269,7 @@ def test_worker_processes_end_with_test_model_when_it_is_killed(
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             start_new_session=True,  # its own process group, as a command started in a terminal has
+            preexec_fn=_ctrl_c_as_in_a_terminal,
         )
     children = []
     try:
@@ -316,6 +317,13 @@ def test_ready_batches_keep_the_order_and_take_only_what_is_done_after_the_first
     batches = [[member for member, _ in batch] for batch in _ready_batches(iter(pairs), limit=2)]
 
     assert batches == [[0, 1], [2, 3], [4, 5]]
+
+
+def _ctrl_c_as_in_a_terminal() -> None:
+    """In the child before it starts: SIGINT's default action, as a command run in a terminal has it (a
+    test run in the background of a shell without job control inherits SIGINT ignored, and Python then
+    installs no handler for it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _copies(source: Path, name: str, folder: Path, count: int) -> Path:
