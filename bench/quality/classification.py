@@ -5,6 +5,7 @@ Usage: python bench/quality/classification.py DATA_DIR [DATA_DIR ...] [--protoco
            [--loss {weighted_bce,focal}] [--dropout D] [--learning-rate R] [--validation-fraction F]
            [--lead-sets twelve two] [--masked] [--references-only] [--threshold-folds 2] [--cache FOLDER]
            [--seeds S [S ...]] [--variant NAME KEY=VALUE [KEY=VALUE ...]] [--json FILE] [--workdir FOLDER]
+           [--always-train SOURCE]
        python bench/quality/classification.py --report FILE
 
 The classifiers, each trained on some records and scored on others with the Challenge's metrics:
@@ -33,7 +34,9 @@ AUROC, AUPRC and F-measure per lead set as mean ± SD over the folds. With ``--m
 is trained on each fold: one twelve-lead network that serves every lead set, trained with the leads of a
 lead set drawn at random for each batch (the others' signals zeroed, their features imputed and masked,
 the record features those the lead set gives), with thresholds chosen per lead set; it is the alternative
-to one network per lead set that the README weighs.
+to one network per lead set that the README weighs. With ``--always-train SOURCE`` (e.g. LUDB) that source's
+records are in every fold's training records and never scored: the other records are split into folds,
+as the hidden test holds records of the hospitals trained on while the entry is trained on all of them.
 
 ``--protocol sources``: leave one source out, the protocol closest to the Challenge's hidden test (which
 holds a hospital that the training data do not, and weighs its sources otherwise). A record's source comes
@@ -154,8 +157,8 @@ def main(argv=None) -> None:
                 args.json.write_text(json.dumps(_plain(report), indent=1, allow_nan=False) + "\n")
             return
         work = args.workdir or Path(scratch)
-        scores = cross_validate(cache, configs, args.folds, work, args.masked, grades)
-    print_table(scores, args, len(cache.usable), configs)
+        scores = cross_validate(cache, configs, args.folds, work, args.masked, grades, args.always_train)
+    print_table(scores, args, cache, configs)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -201,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--json", type=Path, help="sources: write everything measured to this JSON file")
     parser.add_argument("--report", type=Path, help="print the tables of a --json file and stop")
     parser.add_argument(
+        "--always-train",
+        choices=(*CHALLENGE_SOURCES, LUDB),
+        metavar="SOURCE",
+        help="kfold: this source's records learn in every fold and are never scored",
+    )
+    parser.add_argument(
         "--workdir",
         type=Path,
         help="keep the CRNN's fold networks here (default: a temporary folder); a rerun of the same "
@@ -215,6 +224,8 @@ def crnn_configs(parser, args, config: TrainingConfig) -> dict[str, TrainingConf
     network, :class:`ecgcrnn.model.settings.NetworkConfig`, by its own name)."""
     if args.protocol != "sources" and (args.seeds or args.json):
         parser.error("--seeds and --json serve --protocol sources")
+    if args.protocol == "sources" and args.always_train:
+        parser.error("--always-train serves --protocol kfold")
     if args.seeds and len(set(args.seeds)) < len(args.seeds):
         parser.error(f"--seeds {' '.join(map(str, args.seeds))}: each seed once")
     fields = {f.name: f.default for f in dataclasses.fields(TrainingConfig) if f.name != "network"}
@@ -556,20 +567,27 @@ def print_calls(report: dict, width: int) -> None:
             print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{count:>12}" for count in counts))
 
 
-def cross_validate(cache, configs, folds: int, scratch: Path, masked: bool = False, grades=None) -> dict:
+def cross_validate(
+    cache, configs, folds: int, scratch: Path, masked: bool = False, grades=None, always_train=None
+) -> dict:
     """scores[lead_set][classifier][metric] = list over folds: every CRNN row of ``configs``
     (:func:`crnn_rows`, :data:`CRNN` the base one, which also gives the folds' seed and lead sets), then the
-    references; ``grades`` are :func:`criteria_grades`' (the criteria classifier is left out without them)."""
+    references; ``grades`` are :func:`criteria_grades`' (the criteria classifier is left out without them).
+    The records of the source ``always_train`` learn in every fold and are never scored (their networks kept
+    apart from those of plain folds under ``scratch``)."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
     from ecgcrnn.training.loop import split_records
 
-    config, usable = configs[CRNN], cache.usable
+    config, (scored, always) = configs[CRNN], _scored_and_always(cache, always_train)
     splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
     scores: dict = {lead_set: {} for lead_set in config.lead_sets}
-    for fold, (learn, test) in enumerate(splitter.split(np.zeros(len(usable)), cache.labels[usable])):
-        train_records, validation_records = split_records(cache.labels, usable[learn], config)
-        test_records = usable[test]
+    if always_train:
+        scratch = scratch / f"always_{_slug(always_train)}"
+    for fold, (learn, test) in enumerate(splitter.split(np.zeros(len(scored)), cache.labels[scored])):
+        learn_records = np.sort(np.concatenate([scored[learn], always]))
+        train_records, validation_records = split_records(cache.labels, learn_records, config)
+        test_records = scored[test]
         split = (train_records, validation_records, test_records)
         if masked:
             from devtools.masked import masked_crnn
@@ -596,6 +614,17 @@ def cross_validate(cache, configs, folds: int, scratch: Path, masked: bool = Fal
             )
             print(f"fold {fold + 1}/{folds} {lead_set}: challenge metric {crnn_metrics}", flush=True)
     return scores
+
+
+def _scored_and_always(cache, always_train) -> tuple[np.ndarray, np.ndarray]:
+    """The usable records scored in the folds, and those of the source ``always_train`` (none when None)."""
+    usable = cache.usable
+    always = np.zeros(len(usable), bool)
+    if always_train:
+        always = sources_of(cache.record_ids)[usable] == always_train
+        if not always.any() or always.all():
+            raise SystemExit(f"--always-train {always_train}: expected some, not all, of the records from it")
+    return usable[~always], usable[always]
 
 
 def crnn_results(cache, lead_set, split, config, checkpoint: Path) -> dict:
@@ -745,11 +774,13 @@ def record_features(cache, lead_set: str, records: np.ndarray) -> np.ndarray:
     return np.array(rows)
 
 
-def print_table(scores: dict, args, records: int, configs) -> None:
+def print_table(scores: dict, args, cache, configs) -> None:
     """The k-fold protocol's table: every metric as mean ± SD over the folds; with variants, each CRNN row's
     Challenge metric minus the base row's, fold by fold (paired: the folds are the same)."""
+    scored, always = _scored_and_always(cache, args.always_train)
+    learning = f" (and {args.always_train}'s {len(always)} in every fold's training)" if len(always) else ""
     print(
-        f"\n{records} records, {args.folds}-fold multilabel-stratified cross-validation, "
+        f"\n{len(scored)} records{learning}, {args.folds}-fold multilabel-stratified cross-validation, "
         f"CRNN {args.epochs} epochs at most (patience {args.patience}, batch {args.batch_size}, "
         f"{args.threshold_folds} threshold folds), "
         f"learning rate {args.learning_rate:g}, loss {args.loss}, dropout {args.dropout:g}, "
