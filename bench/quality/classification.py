@@ -157,8 +157,11 @@ def main(argv=None) -> None:
                 args.json.write_text(json.dumps(_plain(report), indent=1, allow_nan=False) + "\n")
             return
         work = args.workdir or Path(scratch)
-        scores = cross_validate(cache, configs, args.folds, work, args.masked, grades, args.always_train)
-    print_table(scores, args, cache, configs)
+        scored, always = _scored_and_always(cache, args.always_train)
+        if args.always_train:  # other splits than plain folds': their networks apart
+            work = work / f"always_{_slug(args.always_train)}"
+        scores = cross_validate(cache, configs, args.folds, work, args.masked, grades, scored, always)
+    print_table(scores, args, len(scored), len(always), configs)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -568,22 +571,20 @@ def print_calls(report: dict, width: int) -> None:
 
 
 def cross_validate(
-    cache, configs, folds: int, scratch: Path, masked: bool = False, grades=None, always_train=None
+    cache, configs, folds: int, scratch: Path, masked: bool, grades, scored: np.ndarray, always: np.ndarray
 ) -> dict:
     """scores[lead_set][classifier][metric] = list over folds: every CRNN row of ``configs``
     (:func:`crnn_rows`, :data:`CRNN` the base one, which also gives the folds' seed and lead sets), then the
     references; ``grades`` are :func:`criteria_grades`' (the criteria classifier is left out without them).
-    The records of the source ``always_train`` learn in every fold and are never scored (their networks kept
-    apart from those of plain folds under ``scratch``)."""
+    The records ``scored`` are split into the folds; the records ``always`` learn in every fold and are never
+    scored (:func:`_scored_and_always`)."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
     from ecgcrnn.training.loop import split_records
 
-    config, (scored, always) = configs[CRNN], _scored_and_always(cache, always_train)
+    config = configs[CRNN]
     splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)
     scores: dict = {lead_set: {} for lead_set in config.lead_sets}
-    if always_train:
-        scratch = scratch / f"always_{_slug(always_train)}"
     for fold, (learn, test) in enumerate(splitter.split(np.zeros(len(scored)), cache.labels[scored])):
         learn_records = np.sort(np.concatenate([scored[learn], always]))
         train_records, validation_records = split_records(cache.labels, learn_records, config)
@@ -774,13 +775,13 @@ def record_features(cache, lead_set: str, records: np.ndarray) -> np.ndarray:
     return np.array(rows)
 
 
-def print_table(scores: dict, args, cache, configs) -> None:
-    """The k-fold protocol's table: every metric as mean ± SD over the folds; with variants, each CRNN row's
-    Challenge metric minus the base row's, fold by fold (paired: the folds are the same)."""
-    scored, always = _scored_and_always(cache, args.always_train)
-    learning = f" (and {args.always_train}'s {len(always)} in every fold's training)" if len(always) else ""
+def print_table(scores: dict, args, scored: int, always: int, configs) -> None:
+    """The k-fold protocol's table (``scored`` records in the folds, ``always`` more in every fold's
+    training): every metric as mean ± SD over the folds; with variants, each CRNN row's Challenge metric
+    minus the base row's, fold by fold (paired: the folds are the same)."""
+    learning = f" (and {args.always_train}'s {always} in every fold's training)" if always else ""
     print(
-        f"\n{len(scored)} records{learning}, {args.folds}-fold multilabel-stratified cross-validation, "
+        f"\n{scored} records{learning}, {args.folds}-fold multilabel-stratified cross-validation, "
         f"CRNN {args.epochs} epochs at most (patience {args.patience}, batch {args.batch_size}, "
         f"{args.threshold_folds} threshold folds), "
         f"learning rate {args.learning_rate:g}, loss {args.loss}, dropout {args.dropout:g}, "
