@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import matplotlib.figure
+import numpy as np
 import pytest
 from helpers import (
     CACHE_RECORDS,
@@ -29,6 +30,8 @@ from helpers import (
 )
 
 from ecgcrnn.data.cache import build_cache
+from ecgcrnn.domain import default_class_table
+from ecgcrnn.io.records import find_challenge_files, get_labels, load_header
 
 _READS_SHARED = frozenset({"challenge_dir", "ludb_challenge_dir"})
 
@@ -96,6 +99,14 @@ def small_cache(synthetic_records, tmp_path_factory):
 def synthetic_training_set(tmp_path_factory) -> Path:
     """:data:`helpers.TRAINING_RECORDS` synthetic 10 s records to train on (read-only)."""
     return once_per_session(tmp_path_factory, "synthetic_training_set", write_training_records)
+
+
+@pytest.fixture(scope="session")
+def training_labels(synthetic_training_set) -> np.ndarray:
+    """(records, 26) labels of the synthetic training records, in the order of their headers' names."""
+    table = default_class_table()
+    header_files, _ = find_challenge_files(synthetic_training_set)
+    return np.stack([table.encode(get_labels(load_header(file)), dtype=np.uint8) for file in header_files])
 
 
 @pytest.fixture(scope="session")

@@ -318,7 +318,7 @@ def out_of_source_outputs(cache, configs, grades, sources, scratch: Path, refere
     every usable record predicted with its source held out (``sources``: each usable record's source and
     the sources in order); the CRNN rows are ``configs``' (none for references only), then
     :data:`ONE_SPLIT`, always normal, the logistic regression and the criteria."""
-    from ecgcrnn.training.loop import split_records
+    from ecgcrnn.training.decisions import split_records
 
     (record_sources, order), base, usable = sources, configs[CRNN], cache.usable
     shape = (len(cache.record_ids), len(default_class_table()))
@@ -580,7 +580,7 @@ def cross_validate(
     scored (:func:`_scored_and_always`)."""
     from iterstrat.ml_stratifiers import MultilabelStratifiedKFold
 
-    from ecgcrnn.training.loop import split_records
+    from ecgcrnn.training.decisions import split_records
 
     config = configs[CRNN]
     splitter = MultilabelStratifiedKFold(n_splits=folds, shuffle=True, random_state=config.seed)

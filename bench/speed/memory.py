@@ -120,7 +120,8 @@ def train_and_measure(folder: Path, args) -> dict:
     import keras
 
     from ecgcrnn.data import cache as cache_module
-    from ecgcrnn.training.loop import fit_lead_set, split_records
+    from ecgcrnn.training.decisions import split_records
+    from ecgcrnn.training.loop import fit_lead_set
     from ecgcrnn.training.settings import TrainingConfig
 
     if args.memory_maps:

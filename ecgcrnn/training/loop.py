@@ -10,17 +10,17 @@ the start itself, epoch 0, competes), and predicts it. The model kept is the fol
 (:func:`ecgcrnn.model.network.average_networks`), so the thresholds apply to the networks they were tuned
 on.
 
-A label the record's source never gives, or cannot read from its signals, is no evidence
-(:class:`Evidence`): it is left out of the loss and of every choice below. A class with fewer than
-``min_positives`` positive records is decided by its criterion; with ``criteria_fallback`` (off by
-default), so is a class whose criterion scores better than its network across held-out folds
-(:meth:`DecisionRule.fallback`). No class is stated, on any
-source's out-of-fold predictions, on more than ``max_share_ratio`` times the largest share of records any
-training source labels with it (:func:`ecgcrnn.training.thresholds.share_limits`), counted as a source of
-its size at that share could reach (``share_confidence``, a binomial quantile). Every
-epoch leaves a checkpoint (model with optimizer state, and a JSON state) and every finished fold its
-network and predictions, so a run that is interrupted resumes where it stopped when started again with the
-same arguments; a lead set whose model is already saved is skipped.
+A label the record's source never gives, or cannot read from its signals, is no evidence: it is left out
+of the loss and of every choice below (:mod:`ecgcrnn.training.decisions`, which also makes the folds and
+holds the decision rule). A class with fewer than ``min_positives`` positive records is decided by its
+criterion; with ``criteria_fallback`` (off by default), so is a class whose criterion scores better than
+its network across held-out folds. No class is stated, on any source's out-of-fold predictions, on more
+than ``max_share_ratio`` times the largest share of records any training source labels with it
+(:func:`ecgcrnn.training.thresholds.share_limits`), counted as a source of its size at that share could
+reach (``share_confidence``, a binomial quantile). Every epoch leaves a checkpoint (model with optimizer
+state, and a JSON state) and every finished fold its network and predictions, so a run that is interrupted
+resumes where it stopped when started again with the same arguments; a lead set whose model is already
+saved is skipped.
 """
 
 from __future__ import annotations
@@ -35,35 +35,33 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
-from iterstrat.ml_stratifiers import MultilabelStratifiedKFold, MultilabelStratifiedShuffleSplit
 
 from ecgcrnn.data.batches import WindowBatches, average_by_owner, feature_statistics
 from ecgcrnn.data.cache import build_cache
-from ecgcrnn.data.sources import label_known, sources_of
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.io.atomic import replacing, save_arrays, write_text
 from ecgcrnn.model.lead_set import CRITERIA, NETWORK, LeadSetModel, decide
-from ecgcrnn.model.losses import UNKNOWN, make_loss
+from ecgcrnn.model.losses import make_loss
 from ecgcrnn.model.network import average_networks, build_model, criteria_probabilities
 from ecgcrnn.pipeline import PipelineSettings
-from ecgcrnn.scoring.metrics import compute_challenge_metric
 from ecgcrnn.training.curves import plot_learning_curves
+from ecgcrnn.training.decisions import (
+    MIN_RECORDS,
+    DecisionRule,
+    Evidence,
+    fold_records,
+    split_records,
+    tuned_metric,
+)
 from ecgcrnn.training.distribute import current_strategy, is_chief, precision, prepare, worker_folder
 from ecgcrnn.training.progress import EpochProgress
 from ecgcrnn.training.settings import TrainingConfig
-from ecgcrnn.training.thresholds import (
-    TOLERANCE,
-    apply_thresholds,
-    choose_thresholds,
-    share_floor,
-    share_limits,
-)
+from ecgcrnn.training.thresholds import apply_thresholds, share_limits
 
 log = logging.getLogger(__name__)
 
 CHECKPOINTS = ".checkpoints"
 FOLD_NETWORK = "network.keras"  # a finished fold's inference network, in its checkpoint folder
-MIN_RECORDS = 4  # readable records needed to train and validate
 
 
 def train(
@@ -96,17 +94,6 @@ def train(
         with contextlib.suppress(OSError):
             (model_directory / CHECKPOINTS).rmdir()
     return results
-
-
-def split_records(labels: np.ndarray, usable: np.ndarray, config: TrainingConfig):
-    """Multilabel-stratified (iterative stratification) training and validation record indices."""
-    if len(usable) < MIN_RECORDS:
-        raise ValueError(f"{len(usable)} usable records: too few to train and validate")
-    splitter = MultilabelStratifiedShuffleSplit(
-        n_splits=1, test_size=config.validation_fraction, random_state=config.seed
-    )
-    train_index, validation_index = next(splitter.split(np.zeros(len(usable)), labels[usable]))
-    return np.sort(usable[train_index]), np.sort(usable[validation_index])
 
 
 @dataclass(frozen=True)
@@ -252,161 +239,6 @@ def _fold_networks(cache, lead_set, records, folds, config, checkpoint, batches)
     return oof, fold_of, networks, best_epochs, history
 
 
-def fold_records(labels: np.ndarray, records: np.ndarray, config: TrainingConfig, sources=None):
-    """``config.threshold_folds`` (learn, held out) pairs of sorted record indices.
-
-    With ``config.threshold_grouping`` ``"sources"`` and ``sources`` (each cache record's source), every
-    source's records fall in one fold, the sources dealt largest first to the fold with the fewest records;
-    otherwise (or where the records come from fewer sources than folds) the folds are
-    multilabel-stratified."""
-    records = np.sort(np.asarray(records))
-    if len(records) < max(MIN_RECORDS, config.threshold_folds):
-        raise ValueError(f"{len(records)} usable records: too few for {config.threshold_folds} folds")
-    if config.threshold_grouping == "sources" and sources is not None:
-        groups = np.asarray(sources)[records]
-        if len(set(groups)) >= config.threshold_folds:
-            fold_of = group_folds(groups, config.threshold_folds)
-            for fold in range(config.threshold_folds):
-                log.info("threshold fold %d: %s", fold + 1, ", ".join(sorted(set(groups[fold_of == fold]))))
-                yield records[fold_of != fold], records[fold_of == fold]
-            return
-        log.info(
-            "records from %d sources, fewer than the threshold folds: stratified folds", len(set(groups))
-        )
-    splitter = MultilabelStratifiedKFold(config.threshold_folds, shuffle=True, random_state=config.seed)
-    for learn, held_out in splitter.split(np.zeros(len(records)), labels[records]):
-        yield records[learn], records[held_out]
-
-
-def group_folds(groups, folds: int) -> np.ndarray:
-    """The fold (0 .. folds - 1) of each record (N,), every group in one fold: the groups, largest first
-    (ties by name), each go to the fold that holds the fewest records so far."""
-    names, counts = np.unique(np.asarray(groups), return_counts=True)
-    sizes = np.zeros(folds, dtype=int)
-    fold_of_group = {}
-    for index in sorted(range(len(names)), key=lambda i: (-counts[i], str(names[i]))):
-        fold = int(np.argmin(sizes))
-        fold_of_group[names[index]] = fold
-        sizes[fold] += counts[index]
-    return np.array([fold_of_group[group] for group in groups], dtype=int)
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """Which of the cache's labels are evidence (:func:`ecgcrnn.data.sources.label_known`), and where
-    ``config.unknown_labels`` leaves the others out.
-
-    Attributes
-    ----------
-    sources : numpy.ndarray of str, shape (records,)
-    known : numpy.ndarray of bool, shape (records, C)
-    in_loss, in_thresholds : bool
-        Whether unknown labels are left out of the loss, and of the threshold choice, early stopping and
-        the choice between network and criterion.
-    """
-
-    sources: np.ndarray
-    known: np.ndarray
-    in_loss: bool
-    in_thresholds: bool
-
-    @classmethod
-    def of(cls, cache, config: TrainingConfig) -> Evidence:
-        sources = sources_of(cache.record_ids)
-        known = label_known(sources, cache.labels, cache.amplitudes_recorded)
-        mode = config.unknown_labels
-        return cls(sources, known, mode in ("loss", "both"), mode in ("thresholds", "both"))
-
-    def targets(self, labels: np.ndarray) -> np.ndarray:
-        """The loss's targets (records, C): the labels, unknown ones :data:`ecgcrnn.model.losses.UNKNOWN`."""
-        targets = (np.asarray(labels) > 0).astype(np.float32)
-        return np.where(self.known | (not self.in_loss), targets, np.float32(UNKNOWN))
-
-    def loss_prevalence(self, labels: np.ndarray, records) -> np.ndarray:
-        """Each class's share (C,) of positives among ``records`` whose label the loss reads."""
-        labels = np.asarray(labels)[records] > 0
-        read = self.known[records] if self.in_loss else np.ones(labels.shape, bool)
-        return (labels & read).sum(axis=0) / np.maximum(read.sum(axis=0), 1)
-
-    def for_thresholds(self, records) -> np.ndarray | None:
-        """The known mask of ``records`` for the threshold choice, or None where every label counts."""
-        return self.known[records] if self.in_thresholds else None
-
-
-@dataclass(frozen=True)
-class DecisionRule:
-    """How the out-of-fold predictions of a lead set's training records become decisions.
-
-    Each class is stated where its probability reaches its threshold, chosen for the Challenge metric
-    (:func:`ecgcrnn.training.thresholds.choose_thresholds`) with unknown labels left out (``known``), never
-    below the threshold at which some source would have more than its share limit stated
-    (:func:`~ecgcrnn.training.thresholds.share_limits`, :func:`~ecgcrnn.training.thresholds.share_floor`);
-    a class decided by its criterion keeps 0.5 (or that floor).
-
-    Attributes
-    ----------
-    labels : numpy.ndarray of bool, shape (N, C)
-    known : numpy.ndarray of bool, shape (N, C), or None
-    sources : numpy.ndarray of str, shape (N,)
-    limits : numpy.ndarray of float, shape (C,)
-    confidence : float
-        The share floor's binomial quantile level (:func:`~ecgcrnn.training.thresholds.share_floor`).
-    """
-
-    labels: np.ndarray
-    known: np.ndarray | None
-    sources: np.ndarray
-    limits: np.ndarray
-    confidence: float = 0.0
-
-    def thresholds(self, probabilities: np.ndarray, by_criteria: np.ndarray, rows=slice(None)) -> np.ndarray:
-        """Thresholds (C,) chosen on ``probabilities`` (N, C) of the records ``rows``."""
-        table = default_class_table()
-        known = None if self.known is None else self.known[rows]
-        floor = share_floor(probabilities[rows], self.sources[rows], self.limits, self.confidence)
-        fixed = np.where(by_criteria, 0.5, np.nan)
-        return choose_thresholds(
-            self.labels[rows],
-            probabilities[rows],
-            table.weights,
-            table.normal_index,
-            fixed=fixed,
-            known=known,
-            floor=floor,
-        )
-
-    def metric(self, outputs: np.ndarray, rows=slice(None)) -> float:
-        """The Challenge metric of binary ``outputs`` (N, C) on the records ``rows``, unknown labels out."""
-        known = None if self.known is None else self.known[rows]
-        return evidence_metric(self.labels[rows], outputs[rows], known)
-
-    def source_mean(self, outputs: np.ndarray) -> float:
-        """The mean over sources of each source's :meth:`metric`: every hospital counts the same."""
-        return float(np.mean([self.metric(outputs, self.sources == s) for s in np.unique(self.sources)]))
-
-    def cross_fitted(self, probabilities: np.ndarray, by_criteria: np.ndarray, fold_of: np.ndarray):
-        """Binary outputs (N, C), each fold's records thresholded as chosen on the other folds' records."""
-        outputs = np.zeros(probabilities.shape, dtype=bool)
-        for fold in np.unique(fold_of):
-            part = fold_of == fold
-            outputs[part] = probabilities[part] >= self.thresholds(probabilities, by_criteria, ~part)
-        return outputs
-
-    def fallback(self, network, criteria, by_criteria, fold_of) -> np.ndarray:
-        """Which classes (C,) are decided by their criterion: ``by_criteria``, and each class in turn whose
-        criterion raises the mean over sources of the cross-fitted metric (:meth:`cross_fitted`: each
-        threshold chosen on other hospitals than those it is scored on) above its network's."""
-        chosen = np.asarray(by_criteria, dtype=bool).copy()
-        best = self.source_mean(self.cross_fitted(decide(network, criteria, chosen), chosen, fold_of))
-        for k in np.flatnonzero(~chosen):
-            trial = chosen.copy()
-            trial[k] = True
-            score = self.source_mean(self.cross_fitted(decide(network, criteria, trial), trial, fold_of))
-            if score > best + TOLERANCE:
-                chosen, best = trial, score
-        return chosen
-
-
 def criteria_record_probabilities(cache, lead_set: str, records, prevalence) -> np.ndarray:
     """The criteria path's probabilities (records, C), each record's mean over its windows, from the cache."""
     windows, owners = cache.windows_of(np.asarray(records))
@@ -525,24 +357,6 @@ def _train_lead_set(cache, lead_set, records, config, root):
         shutil.rmtree(checkpoint, ignore_errors=True)
     log.info("%s leads: %s challenge metric %.3f", lead_set, rule.replace("_", "-"), fitted.metric)
     return fitted.metric
-
-
-def tuned_metric(
-    labels: np.ndarray, probabilities: np.ndarray, table, known=None
-) -> tuple[np.ndarray, float]:
-    """Per-class thresholds chosen for the Challenge metric on these records, and the metric they reach;
-    ``known`` (N, C), where given, leaves the labels that are no evidence out of both."""
-    thresholds = choose_thresholds(labels, probabilities, table.weights, table.normal_index, known=known)
-    return thresholds, evidence_metric(labels, apply_thresholds(probabilities, thresholds), known)
-
-
-def evidence_metric(labels: np.ndarray, outputs: np.ndarray, known=None) -> float:
-    """The Challenge metric of binary ``outputs`` (N, C) against ``labels`` (N, C), the entries ``known``
-    (N, C) marks False (labels that are no evidence) left out of both; all count without ``known``."""
-    table = default_class_table()
-    if known is not None:
-        labels, outputs = labels & known, outputs & known
-    return compute_challenge_metric(table.weights, labels, outputs, table.normal_index)
 
 
 def _load_network(path: Path):

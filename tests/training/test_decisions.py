@@ -1,5 +1,6 @@
-"""How training turns out-of-fold predictions into decisions: folds grouped by source, labels that are no
-evidence, share limits, and the choice between a class's network and its criterion."""
+"""How training splits its records and turns out-of-fold predictions into decisions: validation splits and
+folds (grouped by source or stratified), labels that are no evidence, share limits, and the choice between a
+class's network and its criterion."""
 
 import types
 
@@ -10,7 +11,7 @@ from scipy.stats import binom
 
 from ecgcrnn.domain import default_class_table
 from ecgcrnn.model.losses import UNKNOWN
-from ecgcrnn.training.loop import DecisionRule, Evidence, fold_records, group_folds
+from ecgcrnn.training.decisions import DecisionRule, Evidence, fold_records, group_folds, split_records
 from ecgcrnn.training.thresholds import share_limits
 
 TABLE = default_class_table()
@@ -164,3 +165,115 @@ def test_loss_prevalence_is_a_share_of_the_labels_the_loss_reads(mode):
     assert np.all((prevalence >= 0) & (prevalence <= 1))
     assert prevalence[AF] == 0.5  # evidence on both records: CPSC states AF, the other source all classes
     assert prevalence[tab] == (1.0 if evidence.in_loss else 0.5)  # CPSC states no T-wave class
+
+
+# Splits and folds -----------------------------------------------------------------------------------------
+
+
+def test_split_records_is_disjoint_and_covers_the_usable_records(training_labels):
+    usable = np.arange(len(training_labels))
+
+    train_records, validation_records = split_records(training_labels, usable, tiny_config())
+
+    assert not set(train_records) & set(validation_records)
+    assert sorted([*train_records, *validation_records]) == usable.tolist()
+
+
+def test_split_records_holds_out_the_validation_fraction(training_labels):
+    _, validation = split_records(
+        training_labels, np.arange(len(training_labels)), tiny_config(validation_fraction=0.2)
+    )
+
+    assert abs(len(validation) - 0.2 * len(training_labels)) <= 2
+
+
+def test_split_records_is_multilabel_stratified(training_labels):
+    _, validation = split_records(
+        training_labels, np.arange(len(training_labels)), tiny_config(validation_fraction=0.2)
+    )
+
+    positives = training_labels.sum(axis=0)
+    held_out = training_labels[validation].sum(axis=0)
+    for k in np.flatnonzero(positives >= 10):
+        assert abs(held_out[k] - 0.2 * positives[k]) <= 2, (k, held_out[k], positives[k])
+
+
+def test_split_records_is_deterministic_for_a_seed(training_labels):
+    first = split_records(training_labels, np.arange(len(training_labels)), tiny_config(seed=5))
+    second = split_records(training_labels, np.arange(len(training_labels)), tiny_config(seed=5))
+
+    np.testing.assert_array_equal(first[1], second[1])
+
+
+def test_split_records_differs_between_seeds(training_labels):
+    first = split_records(training_labels, np.arange(len(training_labels)), tiny_config(seed=5))
+    second = split_records(training_labels, np.arange(len(training_labels)), tiny_config(seed=6))
+
+    assert not np.array_equal(first[1], second[1])
+
+
+def test_split_records_uses_only_the_usable_records(training_labels):
+    usable = np.arange(0, len(training_labels), 2)
+
+    train_records, validation_records = split_records(training_labels, usable, tiny_config())
+
+    assert set(train_records) | set(validation_records) == set(usable.tolist())
+
+
+def test_split_records_of_too_few_records_raises_value_error(training_labels):
+    with pytest.raises(ValueError, match="3 usable records"):
+        split_records(training_labels, np.arange(3), tiny_config())
+
+
+def test_fold_records_hold_out_disjoint_folds_that_cover_the_records(training_labels):
+    records = np.arange(len(training_labels))
+
+    folds = list(fold_records(training_labels, records, tiny_config(threshold_folds=3)))
+
+    held_out = [set(held.tolist()) for _, held in folds]
+    assert len(folds) == 3 and all(held_out)
+    assert sum(len(h) for h in held_out) == len(records) and set().union(*held_out) == set(records.tolist())
+
+
+def test_fold_records_learn_from_every_record_but_those_held_out(training_labels):
+    records = np.arange(len(training_labels))
+
+    for learn, held_out in fold_records(training_labels, records, tiny_config(threshold_folds=3)):
+        np.testing.assert_array_equal(learn, np.setdiff1d(records, held_out))
+        assert np.all(np.diff(learn) > 0) and np.all(np.diff(held_out) > 0)
+
+
+def test_fold_records_are_multilabel_stratified(training_labels):
+    folds = fold_records(training_labels, np.arange(len(training_labels)), tiny_config(threshold_folds=3))
+
+    positives = training_labels.sum(axis=0)
+    for _, held_out in folds:
+        counts = training_labels[held_out].sum(axis=0)
+        for k in np.flatnonzero(positives >= 9):
+            assert abs(counts[k] - positives[k] / 3) <= 2, (k, counts[k], positives[k])
+
+
+def test_fold_records_are_deterministic_for_a_seed_and_differ_between_seeds(training_labels):
+    records = np.arange(len(training_labels))
+
+    first, second, other = (
+        [held.tolist() for _, held in fold_records(training_labels, records, tiny_config(seed=seed))]
+        for seed in (5, 5, 6)
+    )
+
+    assert first == second and first != other
+
+
+def test_fold_records_of_a_subset_use_only_those_records_in_any_order(training_labels):
+    subset = np.arange(0, len(training_labels), 2)[::-1]
+
+    folds = list(fold_records(training_labels, subset, tiny_config()))
+
+    assert sorted(r for _, held in folds for r in held.tolist()) == sorted(subset.tolist())
+    assert all(set(learn.tolist()) <= set(subset.tolist()) for learn, _ in folds)
+
+
+@pytest.mark.parametrize(("count", "folds"), [(3, 2), (4, 5)])
+def test_fold_records_of_too_few_records_raise_value_error(training_labels, count, folds):
+    with pytest.raises(ValueError, match=f"{count} usable records: too few for {folds} folds"):
+        list(fold_records(training_labels, np.arange(count), tiny_config(threshold_folds=folds)))

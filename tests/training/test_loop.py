@@ -24,13 +24,14 @@ from helpers import copy_records, once_per_session, tiny_config
 from ecgcrnn.data.batches import WindowBatches
 from ecgcrnn.data.cache import build_cache
 from ecgcrnn.domain import default_class_table
-from ecgcrnn.io.records import find_challenge_files, get_labels, load_header
 from ecgcrnn.model.folder import META_FILE
 from ecgcrnn.model.lead_set import CRITERIA, NETWORK, LeadSetModel
 from ecgcrnn.model.network import build_model, criteria_probabilities, criteria_weights
 from ecgcrnn.pipeline import PipelineSettings
 from ecgcrnn.scoring.metrics import compute_challenge_metric
+from ecgcrnn.training import decisions
 from ecgcrnn.training import loop as training_module
+from ecgcrnn.training.decisions import fold_records, split_records
 from ecgcrnn.training.loop import (
     CHECKPOINTS,
     FOLD_NETWORK,
@@ -40,9 +41,7 @@ from ecgcrnn.training.loop import (
     criteria_record_probabilities,
     fit_lead_set,
     fit_with_thresholds,
-    fold_records,
     residual_penalty,
-    split_records,
     train,
 )
 from ecgcrnn.training.settings import config_from_dict
@@ -53,14 +52,6 @@ TABLE = default_class_table()
 SMALL = tiny_config(lead_sets=["two"], epochs=1, min_positives=2, criteria_fallback=False, max_share_ratio=0)
 """Settings for the small cache's six records: two folds, and only sinus rhythm (three positives) left to
 the network."""
-
-
-@pytest.fixture(scope="module")
-def training_labels(synthetic_training_set):
-    """(records, 26) labels of the synthetic training records."""
-    table = default_class_table()
-    header_files, _ = find_challenge_files(synthetic_training_set)
-    return np.stack([table.encode(get_labels(load_header(file)), dtype=np.uint8) for file in header_files])
 
 
 def _setup(source: Path, folder: Path):
@@ -173,61 +164,6 @@ def resumed_training_fixture(training_setup, tmp_path_factory):
 def _weights(path: Path) -> list[np.ndarray]:
     with np.load(path) as archive:
         return [archive[f"arr_{i}"] for i in range(len(archive.files))]
-
-
-def test_split_records_is_disjoint_and_covers_the_usable_records(training_labels):
-    usable = np.arange(len(training_labels))
-
-    train_records, validation_records = split_records(training_labels, usable, tiny_config())
-
-    assert not set(train_records) & set(validation_records)
-    assert sorted([*train_records, *validation_records]) == usable.tolist()
-
-
-def test_split_records_holds_out_the_validation_fraction(training_labels):
-    _, validation = split_records(
-        training_labels, np.arange(len(training_labels)), tiny_config(validation_fraction=0.2)
-    )
-
-    assert abs(len(validation) - 0.2 * len(training_labels)) <= 2
-
-
-def test_split_records_is_multilabel_stratified(training_labels):
-    _, validation = split_records(
-        training_labels, np.arange(len(training_labels)), tiny_config(validation_fraction=0.2)
-    )
-
-    positives = training_labels.sum(axis=0)
-    held_out = training_labels[validation].sum(axis=0)
-    for k in np.flatnonzero(positives >= 10):
-        assert abs(held_out[k] - 0.2 * positives[k]) <= 2, (k, held_out[k], positives[k])
-
-
-def test_split_records_is_deterministic_for_a_seed(training_labels):
-    first = split_records(training_labels, np.arange(len(training_labels)), tiny_config(seed=5))
-    second = split_records(training_labels, np.arange(len(training_labels)), tiny_config(seed=5))
-
-    np.testing.assert_array_equal(first[1], second[1])
-
-
-def test_split_records_differs_between_seeds(training_labels):
-    first = split_records(training_labels, np.arange(len(training_labels)), tiny_config(seed=5))
-    second = split_records(training_labels, np.arange(len(training_labels)), tiny_config(seed=6))
-
-    assert not np.array_equal(first[1], second[1])
-
-
-def test_split_records_uses_only_the_usable_records(training_labels):
-    usable = np.arange(0, len(training_labels), 2)
-
-    train_records, validation_records = split_records(training_labels, usable, tiny_config())
-
-    assert set(train_records) | set(validation_records) == set(usable.tolist())
-
-
-def test_split_records_of_too_few_records_raises_value_error(training_labels):
-    with pytest.raises(ValueError, match="3 usable records"):
-        split_records(training_labels, np.arange(3), tiny_config())
 
 
 @pytest.mark.slow
@@ -372,63 +308,6 @@ def test_resumed_training_draws_the_windows_an_uninterrupted_run_would_draw(resu
     interrupted, resumed = resumed_training["runs"]
 
     assert resumed["draws"]["fold1/1"] == [interrupted["draws"]["fold1/0"][0] + 1]
-
-
-# Folds ----------------------------------------------------------------------------------------------------
-
-
-def test_fold_records_hold_out_disjoint_folds_that_cover_the_records(training_labels):
-    records = np.arange(len(training_labels))
-
-    folds = list(fold_records(training_labels, records, tiny_config(threshold_folds=3)))
-
-    held_out = [set(held.tolist()) for _, held in folds]
-    assert len(folds) == 3 and all(held_out)
-    assert sum(len(h) for h in held_out) == len(records) and set().union(*held_out) == set(records.tolist())
-
-
-def test_fold_records_learn_from_every_record_but_those_held_out(training_labels):
-    records = np.arange(len(training_labels))
-
-    for learn, held_out in fold_records(training_labels, records, tiny_config(threshold_folds=3)):
-        np.testing.assert_array_equal(learn, np.setdiff1d(records, held_out))
-        assert np.all(np.diff(learn) > 0) and np.all(np.diff(held_out) > 0)
-
-
-def test_fold_records_are_multilabel_stratified(training_labels):
-    folds = fold_records(training_labels, np.arange(len(training_labels)), tiny_config(threshold_folds=3))
-
-    positives = training_labels.sum(axis=0)
-    for _, held_out in folds:
-        counts = training_labels[held_out].sum(axis=0)
-        for k in np.flatnonzero(positives >= 9):
-            assert abs(counts[k] - positives[k] / 3) <= 2, (k, counts[k], positives[k])
-
-
-def test_fold_records_are_deterministic_for_a_seed_and_differ_between_seeds(training_labels):
-    records = np.arange(len(training_labels))
-
-    first, second, other = (
-        [held.tolist() for _, held in fold_records(training_labels, records, tiny_config(seed=seed))]
-        for seed in (5, 5, 6)
-    )
-
-    assert first == second and first != other
-
-
-def test_fold_records_of_a_subset_use_only_those_records_in_any_order(training_labels):
-    subset = np.arange(0, len(training_labels), 2)[::-1]
-
-    folds = list(fold_records(training_labels, subset, tiny_config()))
-
-    assert sorted(r for _, held in folds for r in held.tolist()) == sorted(subset.tolist())
-    assert all(set(learn.tolist()) <= set(subset.tolist()) for learn, _ in folds)
-
-
-@pytest.mark.parametrize(("count", "folds"), [(3, 2), (4, 5)])
-def test_fold_records_of_too_few_records_raise_value_error(training_labels, count, folds):
-    with pytest.raises(ValueError, match=f"{count} usable records: too few for {folds} folds"):
-        list(fold_records(training_labels, np.arange(count), tiny_config(threshold_folds=folds)))
 
 
 # fit_with_thresholds, with a stand-in for fit_lead_set --------------------------------------------------
@@ -658,9 +537,9 @@ def test_threshold_folds_zero_trains_one_network_on_a_validation_split_that_deci
 def test_out_of_fold_predictions_stay_with_their_records_whatever_the_order_given(
     small_cache, fake_fits, monkeypatch, tmp_path
 ):
-    seen, choose = [], training_module.choose_thresholds
+    seen, choose = [], decisions.choose_thresholds
     monkeypatch.setattr(
-        training_module,
+        decisions,
         "choose_thresholds",
         lambda labels, p, *args, **kw: seen.append((labels, p)) or choose(labels, p, *args, **kw),
     )
