@@ -6,6 +6,12 @@ imported by the package.
 - :mod:`devtools.ludb`: LUDB's records and cardiologists' marks, and how detections are matched to them;
 - :mod:`devtools.wavelet`: the hand-written à trous filter bank the delineator's transform replaced, the
   reference the tests and ``bench/speed/wavelet.py`` compare it with;
+- :mod:`devtools.challenge`: the size and class counts of the Challenge's training set, which benches
+  simulate with;
+- :mod:`devtools.intervals`: the global intervals that two accuracy benches compare, and their error table;
+- :mod:`devtools.references` and :mod:`devtools.classification_tables`: the references the classification
+  bench sets beside the CRNN (always normal, the criteria, a logistic regression), what it measures on
+  each held-out source (storms included) and the tables it prints;
 - :mod:`devtools.masked`: the lead-masked network, one twelve-lead network serving every lead set, the
   alternative that ``bench/quality/classification.py --masked`` measures;
 - :mod:`devtools.figures`: the README's figures, ``python -m devtools.figures`` (``make figures``);

@@ -25,6 +25,7 @@ The classifiers, each trained on some records and scored on others with the Chal
   The measurements come from ecgcrnn.pipeline.prepare_record run on the cache's records with the cache's
   settings, the same calls that made the other classifiers' inputs, combined over each record's windows
   (the cache keeps each window's measurements, not the record's combined ones that are graded here).
+The references are devtools.references'; what is measured and printed, devtools.classification_tables'.
 Several DATA_DIRs are read as one data set; a ``--cache`` folder is reused by a later run on the same
 records with the same settings (for several DATA_DIRs it keeps links to them in its ``records`` folder).
 
@@ -84,30 +85,31 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's
 
 import numpy as np
 
+from devtools.classification_tables import (
+    CRNN,
+    METRICS,
+    STORM_RATIO,
+    measure,
+    print_sources,
+    print_table,
+    variant_fields,
+)
 from devtools.environment import one_folder, print_machine_line
+from devtools.references import always_normal, criteria_classifier, criteria_grades, logistic_regression
 from ecgcrnn.data.cache import build_cache
 from ecgcrnn.data.sources import CHALLENGE_SOURCES, LUDB, OTHER, sources_of
 from ecgcrnn.domain import LEAD_SETS, default_class_table
 from ecgcrnn.model.settings import NetworkConfig
-from ecgcrnn.scoring.metrics import compute_challenge_metric, compute_scores
+from ecgcrnn.scoring.metrics import compute_scores
 from ecgcrnn.training.settings import TrainingConfig, config_from_dict
-from ecgcrnn.training.thresholds import allowed_calls, apply_thresholds, choose_thresholds, share_limits
+from ecgcrnn.training.thresholds import apply_thresholds, share_limits
 
 log = logging.getLogger("quality")
 
-METRICS = ("challenge_metric", "auroc", "auprc", "f_measure")
-CLASSIFIERS = ("CRNN", "always normal", "logistic regression", "criteria")
-CRNN = "CRNN"
 ONE_SPLIT = "CRNN, one split"
 MASKED = "CRNN, one masked net"
 SOURCE_ORDER = (*CHALLENGE_SOURCES, LUDB, OTHER)
 """The order in which sources are listed."""
-FIGURES = ("mean over sources", "mean over Challenge sources", "pooled")
-"""The three Challenge metrics of the sources protocol's main table, the main one first."""
-STORM_RATIO = 2.0
-"""A class called on more than this multiple of its largest labelled share in a training source storms."""
-CHANCE = 0.95
-"""The binomial quantile beyond which a storm's false calls are more than its source's size explains."""
 RUN_OWN = ("seed", "lead_sets")
 """TrainingConfig fields that ``--seeds`` and ``--lead-sets`` set for every row, never a variant."""
 
@@ -161,7 +163,7 @@ def main(argv=None) -> None:
         if args.always_train:  # other splits than plain folds': their networks apart
             work = work / f"always_{_slug(args.always_train)}"
         scores = cross_validate(cache, configs, args.folds, work, args.masked, grades, scored, always)
-    print_table(scores, args, len(scored), len(always), configs)
+    print_table(scores, kfold_header(args, len(scored), len(always)), configs)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -372,64 +374,6 @@ def training_key(config: TrainingConfig) -> str:
     return "networks_" + hashlib.sha256(json.dumps(shaping, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def measure(labels, binary, scalar, sources, largest) -> dict:
-    """One classifier's out-of-source outputs measured.
-
-    Parameters
-    ----------
-    labels, binary : numpy.ndarray of bool, shape (N, C)
-        The usable records' labels and the classifier's calls.
-    scalar : numpy.ndarray of float, shape (N, C)
-        Its scalar outputs.
-    sources : numpy.ndarray of str, shape (N,)
-        Each record's source.
-    largest : dict of str to numpy.ndarray
-        Per held-out source, each class's largest labelled share in a training source, shape (C,).
-
-    Returns
-    -------
-    dict
-        ``sources[source]`` (:func:`source_measures`, in ``largest``'s order), ``pooled`` (every metric of
-        :data:`METRICS` on all records together), ``mean_over_sources`` and ``mean_over_challenge_sources``
-        (the mean of the sources' Challenge metrics, of all and of :data:`CHALLENGE_SOURCES`' only; NaN
-        where there are none).
-    """
-    pooled = compute_scores(labels, binary, scalar)
-    by_source = {
-        source: source_measures(labels[sources == source], binary[sources == source], share)
-        for source, share in largest.items()
-    }
-    metrics = {source: measured["challenge_metric"] for source, measured in by_source.items()}
-    challenge = [metric for source, metric in metrics.items() if source in CHALLENGE_SOURCES]
-    return {
-        "mean_over_sources": float(np.mean(list(metrics.values()))),
-        "mean_over_challenge_sources": float(np.mean(challenge)) if challenge else float("nan"),
-        "pooled": {metric: float(getattr(pooled, metric)) for metric in METRICS},
-        "sources": by_source,
-    }
-
-
-def source_measures(labels, binary, largest) -> dict:
-    """One held-out source's Challenge metric and, per class (C lists), its ``calls``, ``true`` calls and
-    ``labelled`` records; ``storms`` names the classes called on a larger share of the records than
-    :data:`STORM_RATIO` times ``largest``, the class's largest labelled share in a training source (C,);
-    ``false_storms`` those whose false calls alone exceed that share (a storm of true calls is a source
-    where the class is common, not a threshold that fires on everything)."""
-    table = default_class_table()
-    calls, true, labelled = binary.sum(axis=0), (binary & labels).sum(axis=0), labels.sum(axis=0)
-    limit = STORM_RATIO * np.asarray(largest)
-    storms, false_storms = calls / len(labels) > limit, (calls - true) / len(labels) > limit
-    return {
-        "records": len(labels),
-        "challenge_metric": compute_challenge_metric(table.weights, labels, binary, table.normal_index),
-        "calls": calls.tolist(),
-        "true": true.tolist(),
-        "labelled": labelled.tolist(),
-        "storms": _named(table.abbreviations, storms),
-        "false_storms": _named(table.abbreviations, false_storms),
-    }
-
-
 def run_settings(args, configs, seeds, seconds: float) -> dict:
     """What a sources run was asked for: the data, lead sets, seeds, the base CRNN configuration and each
     variant's fields that differ from it, the CPU cores and the minutes taken."""
@@ -446,128 +390,6 @@ def run_settings(args, configs, seeds, seconds: float) -> dict:
         "cpu_count": os.cpu_count(),
         "minutes": seconds / 60,
     }
-
-
-def variant_fields(configs) -> dict:
-    """Per variant row of ``configs`` (all but :data:`CRNN`), its settings that differ from the base row's."""
-    base = configs[CRNN].to_json()
-    return {
-        row: {name: value for name, value in config.to_json().items() if value != base[name]}
-        for row, config in configs.items()
-        if row != CRNN
-    }
-
-
-def print_variants(variants: dict) -> None:
-    """A line per variant row: its name, then the settings it overrides."""
-    for row, fields in variants.items():
-        print(f"{row}: " + (", ".join(f"{k}={json.dumps(v)}" for k, v in fields.items()) or "as CRNN"))
-
-
-def print_sources(report: dict) -> None:
-    """The sources protocol's tables (see the module docstring) from :func:`leave_one_source_out`'s report
-    and :func:`run_settings`' ``settings``."""
-    settings, seeds = report["settings"], list(report["seeds"])
-    crnn = "references only" if settings["references_only"] else _crnn_settings(settings["config"])
-    print(
-        f"\n{sum(report['records'].values())} records, leave one source out; {crnn}; "
-        f"seeds {', '.join(seeds)}; {settings['cpu_count']} CPU cores; {settings['minutes']:.1f} minutes"
-    )
-    print("records per source: " + ", ".join(f"{source} {n}" for source, n in report["records"].items()))
-    print_variants(settings["variants"])
-    rows = [
-        (lead_set, c) for lead_set, by_classifier in report["seeds"][seeds[0]].items() for c in by_classifier
-    ]
-    width = max(20, *(len(classifier) + 1 for _, classifier in rows))
-    print_figure_table(report, rows, width)
-    print_seed_table(report, rows, width)
-    print_source_table(report, rows, width)
-    print_pooled_table(report, rows, width)
-    print_calls(report, width)
-
-
-def print_figure_table(report: dict, rows, width: int) -> None:
-    """The main table: per lead set and classifier, the Challenge metric's mean over the held-out sources, its
-    mean over the Challenge's sources and the pooled metric, each as mean ± SD over the seeds."""
-    labels = ("mean over sources", "mean, Challenge sources", "pooled")
-    print(f"\nChallenge metric out of source, mean ± SD over {len(report['seeds'])} seed(s)")
-    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{label:>26}" for label in labels))
-    for lead_set, classifier in rows:
-        entries = _entries(report, lead_set, classifier)
-        figures = (
-            [entry["mean_over_sources"] for entry in entries],
-            [entry["mean_over_challenge_sources"] for entry in entries],
-            [entry["pooled"]["challenge_metric"] for entry in entries],
-        )
-        print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{_mean_sd(f):>26}" for f in figures))
-
-
-def print_seed_table(report: dict, rows, width: int) -> None:
-    """Each seed's mean over sources of the rows a seed changes: the CRNN rows and the logistic regression."""
-    seeds = list(report["seeds"])
-    print("\nMean over sources of the Challenge metric, per seed")
-    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{seed:>10}" for seed in seeds))
-    for lead_set, classifier in rows:
-        if classifier.startswith(CRNN) or classifier == "logistic regression":
-            values = (entry["mean_over_sources"] for entry in _entries(report, lead_set, classifier))
-            print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{value:>10.3f}" for value in values))
-
-
-def print_source_table(report: dict, rows, width: int) -> None:
-    """Each held-out source's Challenge metric, mean over the seeds."""
-    sources = list(report["records"])
-    print(f"\nChallenge metric of each held-out source, mean over {len(report['seeds'])} seed(s)")
-    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{source[:14]:>16}" for source in sources))
-    for lead_set, classifier in rows:
-        entries = _entries(report, lead_set, classifier)
-        values = (
-            np.mean([entry["sources"][source]["challenge_metric"] for entry in entries]) for source in sources
-        )
-        print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{value:>16.3f}" for value in values))
-
-
-def print_pooled_table(report: dict, rows, width: int) -> None:
-    """The pooled out-of-source :data:`METRICS`, mean ± SD over the seeds."""
-    print(f"\nPooled out-of-source scores, mean ± SD over {len(report['seeds'])} seed(s)")
-    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{metric:>18}" for metric in METRICS))
-    for lead_set, classifier in rows:
-        entries = _entries(report, lead_set, classifier)
-        cells = (_mean_sd([entry["pooled"][metric] for entry in entries]) for metric in METRICS)
-        print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{cell:>18}" for cell in cells))
-
-
-def print_calls(report: dict, width: int) -> None:
-    """Per seed, lead set, CRNN row (the criteria once, the same for every seed) and held-out source, the
-    classes called or labelled there, ``calls/true calls/labelled``, ``!`` after a storm; then the storms'
-    count per lead set and classifier (every classifier), one column per seed."""
-    seeds, classes = list(report["seeds"]), report["classes"]
-    print(
-        f"\nCalls on each held-out source, per class: calls/true calls/labelled; ! a storm (called on more "
-        f"than {STORM_RATIO:g} times the largest share of records any training source labels with it)"
-    )
-    for seed, by_lead_set in report["seeds"].items():
-        for lead_set, by_classifier in by_lead_set.items():
-            for classifier, entry in by_classifier.items():
-                if classifier.startswith(CRNN) or (classifier == "criteria" and seed == seeds[0]):
-                    label = "any seed" if classifier == "criteria" else f"seed {seed}"
-                    for source, measured in entry["sources"].items():
-                        head = f"{label:<10} {lead_set:<8} {classifier:<{width}} {source[:16]:<17}"
-                        print(head + _class_calls(measured, classes))
-    print(
-        "\nStorms (classes summed over the held-out sources), per seed: all storms / storms of false calls "
-        f"/ false calls beyond chance (more than the {CHANCE:g} quantile of Binomial(records, "
-        f"{STORM_RATIO:g} x largest share))"
-    )
-    print(f"{'lead set':<8} {'classifier':<{width}}" + "".join(f"{seed:>12}" for seed in seeds))
-    largest = report["largest_training_share"]
-    for lead_set, by_classifier in report["seeds"][seeds[0]].items():
-        for classifier in by_classifier:
-            counts = [
-                f"{_storm_count(entry, 'storms')}/{_storm_count(entry, 'false_storms')}/"
-                f"{_chance_storm_count(entry, largest)}"
-                for entry in _entries(report, lead_set, classifier)
-            ]
-            print(f"{lead_set:<8} {classifier:<{width}}" + "".join(f"{count:>12}" for count in counts))
 
 
 def cross_validate(
@@ -617,6 +439,20 @@ def cross_validate(
     return scores
 
 
+def kfold_header(args, scored: int, always: int) -> str:
+    """The random folds' table's first line: ``scored`` records in the folds, ``always`` more in every fold's
+    training, and the settings."""
+    learning = f" (and {args.always_train}'s {always} in every fold's training)" if always else ""
+    return (
+        f"{scored} records{learning}, {args.folds}-fold multilabel-stratified cross-validation, "
+        f"CRNN {args.epochs} epochs at most (patience {args.patience}, batch {args.batch_size}, "
+        f"{args.threshold_folds} threshold folds), "
+        f"learning rate {args.learning_rate:g}, loss {args.loss}, dropout {args.dropout:g}, "
+        f"validation fraction {args.validation_fraction:g}, seed {args.seed}, "
+        f"{os.cpu_count()} CPU cores"
+    )
+
+
 def _scored_and_always(cache, always_train) -> tuple[np.ndarray, np.ndarray]:
     """The usable records scored in the folds, and those of the source ``always_train`` (none when None)."""
     usable = cache.usable
@@ -659,209 +495,6 @@ def crnn_results(cache, lead_set, split, config, checkpoint: Path) -> dict:
         one = predict_records(network, batches)
         results[ONE_SPLIT] = apply_thresholds(one, np.load(fold / "out_of_fold.npz")["thresholds"]), one
     return results
-
-
-def always_normal(count: int):
-    table = default_class_table()
-    binary = np.zeros((count, len(table)), dtype=bool)
-    binary[:, table.normal_index] = True
-    return binary, binary.astype(float)
-
-
-def criteria_grades(data_directory, cache, lead_sets, n_jobs: int = 0) -> dict[str, np.ndarray]:
-    """Per lead set, the criteria grades of every record of the cache, shape (records, classes) in the
-    weights file's order, NaN where unmeasurable (and for the records the cache could not use).
-
-    Each usable record goes through :func:`ecgcrnn.pipeline.prepare_record` with the cache's own settings
-    and the lead set's leads, as the cache's build did, and its windows' measurements are combined
-    (:meth:`~ecgcrnn.pipeline.PreparedRecord.record_measurements`) and graded with the record's age and sex.
-    """
-    import json
-
-    from joblib import Parallel, delayed
-    from tqdm import tqdm
-
-    from ecgcrnn.io.records import find_challenge_files
-
-    header_files, recording_files = find_challenge_files(data_directory, required=True)
-    meta = json.loads((cache.directory / "meta.json").read_text())  # the files it was built from
-    if [str(f) for f in header_files] != [str(f) for f in meta["header_files"]]:
-        raise ValueError(f"{cache.directory}: the cache's records are not those of {data_directory}")
-    usable = cache.usable
-    tasks = (
-        delayed(_record_grades)(header_files[i], recording_files[i], lead_sets, cache.settings)
-        for i in usable
-    )
-    rows = Parallel(n_jobs=n_jobs or os.cpu_count() or 1)(
-        tqdm(tasks, total=len(usable), desc="criteria", unit="rec", disable=None)
-    )
-    classes = len(default_class_table())
-    grades = {lead_set: np.full((len(cache.record_ids), classes), np.nan) for lead_set in lead_sets}
-    for record, row in zip(usable, rows, strict=True):
-        for lead_set in lead_sets:
-            grades[lead_set][record] = row[lead_set]
-    return grades
-
-
-def _record_grades(header_file, recording_file, lead_sets, settings) -> dict[str, np.ndarray]:
-    """One record's criteria grades in each lead set, classes in the weights file's order."""
-    from ecgcrnn.features.criteria import criteria_scores
-    from ecgcrnn.io.records import get_age, get_sex, load_header, load_recording, parse_header
-    from ecgcrnn.pipeline import prepare_record
-
-    header = parse_header(load_header(header_file), header_file)
-    recording = load_recording(recording_file, header)
-    names = default_class_table().names
-    out = {}
-    for lead_set in lead_sets:
-        measurements = prepare_record(header, recording, LEAD_SETS[lead_set], settings).record_measurements()
-        scores = criteria_scores(measurements, get_age(header), get_sex(header))
-        out[lead_set] = np.array([scores[name] for name in names])
-    return out
-
-
-def criteria_classifier(grades: np.ndarray):
-    """Binary and scalar outputs from criteria grades (records, classes): the classes a reader of the
-    criteria states (:func:`ecgcrnn.features.criteria.criteria_decisions`: graded 0.5 or more, less those
-    another stated class implies), the scalar the grade (NaN as 0); nothing is learned and nothing is
-    added to a record that meets no criterion (sinus rhythm only where its own grade is 0.5 or more)."""
-    from ecgcrnn.features.criteria import criteria_decisions
-
-    names = default_class_table().names
-    scalar = np.nan_to_num(np.asarray(grades, dtype=float), nan=0.0)
-    binary = np.zeros(scalar.shape, bool)
-    for row, values in enumerate(grades):
-        stated = criteria_decisions(dict(zip(names, values, strict=True)))
-        binary[row] = [name in stated for name in names]
-    return binary, scalar
-
-
-def logistic_regression(cache, lead_set, split, seed: int):
-    """One logistic regression per class on standardised record-level features."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
-    table = default_class_table()
-    train_records, validation_records, test_records = split
-    x_train, x_validation, x_test = (record_features(cache, lead_set, r) for r in split)
-    scaler = StandardScaler().fit(x_train)
-    x_train, x_validation, x_test = (scaler.transform(x) for x in (x_train, x_validation, x_test))
-    y_train = cache.labels[train_records] > 0
-    probabilities = {"validation": [], "test": []}
-    for k in range(len(table)):
-        if y_train[:, k].all() or not y_train[:, k].any():
-            constant = float(y_train[:, k].mean())
-            probabilities["validation"].append(np.full(len(x_validation), constant))
-            probabilities["test"].append(np.full(len(x_test), constant))
-            continue
-        model = LogisticRegression(C=0.1, max_iter=2000, random_state=seed).fit(x_train, y_train[:, k])
-        probabilities["validation"].append(model.predict_proba(x_validation)[:, 1])
-        probabilities["test"].append(model.predict_proba(x_test)[:, 1])
-    validation, test = (np.stack(probabilities[name], axis=1) for name in ("validation", "test"))
-    labels = cache.labels[validation_records] > 0
-    thresholds = choose_thresholds(labels, validation, table.weights, table.normal_index)
-    return apply_thresholds(test, thresholds), test
-
-
-def record_features(cache, lead_set: str, records: np.ndarray) -> np.ndarray:
-    """Per record: mean over its windows of the record features and their mask, then the demographics."""
-    features = cache.features(lead_set)
-    rows = []
-    for record in records:
-        window = slice(cache.offsets[record], cache.offsets[record + 1])
-        values = np.asarray(features["record_values"][window], dtype=np.float64).mean(axis=0)
-        mask = np.asarray(features["record_mask"][window], dtype=np.float64).mean(axis=0)
-        rows.append(np.concatenate([values, mask, cache.demographics[record]]))
-    return np.array(rows)
-
-
-def print_table(scores: dict, args, scored: int, always: int, configs) -> None:
-    """The k-fold protocol's table (``scored`` records in the folds, ``always`` more in every fold's
-    training): every metric as mean ± SD over the folds; with variants, each CRNN row's Challenge metric
-    minus the base row's, fold by fold (paired: the folds are the same)."""
-    learning = f" (and {args.always_train}'s {always} in every fold's training)" if always else ""
-    print(
-        f"\n{scored} records{learning}, {args.folds}-fold multilabel-stratified cross-validation, "
-        f"CRNN {args.epochs} epochs at most (patience {args.patience}, batch {args.batch_size}, "
-        f"{args.threshold_folds} threshold folds), "
-        f"learning rate {args.learning_rate:g}, loss {args.loss}, dropout {args.dropout:g}, "
-        f"validation fraction {args.validation_fraction:g}, seed {args.seed}, "
-        f"{os.cpu_count()} CPU cores"
-    )
-    print_variants(variant_fields(configs))
-    print_metrics(
-        scores, lambda by_metric, m: f"{np.nanmean(by_metric[m]):>11.3f} ± {np.nanstd(by_metric[m]):.3f}"
-    )
-    if len(configs) > 1:
-        print("\nChallenge metric minus the CRNN's, same folds: mean ± SD over folds (each fold's)")
-        for lead_set, by_classifier in scores.items():
-            base_metric = np.array(by_classifier[CRNN]["challenge_metric"])
-            for row in list(configs)[1:]:
-                difference = np.array(by_classifier[row]["challenge_metric"]) - base_metric
-                each = " ".join(f"{value:+.3f}" for value in difference)
-                print(f"{lead_set:<8} {row:<28} {_mean_sd(difference):>16}   ({each})")
-
-
-def print_metrics(table: dict, cell) -> None:
-    """One row per lead set and classifier of ``table[lead_set][classifier]``, a ``cell(entry, metric)`` per
-    metric of :data:`METRICS`."""
-    print(f"{'lead set':<8} {'classifier':<20}" + "".join(f"{m:>18}" for m in METRICS))
-    for lead_set, by_classifier in table.items():
-        for classifier, entry in by_classifier.items():
-            print(f"{lead_set:<8} {classifier:<20}" + "".join(cell(entry, m) for m in METRICS))
-
-
-def _crnn_settings(config: dict) -> str:
-    """The CRNN's settings in the sources protocol's header line, from :meth:`TrainingConfig.to_json`."""
-    fallback = "on" if config["criteria_fallback"] else "off"
-    return (
-        f"CRNN {config['epochs']} epochs at most (patience {config['patience_epochs']}, batch "
-        f"{config['batch_size']}), {config['threshold_folds']} threshold folds grouped by "
-        f"{config['threshold_grouping']}, unknown labels left out: {config['unknown_labels']}, max share "
-        f"ratio {config['max_share_ratio']:g} (share confidence "
-        f"{config.get('share_confidence', 0):g}), criteria fallback {fallback}"
-    )
-
-
-def _entries(report: dict, lead_set: str, classifier: str) -> list[dict]:
-    """A lead set's and classifier's :func:`measure` entries, one per seed."""
-    return [by_lead_set[lead_set][classifier] for by_lead_set in report["seeds"].values()]
-
-
-def _mean_sd(values) -> str:
-    return f"{np.mean(values):.3f} ± {np.std(values):.3f}"
-
-
-def _class_calls(measured: dict, classes) -> str:
-    """``AF 3/2/4!, IAVB 1/1/2``: each class called or labelled, a storm marked ``!``."""
-    cells = [
-        f"{name} {calls}/{true}/{labelled}" + ("!" if name in measured["storms"] else "")
-        for name, calls, true, labelled in zip(
-            classes, measured["calls"], measured["true"], measured["labelled"], strict=True
-        )
-        if calls or labelled
-    ]
-    return ", ".join(cells) or "nothing called or labelled"
-
-
-def _named(names, chosen) -> list[str]:
-    return [name for name, pick in zip(names, chosen, strict=True) if pick]
-
-
-def _storm_count(entry: dict, kind: str = "storms") -> int:
-    return sum(len(measured.get(kind, ())) for measured in entry["sources"].values())
-
-
-def _chance_storm_count(entry: dict, largest: dict) -> int:
-    """The classes, summed over the held-out sources, whose false calls exceed what a source of that size
-    would state by chance at :data:`STORM_RATIO` times the largest training share: the :data:`CHANCE`
-    quantile of the binomial (on 9 records a share of 0.1 is 0.9 calls, and 2 false calls are no storm)."""
-    count = 0
-    for source, measured in entry["sources"].items():
-        limit = np.minimum(STORM_RATIO * np.asarray(largest[source]), 1.0)
-        false_calls = np.asarray(measured["calls"]) - np.asarray(measured["true"])
-        count += int(np.sum(false_calls > allowed_calls(measured["records"], limit, CHANCE)))
-    return count
 
 
 def _json_or_text(text: str):

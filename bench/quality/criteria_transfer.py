@@ -1,11 +1,12 @@
 """Do the criteria's false calls on the training hospitals foretell their false calls on a new one?
 
-A rule that issue #12 tried and rejected: a class with too few positives to learn a threshold from
-(``TrainingConfig.min_positives``) is decided by its criterion; it could instead be left unstated wherever
-stating its criterion lowers the Challenge metric of the training records. This bench measures that rule
-without any network (so with no run-to-run noise), on the criteria path's own decisions (each record's mean
-probability over its windows, :func:`ecgcrnn.training.loop.criteria_record_probabilities`, 0.5 or more),
-leaving one source out (each record's source from its name, :func:`ecgcrnn.data.sources.source_of`):
+A rule tried and rejected (CHANGELOG.md, "Knowledge in the network"): a class with too few positives to learn
+a threshold from (``TrainingConfig.min_positives``) is decided by its criterion; it could instead be left
+unstated wherever stating its criterion lowers the Challenge metric of the training records. This bench
+measures that rule without any network (so with no run-to-run noise), on the criteria path's own decisions
+(each record's mean probability over its windows, :func:`ecgcrnn.training.loop.criteria_record_probabilities`,
+0.5 or more), leaving one source out (each record's source from its name,
+:func:`ecgcrnn.data.sources.source_of`):
 
 - stated: every criterion as it is;
 - gated: each rare class of the training sources, in turn, switched off where that raises their metric

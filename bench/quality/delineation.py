@@ -68,8 +68,8 @@ SINGLE_LEAD_TARGETS = (
     {"P_on": 98.0, "P_off": 98.0, "QRS_on": 99.5, "QRS_off": 99.5, "T_on": 98.0, "T_off": 98.0},
     {"P_on": 15.0, "P_off": 15.0, "QRS_on": 10.0, "QRS_off": 10.0, "T_off": 25.0},
 )
-"""Sensitivity (%) and error SD (ms) targets of the single-lead delineator, scored lead by lead (issue #11;
-Martínez et al. 2004 report SDs of 7.7 to 18.1 ms on the QT database)."""
+"""Sensitivity (%) and error SD (ms) targets of the single-lead delineator, scored lead by lead (the project's
+targets; Martínez et al. 2004 report SDs of 7.7 to 18.1 ms on the QT database)."""
 
 BEAT_GAP_S = 0.1
 """Largest gap between LUDB's QRS peak marks of one beat over the leads."""
