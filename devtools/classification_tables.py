@@ -22,6 +22,8 @@ from ecgcrnn.training.thresholds import allowed_calls
 METRICS = ("challenge_metric", "auroc", "auprc", "f_measure")
 CRNN = "CRNN"
 """The base CRNN row; a variant's row is ``CRNN NAME``."""
+ALWAYS_NORMAL = "always normal"
+"""The Challenge's inactive classifier, whose metric is 0 by definition."""
 STORM_RATIO = 2.0
 """A class called on more than this multiple of its largest labelled share in a training source storms."""
 CHANCE = 0.95
@@ -227,22 +229,21 @@ def print_calls(report: dict, width: int) -> None:
 
 
 def print_table(scores: dict, header: str, configs) -> None:
-    """The random folds' table under the line ``header``: every metric as mean ± SD over the folds; with
-    variants, each CRNN row's Challenge metric minus the base row's, fold by fold (paired: the folds are
-    the same)."""
+    """The random folds' table under the line ``header``: every metric as mean ± SD over the folds; then each
+    other row's Challenge metric minus the base CRNN's, fold by fold (paired: the folds are the same), the
+    variants of ``configs`` first."""
     print(f"\n{header}")
     print_variants(variant_fields(configs))
     print_metrics(
         scores, lambda by_metric, m: f"{np.nanmean(by_metric[m]):>11.3f} ± {np.nanstd(by_metric[m]):.3f}"
     )
-    if len(configs) > 1:
-        print("\nChallenge metric minus the CRNN's, same folds: mean ± SD over folds (each fold's)")
-        for lead_set, by_classifier in scores.items():
-            base_metric = np.array(by_classifier[CRNN]["challenge_metric"])
-            for row in list(configs)[1:]:
-                difference = np.array(by_classifier[row]["challenge_metric"]) - base_metric
-                each = " ".join(f"{value:+.3f}" for value in difference)
-                print(f"{lead_set:<8} {row:<28} {_mean_sd(difference):>16}   ({each})")
+    print("\nChallenge metric minus the CRNN's, same folds: mean ± SD over folds (each fold's)")
+    for lead_set, by_classifier in scores.items():
+        base_metric = np.array(by_classifier[CRNN]["challenge_metric"])
+        for row in (row for row in by_classifier if row != CRNN and row != ALWAYS_NORMAL):
+            difference = np.array(by_classifier[row]["challenge_metric"]) - base_metric
+            each = " ".join(f"{value:+.3f}" for value in difference)
+            print(f"{lead_set:<8} {row:<28} {_mean_sd(difference):>16}   ({each})")
 
 
 def print_metrics(table: dict, cell) -> None:

@@ -86,6 +86,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository's
 import numpy as np
 
 from devtools.classification_tables import (
+    ALWAYS_NORMAL,
     CRNN,
     METRICS,
     STORM_RATIO,
@@ -334,7 +335,7 @@ def out_of_source_outputs(cache, configs, grades, sources, scratch: Path, refere
             results = {}
             if not references_only:
                 results = crnn_rows(cache, lead_set, split, configs, scratch / _slug(held_out) / lead_set)
-            results["always normal"] = always_normal(len(test_records))
+            results[ALWAYS_NORMAL] = always_normal(len(test_records))
             results["logistic regression"] = logistic_regression(cache, lead_set, split, base.seed)
             results["criteria"] = criteria_classifier(grades[lead_set][test_records])
             for classifier, (binary, scalar) in results.items():
@@ -419,7 +420,7 @@ def cross_validate(
         for lead_set in config.lead_sets:
             results = {
                 **crnn_rows(cache, lead_set, split, configs, scratch / f"fold{fold}" / lead_set),
-                "always normal": always_normal(len(test_records)),
+                ALWAYS_NORMAL: always_normal(len(test_records)),
                 "logistic regression": logistic_regression(cache, lead_set, split, config.seed),
             }
             if grades is not None:
